@@ -1,0 +1,28 @@
+# calport: `make run` and `make test` are all a newcomer needs.
+SWIFT ?= swift
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+# System packages (libical, libcurl, pkg-config, tzdata), installed when missing.
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product calport
+
+# Converts the shipped sample calendar to Google Calendar JSON.
+run: build
+	"$$($(SWIFT) build -c release --show-bin-path)/calport" convert testdata/sample.ics
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Benchmarks against a bare libical parse; results go to .bench/results.md.
+bench: deps
+	bash bench/run.sh
+
+clean:
+	rm -rf .build .bench

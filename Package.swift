@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (dependencies point one way):
+//   calport -> CalPort -> { ICalendar, GoogleCalendar, HTTP } -> CalendarModel
+// ICalendar is the only importer of CLibical, HTTP the only importer of CCurl,
+// and the iCalendar and Google sides never import each other.
+let package = Package(
+    name: "calport",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "calport", targets: ["calport"]),
+        .library(name: "CalPort", targets: ["CalPort"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibical",
+            pkgConfig: "libical",
+            providers: [.apt(["libical-dev"]), .brew(["libical"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        .target(name: "CalendarModel"),
+        .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
+        .target(name: "GoogleCalendar", dependencies: ["CalendarModel"]),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "HTTP", "CalendarModel"]),
+        .executableTarget(
+            name: "calport",
+            dependencies: ["CalPort", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel"]),
+        .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
+        .testTarget(name: "GoogleCalendarTests", dependencies: ["GoogleCalendar"]),
+        .testTarget(
+            name: "CalPortTests",
+            dependencies: ["CalPort", "calport"]
+        ),
+    ]
+)

@@ -1,0 +1,143 @@
+import CalendarModel
+import Foundation
+import GoogleCalendar
+import ICalendar
+
+public struct ConvertOptions: Sendable {
+    /// The input format; detected from the content when nil.
+    public var from: Format?
+    public var to: Format
+    public var mapping: MappingOptions
+    /// Any diagnostic fails the conversion and no output is written.
+    public var strict: Bool
+    /// DTSTAMP for events that have no timestamp of their own. Defaults to
+    /// `SOURCE_DATE_EPOCH` when set (reproducible output), else the current time.
+    public var fallbackTimestamp: LocalDateTime
+
+    public init(from: Format? = nil, to: Format, mapping: MappingOptions = MappingOptions(), strict: Bool = false,
+                fallbackTimestamp: LocalDateTime? = nil) {
+        self.from = from
+        self.to = to
+        self.mapping = mapping
+        self.strict = strict
+        self.fallbackTimestamp = fallbackTimestamp ?? ConvertOptions.defaultTimestamp()
+    }
+
+    static func defaultTimestamp() -> LocalDateTime {
+        if let s = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], let n = Int(s) {
+            return LocalDateTime(secondsSinceEpoch: n)
+        }
+        return LocalDateTime(secondsSinceEpoch: Int(Date().timeIntervalSince1970))
+    }
+}
+
+/// What a conversion did.
+public struct ConversionSummary: Sendable, Codable {
+    public var input: String
+    public var from: String
+    public var to: String
+    public var events: Int = 0
+    /// Components that are not events (VTODO, VJOURNAL, …), by name.
+    public var skipped: [String: Int] = [:]
+    public var warnings: Int = 0
+    public var errors: Int = 0
+}
+
+public enum ConvertError: Error, CustomStringConvertible {
+    /// The input is not data calport can read (exit 65).
+    case badInput(String)
+    /// `--strict` and diagnostics were reported (exit 65).
+    case strict(Int)
+    /// Anything else: I/O, output (exit 1).
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .badInput(let s), .failed(let s): return s
+        case .strict(let n): return "--strict: \(n) diagnostic\(n == 1 ? "" : "s") reported; no output written"
+        }
+    }
+}
+
+/// Streams one input to one output: read, map, write, event by event.
+public struct Converter {
+    public var options: ConvertOptions
+
+    public init(options: ConvertOptions) { self.options = options }
+
+    public func run(input path: String, output: Output, diagnostics: DiagnosticSink) throws -> ConversionSummary {
+        let counter = DiagnosticCounter(forwardingTo: diagnostics)
+        let input: Input
+        do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
+
+        guard let from = options.from ?? Format.detect(prefix: input.prefix) ?? Format(pathExtensionOf: path) else {
+            throw ConvertError.badInput(input.prefix.isEmpty
+                ? "\(input.name): the input is empty"
+                : "\(input.name): not iCalendar (no BEGIN:VCALENDAR) and not JSON; give --from if it is")
+        }
+        var summary = ConversionSummary(input: input.name, from: from.rawValue, to: options.to.rawValue)
+
+        let source: EventSource
+        do {
+            switch from {
+            case .ics: source = ICalendarSource(input, diagnostics: counter)
+            case .json: source = try GoogleJSONSource(input, options: options.mapping, diagnostics: counter)
+            case .ndjson: source = NDJSONSource(input, options: options.mapping, diagnostics: counter)
+            }
+        } catch let e as InputError {
+            throw e.isDataError ? ConvertError.badInput(e.description) : ConvertError.failed(e.description)
+        }
+
+        let sink: EventSink
+        switch options.to {
+        case .ics: sink = ICalendarSink(output: output, fallbackTimestamp: options.fallbackTimestamp, diagnostics: counter)
+        case .json, .ndjson:
+            sink = GoogleJSONSink(output: output, ndjson: options.to == .ndjson, options: options.mapping,
+                                  sourceName: input.name, diagnostics: counter)
+        }
+
+        do {
+            var began = false
+            while let item = try source.next() {
+                switch item {
+                case .calendar(let info):
+                    if !began { try sink.begin(info); began = true }
+                case .timeZone(let def): try sink.timeZone(def)
+                case .event(let e, let location):
+                    if !began { try sink.begin(CalendarInfo()); began = true }
+                    try sink.event(e, location: location)
+                    summary.events += 1
+                }
+            }
+            if !began { try sink.begin(CalendarInfo()) }
+            try sink.end()
+        } catch let e as ICalendarReadError {
+            output.discard()
+            throw ConvertError.failed(e.description)
+        } catch let e as InputError {
+            output.discard()
+            throw e.isDataError ? ConvertError.badInput(e.description) : ConvertError.failed(e.description)
+        } catch let e as OutputError {
+            output.discard()
+            throw ConvertError.failed(e.description)
+        }
+
+        if let ics = source as? ICalendarSource {
+            summary.skipped = ics.skipped
+            for (name, n) in ics.skipped.sorted(by: { $0.key < $1.key }) {
+                counter.emit(Diagnostic(.note, "\(n) \(name) component\(n == 1 ? "" : "s") skipped: calport converts events only", file: input.name))
+            }
+        }
+        summary.warnings = counter.warnings
+        summary.errors = counter.errors
+        if options.strict && counter.errors + counter.warnings > 0 {
+            output.discard()
+            throw ConvertError.strict(counter.errors + counter.warnings)
+        }
+        do { try output.commit() } catch let e as OutputError { throw ConvertError.failed(e.description) }
+        if summary.events == 0 && summary.errors > 0 {
+            throw ConvertError.badInput("\(input.name): no events could be read")
+        }
+        return summary
+    }
+}

@@ -1,0 +1,100 @@
+import CalendarModel
+import Foundation
+import GoogleCalendar
+import ICalendar
+
+/// Something events are written to.
+protocol EventSink: AnyObject {
+    func begin(_ info: CalendarInfo) throws
+    func timeZone(_ def: TimeZoneDefinition) throws
+    func event(_ e: Event, location: Int?) throws
+    func end() throws
+}
+
+final class ICalendarSink: EventSink {
+    private let writer: ICalendarWriter
+
+    init(output: Output, fallbackTimestamp: LocalDateTime, diagnostics: DiagnosticSink) {
+        writer = ICalendarWriter(fallbackTimestamp: fallbackTimestamp, diagnostics: diagnostics) { try output.write($0) }
+    }
+
+    func begin(_ info: CalendarInfo) throws { try writer.begin(info) }
+    func timeZone(_ def: TimeZoneDefinition) throws { writer.addDefinition(def) }
+    func event(_ e: Event, location: Int?) throws { try writer.write(e) }
+    func end() throws { try writer.end() }
+}
+
+/// Google JSON: a `calendar#events` object (pretty-printed) or NDJSON (one event a line).
+final class GoogleJSONSink: EventSink {
+    private let output: Output
+    private let ndjson: Bool
+    private let options: MappingOptions
+    private let sourceName: String
+    private let sink: DiagnosticSink
+    private var mapper: GoogleEventMapper
+    private let encoder: JSONEncoder
+    private var buffer = ""
+    private var count = 0
+    private var began = false
+
+    init(output: Output, ndjson: Bool, options: MappingOptions, sourceName: String, diagnostics: DiagnosticSink) {
+        self.output = output
+        self.ndjson = ndjson
+        self.options = options
+        self.sourceName = sourceName
+        sink = diagnostics
+        mapper = GoogleEventMapper(options: options)
+        encoder = ndjson ? JSONCodec.compactEncoder() : JSONCodec.prettyEncoder()
+    }
+
+    func begin(_ info: CalendarInfo) throws {
+        guard !began else { return }
+        began = true
+        mapper.calendarTimeZone = info.timeZone
+        guard !ndjson else { return }
+        // The envelope's scalar fields first, then the items array streamed one by one.
+        var head = GoogleEvents()
+        head.kind = "calendar#events"
+        head.summary = info.name
+        head.description = info.description
+        head.timeZone = info.timeZone
+        var text = String(decoding: try encoder.encode(head), as: UTF8.self)
+        // Re-open the object to append "items".
+        text.removeLast()  // "}"
+        while text.last == "\n" || text.last == " " { text.removeLast() }
+        buffer += text + ",\n  \"items\" : ["
+    }
+
+    func timeZone(_ def: TimeZoneDefinition) throws {}
+
+    func event(_ e: Event, location: Int?) throws {
+        if !began { try begin(CalendarInfo()) }
+        let g = mapper.googleEvent(from: e) { d in
+            var d = d
+            d.file = sourceName
+            d.line = location
+            sink.emit(d)
+        }
+        let json = String(decoding: try encoder.encode(g), as: UTF8.self)
+        if ndjson {
+            buffer += json
+            buffer += "\n"
+        } else {
+            buffer += count == 0 ? "\n    " : ",\n    "
+            // Indent the pretty-printed object one level (JSON strings hold no raw newlines).
+            buffer += json.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ")
+        }
+        count += 1
+        if buffer.utf8.count >= 64 << 10 {
+            try output.write(buffer)
+            buffer = ""
+        }
+    }
+
+    func end() throws {
+        if !began { try begin(CalendarInfo()) }
+        if !ndjson { buffer += count == 0 ? "]\n}\n" : "\n  ]\n}\n" }
+        try output.write(buffer)
+        buffer = ""
+    }
+}

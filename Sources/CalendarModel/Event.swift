@@ -1,0 +1,192 @@
+/// The neutral event model that both the iCalendar and the Google sides map to and from.
+
+/// One VEVENT, or one Google Event resource.
+public struct Event: Hashable, Sendable, Codable {
+    public var uid: String?
+    /// Set on an override of one occurrence of a recurring series.
+    public var recurrenceID: EventTime?
+    /// RANGE=THISANDFUTURE on the RECURRENCE-ID.
+    public var recurrenceIDThisAndFuture: Bool = false
+
+    public var start: EventTime?
+    /// DTEND. Exclusive, as in both iCalendar and Google.
+    public var end: EventTime?
+    /// DURATION, when the source gave one instead of DTEND.
+    public var duration: ICalDuration?
+
+    public var summary: String?
+    public var description: String?
+    public var location: String?
+
+    public var status: Status?
+    public var transparency: Transparency?
+    public var classification: Classification?
+    public var sequence: Int?
+    public var priority: Int?
+
+    public var created: LocalDateTime?  // UTC
+    public var lastModified: LocalDateTime?  // UTC
+    public var timestamp: LocalDateTime?  // DTSTAMP, UTC
+
+    public var organizer: CalendarUser?
+    public var attendees: [CalendarUser] = []
+    public var alarms: [Alarm] = []
+
+    /// RRULE values as written (`FREQ=WEEKLY;BYDAY=MO`).
+    public var recurrenceRules: [String] = []
+    /// EXRULE values (deprecated by RFC 5545, still seen).
+    public var exceptionRules: [String] = []
+    public var recurrenceDates: [RecurrenceDate] = []
+    public var exceptionDates: [EventTime] = []
+
+    public var url: String?
+    public var categories: [String] = []
+    /// RFC 7986 COLOR: a CSS3 colour name.
+    public var color: String?
+    public var attachments: [Attachment] = []
+
+    /// Every other property, verbatim and in source order: X- properties, IANA properties
+    /// calport does not interpret, and parameters on typed properties that the typed fields
+    /// cannot hold (kept as the whole property so it can be written back).
+    public var properties: [Property] = []
+    /// Parameters of typed properties that the typed fields do not express (LANGUAGE on
+    /// SUMMARY, ALTREP on DESCRIPTION, …), by property name, verbatim.
+    public var propertyParameters: [String: [Parameter]] = [:]
+
+    public init() {}
+
+    public var isRecurring: Bool { !recurrenceRules.isEmpty || !recurrenceDates.isEmpty }
+
+    /// The end implied by DTEND, DURATION, or RFC 5545's defaults (one day for an all-day
+    /// event, zero length for a timed one).
+    public var effectiveEnd: EventTime? {
+        if let end { return end }
+        guard let start else { return nil }
+        if let duration { return start.adding(duration) }
+        if case .date(let d) = start { return .date(d.adding(days: 1)) }
+        return start
+    }
+}
+
+extension EventTime {
+    /// Adds an iCalendar duration: days are added on the wall clock, the exact part after.
+    /// For a zoned time the offset is carried over unchanged; callers that need the exact
+    /// offset at the result resolve it again.
+    public func adding(_ d: ICalDuration) -> EventTime {
+        switch self {
+        case .date(let date):
+            return .date(date.adding(days: d.nominalDays + d.exactSeconds / 86_400))
+        case .floating(let t): return .floating(t.adding(seconds: d.nominalDays * 86_400 + d.exactSeconds))
+        case .utc(let t): return .utc(t.adding(seconds: d.nominalDays * 86_400 + d.exactSeconds))
+        case .zoned(let t, let z, let off):
+            return .zoned(t.adding(seconds: d.nominalDays * 86_400 + d.exactSeconds), tzid: z, utcOffset: off)
+        }
+    }
+}
+
+public enum Status: String, Hashable, Sendable, Codable, CaseIterable {
+    case tentative = "TENTATIVE", confirmed = "CONFIRMED", cancelled = "CANCELLED"
+}
+
+public enum Transparency: String, Hashable, Sendable, Codable, CaseIterable {
+    case opaque = "OPAQUE", transparent = "TRANSPARENT"
+}
+
+public enum Classification: Hashable, Sendable, Codable {
+    case `public`, `private`, confidential
+    case other(String)
+
+    public init(_ raw: String) {
+        switch raw.uppercased() {
+        case "PUBLIC": self = .public
+        case "PRIVATE": self = .private
+        case "CONFIDENTIAL": self = .confidential
+        default: self = .other(raw)
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .public: return "PUBLIC"
+        case .private: return "PRIVATE"
+        case .confidential: return "CONFIDENTIAL"
+        case .other(let s): return s
+        }
+    }
+}
+
+/// An RDATE value: a date, a date-time, or a PERIOD.
+public enum RecurrenceDate: Hashable, Sendable, Codable {
+    case time(EventTime)
+    case period(start: EventTime, end: EventTime)
+    case periodWithDuration(start: EventTime, duration: ICalDuration)
+
+    public var start: EventTime {
+        switch self {
+        case .time(let t), .period(let t, _), .periodWithDuration(let t, _): return t
+        }
+    }
+}
+
+/// ORGANIZER or ATTENDEE.
+public struct CalendarUser: Hashable, Sendable, Codable {
+    /// The cal-address as written, usually `mailto:…`.
+    public var address: String
+    public var commonName: String?
+    public var role: String?  // ROLE: CHAIR, REQ-PARTICIPANT, OPT-PARTICIPANT, NON-PARTICIPANT
+    public var participationStatus: String?  // PARTSTAT
+    public var userType: String?  // CUTYPE: INDIVIDUAL, GROUP, RESOURCE, ROOM, UNKNOWN
+    public var rsvp: Bool?
+    /// Parameters not held above (DELEGATED-TO, SENT-BY, X-NUM-GUESTS, …), verbatim.
+    public var parameters: [Parameter] = []
+
+    public init(address: String) { self.address = address }
+
+    /// The e-mail address without the `mailto:` scheme, when the address is one.
+    public var email: String? {
+        let lower = address.lowercased()
+        if lower.hasPrefix("mailto:") { return String(address.dropFirst(7)) }
+        return address.contains("@") && !address.contains(":") ? address : nil
+    }
+}
+
+/// A VALARM.
+public struct Alarm: Hashable, Sendable, Codable {
+    public enum Trigger: Hashable, Sendable, Codable {
+        /// Relative to the event's start, or to its end with RELATED=END.
+        case relative(ICalDuration, relatedToEnd: Bool)
+        /// An absolute UTC date-time.
+        case absolute(LocalDateTime)
+    }
+
+    public var action: String  // AUDIO, DISPLAY, EMAIL, or other
+    public var trigger: Trigger?
+    public var description: String?
+    public var summary: String?
+    public var repeatCount: Int?
+    public var repeatInterval: ICalDuration?
+    public var attendees: [CalendarUser] = []
+    /// TRIGGER parameters other than RELATED and VALUE, verbatim.
+    public var triggerParameters: [Parameter] = []
+    /// Every other property of the alarm, verbatim (ATTACH, UID, X- properties, …).
+    public var properties: [Property] = []
+
+    public init(action: String, trigger: Trigger?) {
+        self.action = action
+        self.trigger = trigger
+    }
+}
+
+/// ATTACH: a URI, or inline binary content (base64 as written).
+public struct Attachment: Hashable, Sendable, Codable {
+    public var uri: String?
+    public var inlineBase64: String?
+    public var formatType: String?
+    public var parameters: [Parameter] = []
+
+    public init(uri: String? = nil, inlineBase64: String? = nil, formatType: String? = nil) {
+        self.uri = uri
+        self.inlineBase64 = inlineBase64
+        self.formatType = formatType
+    }
+}

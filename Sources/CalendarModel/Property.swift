@@ -1,0 +1,108 @@
+/// A content line kept verbatim: the name, its parameters and the value exactly as written
+/// (still escaped), so that what calport does not interpret is written back unchanged.
+public struct Property: Hashable, Sendable, Codable {
+    public var name: String
+    public var parameters: [Parameter]
+    /// The value as it stood in the file, after unfolding: TEXT escapes are kept.
+    public var value: String
+
+    public init(name: String, parameters: [Parameter] = [], value: String) {
+        self.name = name
+        self.parameters = parameters
+        self.value = value
+    }
+
+    public func parameter(_ name: String) -> Parameter? {
+        parameters.first { $0.name.caseInsensitiveEquals(name) }
+    }
+}
+
+/// A property parameter; several values when the file had a comma-separated list.
+/// Values are stored without the surrounding double quotes.
+public struct Parameter: Hashable, Sendable, Codable {
+    public var name: String
+    public var values: [String]
+
+    public init(name: String, values: [String]) {
+        self.name = name
+        self.values = values
+    }
+
+    public init(_ name: String, _ value: String) { self.init(name: name, values: [value]) }
+
+    public var value: String { values.joined(separator: ",") }
+}
+
+extension String {
+    @inlinable
+    public func caseInsensitiveEquals(_ other: String) -> Bool {
+        utf8.count == other.utf8.count && uppercased() == other.uppercased()
+    }
+}
+
+/// Escaping of RFC 5545 TEXT values (section 3.3.11).
+public enum ICalText {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        var iterator = s.unicodeScalars.makeIterator()
+        while let c = iterator.next() {
+            switch c {
+            case "\\": out += "\\\\"
+            case ";": out += "\\;"
+            case ",": out += "\\,"
+            case "\n": out += "\\n"
+            case "\r":
+                continue  // CR LF and lone CR both become \n via the LF or below
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    public static func unescape(_ s: String) -> String {
+        guard s.utf8.contains(UInt8(ascii: "\\")) else { return s }
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        var escaping = false
+        for c in s.unicodeScalars {
+            if escaping {
+                switch c {
+                case "n", "N": out += "\n"
+                default: out.unicodeScalars.append(c)  // \\ \; \, and lenient for anything else
+                }
+                escaping = false
+            } else if c == "\\" {
+                escaping = true
+            } else {
+                out.unicodeScalars.append(c)
+            }
+        }
+        if escaping { out += "\\" }
+        return out
+    }
+
+    /// Splits a TEXT list (CATEGORIES, RESOURCES) at unescaped commas, unescaping each item.
+    public static func splitList(_ s: String) -> [String] {
+        var items: [String] = []
+        var current = ""
+        var escaping = false
+        for c in s.unicodeScalars {
+            if escaping {
+                current.unicodeScalars.append("\\")
+                current.unicodeScalars.append(c)
+                escaping = false
+            } else if c == "\\" {
+                escaping = true
+            } else if c == "," {
+                items.append(unescape(current))
+                current = ""
+            } else {
+                current.unicodeScalars.append(c)
+            }
+        }
+        if escaping { current += "\\" }
+        items.append(unescape(current))
+        return items
+    }
+}

@@ -1,0 +1,177 @@
+import CalendarModel
+
+/// A component's lines as they came (unfolded), with where it started.
+struct RawComponentText {
+    var name: String
+    var lines: [LogicalLine]
+    var startLine: Int
+    /// The input ended (or the calendar closed) before END:<name>.
+    var truncated: Bool
+
+    /// The text handed to libical.
+    var text: String {
+        var s = ""
+        s.reserveCapacity(lines.reduce(0) { $0 + $1.bytes.count + 2 } + name.utf8.count + 8)
+        for l in lines {
+            s += String(decoding: l.bytes, as: UTF8.self)
+            s += "\r\n"
+        }
+        if truncated { s += "END:\(name)\r\n" }
+        return s
+    }
+}
+
+/// A component's content lines as a tree (VEVENT with its VALARMs).
+struct RawComponent {
+    var name: String
+    var properties: [ContentLine] = []
+    var children: [RawComponent] = []
+    var startLine: Int
+    /// Lines that are not content lines, with their numbers.
+    var malformed: [Int] = []
+
+    init(name: String, startLine: Int) {
+        self.name = name
+        self.startLine = startLine
+    }
+
+    /// Builds the tree from a component's lines (the first is its BEGIN line).
+    init(_ raw: RawComponentText) {
+        var stack: [RawComponent] = []
+        var root: RawComponent?
+        for l in raw.lines {
+            guard let cl = ContentLine(l.text, line: l.number) else {
+                if !stack.isEmpty { stack[stack.count - 1].malformed.append(l.number) }
+                continue
+            }
+            if cl.name == "BEGIN" {
+                stack.append(RawComponent(name: cl.value.uppercased(), startLine: l.number))
+            } else if cl.name == "END" {
+                guard let done = stack.popLast() else { continue }
+                if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
+            } else if !stack.isEmpty {
+                stack[stack.count - 1].properties.append(cl)
+            }
+        }
+        while let done = stack.popLast() {
+            if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
+        }
+        self = root ?? RawComponent(name: raw.name, startLine: raw.startLine)
+    }
+}
+
+/// Splits a stream of content lines into calendar properties and whole top-level
+/// components, so each component can be parsed (and later mapped) on its own while
+/// memory stays bounded by the largest component.
+struct ComponentScanner {
+    enum Item {
+        case calendarBegin(line: Int)
+        case calendarProperty(ContentLine)
+        case component(RawComponentText)
+        case calendarEnd(line: Int)
+        case strayLine(Int)
+        case tooDeep(name: String, line: Int)
+    }
+
+    static let maximumDepth = 32
+
+    private let reader: LineReader
+    private var insideCalendar = false
+
+    init(reader: LineReader) { self.reader = reader }
+
+    private static func beginEnd(_ bytes: [UInt8]) -> (begin: Bool, name: String)? {
+        // Fast check for "BEGIN:" / "END:" (case-insensitive) without a full tokenise.
+        func has(_ prefix: StaticString) -> Bool {
+            let n = prefix.utf8CodeUnitCount
+            guard bytes.count > n else { return false }
+            let p = prefix.utf8Start
+            for i in 0..<n where bytes[i] & 0xDF != p[i] & 0xDF { return false }
+            return true
+        }
+        if has("BEGIN:") { return (true, trimmedUpper(bytes.dropFirst(6))) }
+        if has("END:") { return (false, trimmedUpper(bytes.dropFirst(4))) }
+        return nil
+    }
+
+    private static func trimmedUpper(_ s: ArraySlice<UInt8>) -> String {
+        String(decoding: s, as: UTF8.self).trimmingSpaces().uppercased()
+    }
+
+    mutating func next() throws -> Item? {
+        while let line = try reader.next() {
+            let be = ComponentScanner.beginEnd(line.bytes)
+            if !insideCalendar {
+                if let be, be.begin, be.name == "VCALENDAR" {
+                    insideCalendar = true
+                    return .calendarBegin(line: line.number)
+                }
+                if let be, be.begin {
+                    // A bare component with no VCALENDAR around it: read it anyway.
+                    return try collect(name: be.name, first: line)
+                }
+                return .strayLine(line.number)
+            }
+            if let be {
+                if be.begin { return try collect(name: be.name, first: line) }
+                if be.name == "VCALENDAR" {
+                    insideCalendar = false
+                    return .calendarEnd(line: line.number)
+                }
+                return .strayLine(line.number)
+            }
+            if let cl = ContentLine(line.text, line: line.number) { return .calendarProperty(cl) }
+            return .strayLine(line.number)
+        }
+        return nil
+    }
+
+    private mutating func collect(name: String, first: LogicalLine) throws -> Item {
+        var lines = [first]
+        var stack = [name]
+        while let line = try reader.next() {
+            if let be = ComponentScanner.beginEnd(line.bytes) {
+                if be.begin {
+                    stack.append(be.name)
+                    if stack.count > ComponentScanner.maximumDepth {
+                        // Skip to the end of this top-level component.
+                        try skip(depth: stack.count)
+                        return .tooDeep(name: name, line: first.number)
+                    }
+                } else if be.name == "VCALENDAR" && name != "VCALENDAR" {
+                    insideCalendar = false
+                    return .component(RawComponentText(name: name, lines: lines, startLine: first.number, truncated: true))
+                } else if let i = stack.lastIndex(of: be.name) {
+                    stack.removeSubrange(i...)
+                }
+                lines.append(line)
+                if stack.isEmpty {
+                    return .component(RawComponentText(name: name, lines: lines, startLine: first.number, truncated: false))
+                }
+                continue
+            }
+            lines.append(line)
+        }
+        return .component(RawComponentText(name: name, lines: lines, startLine: first.number, truncated: true))
+    }
+
+    private mutating func skip(depth start: Int) throws {
+        var depth = start
+        while let line = try reader.next() {
+            guard let be = ComponentScanner.beginEnd(line.bytes) else { continue }
+            if be.begin { depth += 1; continue }
+            if be.name == "VCALENDAR" { insideCalendar = false; return }
+            depth -= 1
+            if depth == 0 { return }
+        }
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,214 @@
+import CalendarModel
+
+/// Turns one VEVENT (its lines, tokenised by calport and parsed by libical) into an `Event`.
+/// Typed times, durations and counters come from libical; text and everything kept verbatim
+/// from calport's tokens, so escapes and unknown parameters survive.
+struct EventDecoder {
+    let registry: TimeZoneRegistry
+    let file: String
+    let sink: DiagnosticSink
+
+    /// Properties that map to typed fields of `Event`; everything else is kept verbatim.
+    static let typedProperties: Set<String> = [
+        "UID", "RECURRENCE-ID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION",
+        "STATUS", "TRANSP", "CLASS", "SEQUENCE", "PRIORITY", "CREATED", "LAST-MODIFIED", "DTSTAMP",
+        "ORGANIZER", "ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "URL", "CATEGORIES", "COLOR", "ATTACH",
+    ]
+    /// Parameters the typed fields already express, per property.
+    static let modelledParameters: [String: Set<String>] = [
+        "DTSTART": ["TZID", "VALUE"], "DTEND": ["TZID", "VALUE"], "RECURRENCE-ID": ["TZID", "VALUE", "RANGE"],
+        "RDATE": ["TZID", "VALUE"], "EXDATE": ["TZID", "VALUE"], "ATTACH": ["FMTTYPE", "VALUE", "ENCODING"],
+        "URL": ["VALUE"],
+    ]
+
+    func decode(_ raw: RawComponentText) -> Event {
+        let tree = RawComponent(raw)
+        var event = Event()
+        event.uid = tree.properties.first { $0.name == "UID" }?.value
+        let uid = event.uid
+
+        func diag(_ sev: Diagnostic.Severity, _ msg: String, line: Int? = nil) {
+            sink.emit(Diagnostic(sev, msg, file: file, line: line ?? raw.startLine, uid: uid))
+        }
+        if raw.truncated { diag(.error, "VEVENT has no END:VEVENT; read up to the end of the input") }
+        for l in tree.malformed { diag(.warning, "line is not a content line (`NAME:value`); ignored", line: l) }
+        if uid == nil { diag(.warning, "VEVENT has no UID") }
+
+        guard let parsed = LibicalComponent(parsing: raw.text) else {
+            diag(.error, "libical could not parse this VEVENT")
+            return event
+        }
+        for e in parsed.errors {
+            // Lines that are not content lines were reported above with their own numbers.
+            if !tree.malformed.isEmpty && e.hasPrefix("Got a data line") { continue }
+            diag(.warning, "libical: \(e)")
+        }
+
+        // Typed values through libical.
+        for v in parsed.typedValues() {
+            switch v {
+            case .dtstart(let t): event.start = time(t, diag)
+            case .dtend(let t): event.end = time(t, diag)
+            case .recurrenceID(let t, let future):
+                event.recurrenceID = time(t, diag)
+                event.recurrenceIDThisAndFuture = future
+            case .duration(let d): event.duration = d
+            case .created(let t): event.created = utc(t)
+            case .lastModified(let t): event.lastModified = utc(t)
+            case .timestamp(let t): event.timestamp = utc(t)
+            case .sequence(let n): event.sequence = n
+            case .priority(let n): event.priority = n
+            case .exdate(let t): event.exceptionDates.append(time(t, diag))
+            case .rdate(let t): event.recurrenceDates.append(.time(time(t, diag)))
+            case .rdatePeriod(let s, let e): event.recurrenceDates.append(.period(start: time(s, diag), end: time(e, diag)))
+            case .rdatePeriodDuration(let s, let d):
+                event.recurrenceDates.append(.periodWithDuration(start: time(s, diag), duration: d))
+            case .triggerAbsolute, .triggerRelative, .repeatCount: break
+            }
+        }
+
+        // Text and verbatim through calport's tokens.
+        var seen: Set<String> = []
+        for p in tree.properties {
+            let single = !["ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "CATEGORIES", "ATTACH"].contains(p.name)
+            guard EventDecoder.typedProperties.contains(p.name), !(single && seen.contains(p.name)) else {
+                if EventDecoder.typedProperties.contains(p.name) {
+                    diag(.warning, "\(p.name) appears more than once; the first is used, this one kept verbatim", line: p.line)
+                }
+                event.properties.append(p.property)
+                continue
+            }
+            seen.insert(p.name)
+            keepExtraParameters(of: p, in: &event)
+            switch p.name {
+            case "SUMMARY": event.summary = ICalText.unescape(p.value)
+            case "DESCRIPTION": event.description = ICalText.unescape(p.value)
+            case "LOCATION": event.location = ICalText.unescape(p.value)
+            case "URL": event.url = p.value
+            case "COLOR": event.color = p.value
+            case "CATEGORIES": event.categories += ICalText.splitList(p.value).filter { !$0.isEmpty }
+            case "RRULE": event.recurrenceRules.append(p.value)
+            case "EXRULE": event.exceptionRules.append(p.value)
+            case "STATUS":
+                if let s = Status(rawValue: p.value.uppercased()) { event.status = s } else {
+                    diag(.warning, "STATUS \(p.value) is not valid for a VEVENT; kept verbatim", line: p.line)
+                    event.properties.append(p.property)
+                }
+            case "TRANSP":
+                if let t = Transparency(rawValue: p.value.uppercased()) { event.transparency = t } else {
+                    diag(.warning, "TRANSP \(p.value) is not OPAQUE or TRANSPARENT; kept verbatim", line: p.line)
+                    event.properties.append(p.property)
+                }
+            case "CLASS": event.classification = Classification(p.value)
+            case "ORGANIZER": event.organizer = calendarUser(p)
+            case "ATTENDEE": event.attendees.append(calendarUser(p))
+            case "ATTACH": event.attachments.append(attachment(p))
+            default: break  // typed through libical above
+            }
+        }
+
+        // Alarms: libical's VALARMs and calport's in the same order.
+        let libAlarms = parsed.alarms
+        var alarmIndex = 0
+        for child in tree.children {
+            guard child.name == "VALARM" else {
+                diag(.warning, "\(child.name) inside a VEVENT is not part of iCalendar; ignored", line: child.startLine)
+                continue
+            }
+            let typed = alarmIndex < libAlarms.count ? parsed.typedValues(of: libAlarms[alarmIndex]) : []
+            alarmIndex += 1
+            event.alarms.append(alarm(child, typed: typed, diag))
+        }
+
+        if let s = event.start, let e = event.end, s.isDate != e.isDate {
+            diag(.warning, "DTSTART and DTEND differ in value type (DATE vs DATE-TIME)")
+        }
+        if event.start == nil && event.recurrenceID == nil {
+            diag(.warning, "VEVENT has no DTSTART")
+        }
+        return event
+    }
+
+    private func keepExtraParameters(of p: ContentLine, in event: inout Event) {
+        if ["ORGANIZER", "ATTENDEE"].contains(p.name) { return }  // CalendarUser keeps its own
+        let modelled = EventDecoder.modelledParameters[p.name] ?? []
+        let extra = p.parameters.filter { !modelled.contains($0.name) }
+        guard !extra.isEmpty else { return }
+        if p.name == "ATTACH" { return }  // Attachment keeps its own
+        event.propertyParameters[p.name, default: []].append(contentsOf: extra)
+    }
+
+    private func time(_ t: LibicalTime, _ diag: (Diagnostic.Severity, String, Int?) -> Void) -> EventTime {
+        if t.isDate { return .date(LocalDate(year: t.year, month: t.month, day: t.day)) }
+        let local = t.localDateTime
+        if t.isUTC { return .utc(local) }
+        guard let tzid = t.tzid else { return .floating(local) }
+        guard let zone = registry.zone(for: tzid) else {
+            if registry.firstReportOfUnknown(tzid) {
+                diag(.warning, "TZID \"\(tzid)\" has no VTIMEZONE in the input and is not in the tz database; times in it cannot be placed on the timeline (reported once)", nil)
+            }
+            return .zoned(local, tzid: tzid, utcOffset: nil)
+        }
+        return .zoned(local, tzid: tzid, utcOffset: zone.utcOffset(at: local))
+    }
+
+    private func utc(_ t: LibicalTime) -> LocalDateTime? {
+        t.isNull ? nil : t.localDateTime
+    }
+
+    private func calendarUser(_ p: ContentLine) -> CalendarUser {
+        var u = CalendarUser(address: p.value)
+        for param in p.parameters {
+            switch param.name {
+            case "CN": u.commonName = ParameterText.decode(param.value)
+            case "ROLE": u.role = param.value.uppercased()
+            case "PARTSTAT": u.participationStatus = param.value.uppercased()
+            case "CUTYPE": u.userType = param.value.uppercased()
+            case "RSVP": u.rsvp = param.value.uppercased() == "TRUE"
+            default: u.parameters.append(param)
+            }
+        }
+        return u
+    }
+
+    private func attachment(_ p: ContentLine) -> Attachment {
+        var a = Attachment()
+        let binary = p.parameter("VALUE")?.uppercased() == "BINARY" || p.parameter("ENCODING")?.uppercased() == "BASE64"
+        if binary { a.inlineBase64 = p.value } else { a.uri = p.value }
+        a.formatType = p.parameter("FMTTYPE")
+        a.parameters = p.parameters.filter { !["FMTTYPE", "VALUE", "ENCODING"].contains($0.name) }
+        return a
+    }
+
+    private func alarm(_ c: RawComponent, typed: [TypedValue], _ diag: (Diagnostic.Severity, String, Int?) -> Void) -> Alarm {
+        let action = c.properties.first { $0.name == "ACTION" }?.value.uppercased() ?? ""
+        if action.isEmpty { diag(.warning, "VALARM has no ACTION", c.startLine) }
+        var alarm = Alarm(action: action, trigger: nil)
+        let relatedToEnd = c.properties.first { $0.name == "TRIGGER" }?.parameter("RELATED")?.uppercased() == "END"
+        for v in typed {
+            switch v {
+            case .triggerRelative(let d): alarm.trigger = .relative(d, relatedToEnd: relatedToEnd)
+            case .triggerAbsolute(let t): alarm.trigger = .absolute(t.localDateTime)
+            case .repeatCount(let n): alarm.repeatCount = n
+            case .duration(let d): alarm.repeatInterval = d
+            default: break
+            }
+        }
+        if alarm.trigger == nil { diag(.warning, "VALARM has no valid TRIGGER", c.startLine) }
+        for p in c.properties {
+            switch p.name {
+            case "ACTION", "REPEAT", "DURATION": continue
+            case "TRIGGER":
+                alarm.triggerParameters = p.parameters.filter { !["RELATED", "VALUE"].contains($0.name) }
+            case "DESCRIPTION" where alarm.description == nil && p.parameters.isEmpty: alarm.description = ICalText.unescape(p.value)
+            case "SUMMARY" where alarm.summary == nil && p.parameters.isEmpty: alarm.summary = ICalText.unescape(p.value)
+            case "ATTENDEE": alarm.attendees.append(calendarUser(p))
+            default: alarm.properties.append(p.property)
+            }
+        }
+        for child in c.children {
+            diag(.warning, "\(child.name) inside a VALARM is not part of iCalendar; ignored", child.startLine)
+        }
+        return alarm
+    }
+}

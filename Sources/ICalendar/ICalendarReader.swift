@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CalendarModel
+
+/// What the streaming reader yields, in input order.
+public enum ICalendarItem: Sendable {
+    /// The calendar's properties, yielded before its first component.
+    case calendar(CalendarInfo)
+    /// A VTIMEZONE from the input.
+    case timeZone(TimeZoneDefinition)
+    /// A VEVENT and the line it starts on.
+    case event(Event, line: Int)
+    /// A component calport does not convert (VTODO, VJOURNAL, VFREEBUSY, …).
+    case skipped(component: String, line: Int)
+}
+
+public struct ICalendarReadError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Reads an iCalendar stream one component at a time: memory is bounded by the largest
+/// component, not by the number of events.
+public final class ICalendarReader {
+    public let name: String
+    private var scanner: ComponentScanner
+    private let lineReader: LineReader
+    private let registry = TimeZoneRegistry()
+    private let sink: DiagnosticSink
+    private var info: CalendarInfo?
+    private var infoYielded = false
+    private var sawCalendar = false
+    private var strayLines = 0
+    private var fd: Int32 = -1
+    private var reportedOverlong = 0
+    public private(set) var skippedCounts: [String: Int] = [:]
+
+    /// Reads a file; `-` reads standard input.
+    public init(path: String, diagnostics: DiagnosticSink) throws {
+        name = path
+        if path == "-" {
+            fd = -1
+            lineReader = LineReader(.fileDescriptor(0))
+        } else {
+            let f = open(path, O_RDONLY)
+            guard f >= 0 else {
+                throw ICalendarReadError(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
+            }
+            fd = f
+            lineReader = LineReader(.fileDescriptor(f))
+        }
+        scanner = ComponentScanner(reader: lineReader)
+        sink = diagnostics
+    }
+
+    /// Reads from an open descriptor, after `prefix` (bytes already taken from it). The
+    /// caller keeps ownership of the descriptor.
+    public init(fileDescriptor: Int32, prefix: [UInt8], name: String, diagnostics: DiagnosticSink) {
+        self.name = name
+        lineReader = LineReader(.prefixed(prefix, fileDescriptor))
+        scanner = ComponentScanner(reader: lineReader)
+        sink = diagnostics
+    }
+
+    /// Reads bytes already in memory.
+    public init(bytes: [UInt8], name: String = "<input>", diagnostics: DiagnosticSink) {
+        self.name = name
+        lineReader = LineReader(.bytes(bytes))
+        scanner = ComponentScanner(reader: lineReader)
+        sink = diagnostics
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    public var bytesRead: Int { lineReader.bytesRead }
+
+    /// Resolves a TZID the way event times were resolved; nil when unknown.
+    public func utcOffset(tzid: String, at local: LocalDateTime) -> Int? {
+        registry.zone(for: tzid)?.utcOffset(at: local)
+    }
+
+    private func diag(_ sev: Diagnostic.Severity, _ msg: String, line: Int?) {
+        sink.emit(Diagnostic(sev, msg, file: name, line: line))
+    }
+
+    public func next() throws -> ICalendarItem? {
+        if let raw = pendingComponent {
+            pendingComponent = nil
+            if let out = handle(raw) { return out }
+        }
+        while true {
+            let item: ComponentScanner.Item?
+            do { item = try scanner.next() } catch let e as LineReader.ReadError {
+                throw ICalendarReadError(description: "\(name): read error: \(e)")
+            }
+            while reportedOverlong < lineReader.overlongLines.count {
+                diag(.error, "line longer than \(LineReader.maximumLineLength >> 20) MiB; cut", line: lineReader.overlongLines[reportedOverlong])
+                reportedOverlong += 1
+            }
+            guard let item else {
+                if !sawCalendar {
+                    diag(.error, lineReader.bytesRead == 0 && strayLines == 0 ? "the input is empty" : "no BEGIN:VCALENDAR found: this is not an iCalendar file", line: nil)
+                } else if let i = flushInfo() {
+                    return i
+                }
+                return nil
+            }
+            switch item {
+            case .calendarBegin:
+                if sawCalendar { infoYielded = false }
+                sawCalendar = true
+                info = CalendarInfo()
+            case .calendarProperty(let p):
+                if infoYielded {
+                    diag(.warning, "calendar property \(p.name) comes after the first component; calport reads calendar properties only before it, so it is not kept", line: p.line)
+                } else {
+                    apply(p)
+                }
+            case .calendarEnd:
+                if let i = flushInfo() { return i }
+            case .strayLine(let n):
+                strayLines += 1
+                if strayLines <= 5 { diag(.warning, "line outside any component; ignored", line: n) }
+                if strayLines == 6 { diag(.warning, "more lines outside any component; no longer reported", line: n) }
+            case .tooDeep(let name, let line):
+                diag(.error, "\(name) nests components deeper than \(ComponentScanner.maximumDepth) levels; skipped", line: line)
+            case .component(let raw):
+                if !sawCalendar {
+                    sawCalendar = true
+                    info = CalendarInfo()
+                    diag(.warning, "\(raw.name) is not inside a VCALENDAR; read anyway", line: raw.startLine)
+                }
+                if let i = flushInfo() {
+                    pendingComponent = raw
+                    return i
+                }
+                if let out = handle(raw) { return out }
+            }
+        }
+    }
+
+    private var pendingComponent: RawComponentText?
+
+    private func flushInfo() -> ICalendarItem? {
+        guard !infoYielded, let info else { return nil }
+        infoYielded = true
+        return .calendar(info)
+    }
+
+    private func apply(_ p: ContentLine) {
+        switch p.name {
+        case "X-WR-CALNAME" where info?.name == nil: info?.name = ICalText.unescape(p.value)
+        case "X-WR-CALDESC" where info?.description == nil: info?.description = ICalText.unescape(p.value)
+        case "X-WR-TIMEZONE" where info?.timeZone == nil: info?.timeZone = p.value.trimmingSpaces()
+        case "PRODID" where info?.productID == nil: info?.productID = p.value
+        case "METHOD" where info?.method == nil: info?.method = p.value
+        case "VERSION":
+            if p.value.trimmingSpaces() != "2.0" { diag(.warning, "VERSION is \(p.value), not 2.0", line: p.line) }
+        case "CALSCALE":
+            if p.value.uppercased() != "GREGORIAN" {
+                diag(.warning, "CALSCALE \(p.value) is not supported; dates are read as Gregorian", line: p.line)
+                info?.properties.append(p.property)
+            }
+        default: info?.properties.append(p.property)
+        }
+    }
+
+    private func handle(_ raw: RawComponentText) -> ICalendarItem? {
+        switch raw.name {
+        case "VEVENT":
+            let event = EventDecoder(registry: registry, file: name, sink: sink).decode(raw)
+            return .event(event, line: raw.startLine)
+        case "VTIMEZONE":
+            return registerTimeZone(raw)
+        default:
+            skippedCounts[raw.name, default: 0] += 1
+            return .skipped(component: raw.name, line: raw.startLine)
+        }
+    }
+
+    private func registerTimeZone(_ raw: RawComponentText) -> ICalendarItem? {
+        let tree = RawComponent(raw)
+        guard let tzid = tree.properties.first(where: { $0.name == "TZID" })?.value else {
+            diag(.warning, "VTIMEZONE has no TZID; ignored", line: raw.startLine)
+            return nil
+        }
+        guard let parsed = LibicalComponent(parsing: raw.text) else {
+            diag(.error, "VTIMEZONE \"\(tzid)\" could not be parsed; times in it resolve against the tz database", line: raw.startLine)
+            return nil
+        }
+        for e in parsed.errors { diag(.warning, "libical: \(e) (VTIMEZONE \(tzid))", line: raw.startLine) }
+        guard let zone = LibicalZone(vtimezone: parsed) else {
+            diag(.error, "VTIMEZONE \"\(tzid)\" is not usable; times in it resolve against the tz database", line: raw.startLine)
+            return nil
+        }
+        let def = TimeZoneDefinition(tzid: tzid, lines: raw.lines.map(\.text))
+        registry.register(def, zone: zone)
+        return .timeZone(def)
+    }
+}
+
+extension ICalendarReader {
+    /// Reads a whole calendar into memory (for tests and small inputs).
+    public static func readDocument(bytes: [UInt8], name: String = "<input>", diagnostics: DiagnosticSink) throws -> CalendarDocument {
+        let r = ICalendarReader(bytes: bytes, name: name, diagnostics: diagnostics)
+        var doc = CalendarDocument()
+        while let item = try r.next() {
+            switch item {
+            case .calendar(let i): doc.info = i
+            case .timeZone(let t): doc.timeZones.append(t)
+            case .event(let e, _): doc.events.append(e)
+            case .skipped: break
+            }
+        }
+        return doc
+    }
+}

@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CLibical
+import CalendarModel
+
+/// The one place that touches libical's C API. Each `LibicalComponent` owns its
+/// `icalcomponent` tree and frees it in `deinit`; properties borrowed from it are used only
+/// while the owner is alive.
+enum Libical {
+    /// Set once: libical must report errors, never abort.
+    static let setUp: Void = {
+        icalerror_set_errors_are_fatal(0)
+    }()
+
+    /// libical's own lazy caches (built-in zones, zone change tables) are not thread-safe.
+    static let lock = Lock()
+
+    static var version: String { ICAL_VERSION }
+}
+
+final class LibicalComponent {
+    let pointer: OpaquePointer
+
+    /// Parses one component's text. nil when libical finds no component at all.
+    init?(parsing text: String) {
+        _ = Libical.setUp
+        guard let p = text.withCString({ icalparser_parse_string($0) }) else { return nil }
+        pointer = p
+    }
+
+    init(owning pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit { icalcomponent_free(pointer) }
+
+    var kindName: String { String(cString: icalcomponent_kind_to_string(icalcomponent_isa(pointer))) }
+
+    /// The messages of libical's X-LIC-ERROR properties in this component and below.
+    var errors: [String] {
+        var out: [String] = []
+        collectErrors(pointer, into: &out)
+        return out
+    }
+
+    private func collectErrors(_ c: OpaquePointer, into out: inout [String]) {
+        var p = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY)
+        while let prop = p {
+            if let v = icalproperty_get_xlicerror(prop) { out.append(String(cString: v)) }
+            p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)
+        }
+        var sub = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT)
+        while let s = sub {
+            collectErrors(s, into: &out)
+            sub = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT)
+        }
+    }
+
+    /// The typed values calport reads through libical, per property, in source order.
+    func typedValues(of c: OpaquePointer? = nil) -> [TypedValue] {
+        let comp = c ?? pointer
+        var out: [TypedValue] = []
+        var p = icalcomponent_get_first_property(comp, ICAL_ANY_PROPERTY)
+        while let prop = p {
+            defer { p = icalcomponent_get_next_property(comp, ICAL_ANY_PROPERTY) }
+            let tzid = icalproperty_get_first_parameter(prop, ICAL_TZID_PARAMETER).flatMap { icalparameter_get_tzid($0) }
+                .map { String(cString: $0) }
+            switch icalproperty_isa(prop) {
+            case ICAL_DTSTART_PROPERTY: out.append(.dtstart(LibicalTime(icalproperty_get_dtstart(prop), tzid)))
+            case ICAL_DTEND_PROPERTY: out.append(.dtend(LibicalTime(icalproperty_get_dtend(prop), tzid)))
+            case ICAL_RECURRENCEID_PROPERTY:
+                let range = icalproperty_get_first_parameter(prop, ICAL_RANGE_PARAMETER).map { icalparameter_get_range($0) }
+                out.append(.recurrenceID(LibicalTime(icalproperty_get_recurrenceid(prop), tzid), thisAndFuture: range == ICAL_RANGE_THISANDFUTURE))
+            case ICAL_DURATION_PROPERTY: out.append(.duration(ICalDuration(icalproperty_get_duration(prop))))
+            case ICAL_CREATED_PROPERTY: out.append(.created(LibicalTime(icalproperty_get_created(prop), nil)))
+            case ICAL_LASTMODIFIED_PROPERTY: out.append(.lastModified(LibicalTime(icalproperty_get_lastmodified(prop), nil)))
+            case ICAL_DTSTAMP_PROPERTY: out.append(.timestamp(LibicalTime(icalproperty_get_dtstamp(prop), nil)))
+            case ICAL_SEQUENCE_PROPERTY: out.append(.sequence(Int(icalproperty_get_sequence(prop))))
+            case ICAL_PRIORITY_PROPERTY: out.append(.priority(Int(icalproperty_get_priority(prop))))
+            case ICAL_EXDATE_PROPERTY: out.append(.exdate(LibicalTime(icalproperty_get_exdate(prop), tzid)))
+            case ICAL_RDATE_PROPERTY:
+                let v = icalproperty_get_rdate(prop)
+                if icalperiodtype_is_null_period(v.period) == 0 {
+                    let start = LibicalTime(v.period.start, tzid)
+                    if icaltime_is_null_time(v.period.end) == 0 {
+                        out.append(.rdatePeriod(start, end: LibicalTime(v.period.end, tzid)))
+                    } else {
+                        out.append(.rdatePeriodDuration(start, ICalDuration(v.period.duration)))
+                    }
+                } else {
+                    out.append(.rdate(LibicalTime(v.time, tzid)))
+                }
+            case ICAL_TRIGGER_PROPERTY:
+                let t = icalproperty_get_trigger(prop)
+                if icaltime_is_null_time(t.time) == 0 {
+                    out.append(.triggerAbsolute(LibicalTime(t.time, nil)))
+                } else {
+                    out.append(.triggerRelative(ICalDuration(t.duration)))
+                }
+            case ICAL_REPEAT_PROPERTY: out.append(.repeatCount(Int(icalproperty_get_repeat(prop))))
+            default: break
+            }
+        }
+        return out
+    }
+
+    /// The VALARM sub-components, in source order.
+    var alarms: [OpaquePointer] {
+        var out: [OpaquePointer] = []
+        var sub = icalcomponent_get_first_component(pointer, ICAL_VALARM_COMPONENT)
+        while let s = sub {
+            out.append(s)
+            sub = icalcomponent_get_next_component(pointer, ICAL_VALARM_COMPONENT)
+        }
+        return out
+    }
+
+    /// Serialises (libical's own writer); used for generated VTIMEZONEs only.
+    var icalString: String {
+        guard let s = icalcomponent_as_ical_string_r(pointer) else { return "" }
+        defer { free(s) }
+        return String(cString: s)
+    }
+}
+
+/// A time value as libical parsed it, with the property's TZID parameter.
+struct LibicalTime {
+    var year, month, day, hour, minute, second: Int
+    var isDate: Bool
+    var isUTC: Bool
+    var tzid: String?
+
+    init(_ t: icaltimetype, _ tzid: String?) {
+        year = Int(t.year); month = Int(t.month); day = Int(t.day)
+        hour = Int(t.hour); minute = Int(t.minute); second = Int(t.second)
+        isDate = t.is_date != 0
+        isUTC = icaltime_is_utc(t) != 0
+        self.tzid = isUTC ? nil : tzid
+    }
+
+    var localDateTime: LocalDateTime { LocalDateTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second) }
+    var isNull: Bool { year == 0 && month == 0 && day == 0 }
+}
+
+enum TypedValue {
+    case dtstart(LibicalTime), dtend(LibicalTime), recurrenceID(LibicalTime, thisAndFuture: Bool)
+    case duration(ICalDuration)
+    case created(LibicalTime), lastModified(LibicalTime), timestamp(LibicalTime)
+    case sequence(Int), priority(Int)
+    case exdate(LibicalTime), rdate(LibicalTime), rdatePeriod(LibicalTime, end: LibicalTime)
+    case rdatePeriodDuration(LibicalTime, ICalDuration)
+    case triggerAbsolute(LibicalTime), triggerRelative(ICalDuration), repeatCount(Int)
+}
+
+extension ICalDuration {
+    init(_ d: icaldurationtype) {
+        self.init(isNegative: d.is_neg != 0, weeks: Int(d.weeks), days: Int(d.days), hours: Int(d.hours),
+                  minutes: Int(d.minutes), seconds: Int(d.seconds))
+    }
+}
+
+/// A libical zone: from a VTIMEZONE in the input, or built from the system tz database.
+final class LibicalZone: @unchecked Sendable {
+    let pointer: OpaquePointer  // icaltimezone*
+    private let owned: Bool
+
+    /// Takes ownership of a parsed VTIMEZONE component.
+    init?(vtimezone: LibicalComponent) {
+        guard let z = icaltimezone_new() else { return nil }
+        // icaltimezone_set_component takes the component; clone it so `vtimezone` keeps its own.
+        guard let clone = icalcomponent_new_clone(vtimezone.pointer), icaltimezone_set_component(z, clone) != 0 else {
+            icaltimezone_free(z, 1)
+            return nil
+        }
+        pointer = z
+        owned = true
+    }
+
+    /// A zone from libical's built-in set (the system tz database on Debian). Never freed.
+    init?(builtin name: String) {
+        _ = Libical.setUp
+        let z: OpaquePointer? = Libical.lock.withLock {
+            name.withCString { icaltimezone_get_builtin_timezone($0) }
+                ?? name.withCString { icaltimezone_get_builtin_timezone_from_tzid($0) }
+        }
+        guard let z else { return nil }
+        pointer = z
+        owned = false
+    }
+
+    deinit { if owned { icaltimezone_free(pointer, 1) } }
+
+    /// Seconds east of UTC at a wall-clock time in this zone.
+    func utcOffset(at t: LocalDateTime) -> Int {
+        var tt = icaltime_null_time()
+        tt.year = Int32(t.date.year); tt.month = Int32(t.date.month); tt.day = Int32(t.date.day)
+        tt.hour = Int32(t.hour); tt.minute = Int32(t.minute); tt.second = Int32(t.second)
+        var isDaylight: Int32 = 0
+        return Libical.lock.withLock { Int(icaltimezone_get_utc_offset(pointer, &tt, &isDaylight)) }
+    }
+
+    /// The zone's VTIMEZONE as libical writes it.
+    var componentText: String? {
+        Libical.lock.withLock {
+            guard let c = icaltimezone_get_component(pointer), let s = icalcomponent_as_ical_string_r(c) else { return nil }
+            defer { free(s) }
+            return String(cString: s)
+        }
+    }
+}
+
+/// Public facts about the libical calport is linked against.
+public enum ICalendarLibrary {
+    public static var version: String { Libical.version }
+}

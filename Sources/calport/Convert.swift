@@ -1,0 +1,73 @@
+import ArgumentParser
+import CalPort
+import GoogleCalendar
+
+extension Format: ExpressibleByArgument {}
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert between iCalendar and Google Calendar JSON, offline.",
+        discussion: """
+            Formats: ics (an iCalendar VCALENDAR), json (a Google calendar#events object with \
+            summary, timeZone and items), ndjson (one Google Event resource per line). The \
+            input format is detected from the content when --from is not given.
+
+            Examples:
+              calport convert work.ics                      # Google JSON on stdout
+              cat work.ics | calport convert --to ndjson | jq -c .summary
+              calport convert events.json --to ics -o work.ics
+            """
+    )
+
+    @Argument(help: "The input file, or - for standard input.")
+    var input: String = "-"
+
+    @Option(help: "The input format (ics, json, ndjson); detected when omitted.")
+    var from: Format?
+
+    @Option(help: "The output format (ics, json, ndjson).")
+    var to: Format = .json
+
+    @Option(name: .shortAndLong, help: "Write here (atomically) instead of standard output.")
+    var output: String?
+
+    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when the calendar names none (X-WR-TIMEZONE).")
+    var defaultTimeZone: String?
+
+    @Flag(help: "Treat every diagnostic as a failure: exit 65 and write no output.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Print a summary on standard error when done.")
+    var verbose = false
+
+    func validate() throws {
+        if let z = defaultTimeZone, !TimeZoneNames.isKnown(z) {
+            throw ValidationError("--default-tz \(z) is not an IANA time zone name (e.g. Europe/Berlin)")
+        }
+    }
+
+    func run() throws {
+        let printer = DiagnosticPrinter()
+        defer { printer.finish() }
+        let options = ConvertOptions(from: from, to: to, mapping: MappingOptions(defaultTimeZone: defaultTimeZone), strict: strict)
+        let out: Output
+        do { out = try Output(path: output) } catch {
+            StandardError.write("calport: \(error)\n")
+            throw Exit.failure
+        }
+        do {
+            let summary = try Converter(options: options).run(input: input, output: out, diagnostics: printer)
+            if verbose {
+                StandardError.write("calport: \(summary.events) events converted from \(summary.from) to \(summary.to); \(summary.warnings) warnings, \(summary.errors) errors\n")
+            }
+            if summary.errors > 0 { throw Exit.dataError }
+        } catch let e as ConvertError {
+            printer.finish()
+            StandardError.write("calport: \(e)\n")
+            switch e {
+            case .badInput, .strict: throw Exit.dataError
+            case .failed: throw Exit.failure
+            }
+        }
+    }
+}
