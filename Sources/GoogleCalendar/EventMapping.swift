@@ -112,7 +112,9 @@ public struct GoogleEventMapper: Sendable {
         case .utc(let l):
             return EventDateTime(dateTime: l.extendedFormat + "Z", timeZone: recurring ? "UTC" : nil)
         case .zoned(let l, let tzid, let off):
-            let iana = GoogleTime.zone(tzid) != nil ? tzid : nil
+            let iana = TimeZoneNames.ianaName(for: tzid)
+            // The offset the reader resolved (from the input's VTIMEZONE) is the truth;
+            // the tz database fills in only when the reader had none.
             let offset = off ?? iana.flatMap(GoogleTime.zone).map { GoogleTime.offset($0, at: l) }
             if let offset {
                 if iana == nil && recurring {

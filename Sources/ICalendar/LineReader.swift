@@ -59,23 +59,18 @@ final class LineReader {
             buffer.removeFirst(position)
             position = 0
         }
-        let chunk = 1 << 20
-        let old = buffer.count
-        buffer.reserveCapacity(old + chunk)
+        if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: 1 << 20) }
         var n = 0
-        buffer.append(contentsOf: repeatElement(0, count: chunk))
-        n = buffer.withUnsafeMutableBytes { raw in
-            read(fd, raw.baseAddress! + old, chunk)
-        }
-        if n < 0 {
-            let e = errno
-            buffer.removeLast(chunk)
-            throw ReadError(errno: e)
-        }
-        buffer.removeLast(chunk - n)
+        repeat {
+            n = scratch.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        } while n < 0 && errno == EINTR
+        if n < 0 { throw ReadError(errno: errno) }
+        if n == 0 { eof = true; return }
+        scratch.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<n])) }
         bytesRead += n
-        if n == 0 { eof = true }
     }
+
+    private var scratch: [UInt8] = []
 
     struct ReadError: Error, CustomStringConvertible {
         var errno: Int32
@@ -85,12 +80,16 @@ final class LineReader {
     /// The next physical line without its terminator.
     private func nextPhysical() throws -> [UInt8]? {
         while true {
-            var i = position
             let count = buffer.count
-            while i < count {
-                let b = buffer[i]
-                if b == 0x0A || b == 0x0D { break }
-                i += 1
+            let start = position
+            let i = buffer.withUnsafeBufferPointer { b -> Int in
+                var j = start
+                while j < count {
+                    let c = b[j]
+                    if c == 0x0A || c == 0x0D { break }
+                    j += 1
+                }
+                return j
             }
             if i < count {
                 // CR at the very end of the buffer: we need the next byte to know if it is CRLF.

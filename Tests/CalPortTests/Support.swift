@@ -1,0 +1,72 @@
+import CalendarModel
+import Foundation
+import Testing
+
+/// Paths and helpers shared by the CalPort tests.
+enum Paths {
+    static let repository: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let testdata = repository.appendingPathComponent("testdata")
+    static let cases = testdata.appendingPathComponent("cases")
+    /// ../shared/corpus beside the repository, when present.
+    static let corpus = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    static var corpusAvailable: Bool { FileManager.default.fileExists(atPath: corpus.appendingPathComponent("ics").path) }
+
+    /// The built `calport` executable, beside the test bundle.
+    static var calport: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("calport")
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return repository.appendingPathComponent(".build/debug/calport")
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("calport-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d
+    }
+}
+
+struct RunResult {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs the calport executable as a user would.
+func calport(_ args: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> RunResult {
+    let p = Process()
+    p.executableURL = Paths.calport
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["SOURCE_DATE_EPOCH"] = "1735689600"
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = inp
+    try p.run()
+    let group = DispatchGroup()
+    let outData = DataBox(), errData = DataBox()
+    group.enter()
+    DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if let stdin { inp.fileHandleForWriting.write(stdin) }
+    try inp.fileHandleForWriting.close()
+    p.waitUntilExit()
+    group.wait()
+    return RunResult(status: p.terminationStatus, stdout: outData.data, stderr: String(decoding: errData.data, as: UTF8.self))
+}
+
+final class DataBox: @unchecked Sendable { var data = Data() }
+
+/// Parses JSON into Foundation objects for structural comparison.
+func jsonObject(_ data: Data) throws -> NSObject {
+    try JSONSerialization.jsonObject(with: data) as! NSObject
+}
