@@ -76,6 +76,12 @@ public final class ICalendarReader {
 
     public var bytesRead: Int { lineReader.bytesRead }
 
+    /// For a VTIMEZONE of the input whose TZID is not an IANA name ("Customized Time Zone"),
+    /// the IANA zone with the same offsets and transitions in the years around `year`.
+    public func ianaEquivalent(ofInputZone tzid: String, around year: Int) -> String? {
+        registry.ianaEquivalent(of: tzid, around: year)
+    }
+
     /// Resolves a TZID the way event times were resolved; nil when unknown.
     public func utcOffset(tzid: String, at local: LocalDateTime) -> Int? {
         registry.zone(for: tzid)?.utcOffset(at: local)
@@ -90,6 +96,10 @@ public final class ICalendarReader {
             pendingComponent = nil
             if let out = handle(raw) { return out }
         }
+        if releasing, !deferred.isEmpty {
+            return decode(deferred.removeFirst())
+        }
+        releasing = false
         while true {
             let item: ComponentScanner.Item?
             do { item = try scanner.next() } catch let e as LineReader.ReadError {
@@ -100,6 +110,11 @@ public final class ICalendarReader {
                 reportedOverlong += 1
             }
             guard let item else {
+                if !deferred.isEmpty {
+                    // The input ended: what is still unknown is reported as each event is decoded.
+                    releasing = true
+                    return decode(deferred.removeFirst())
+                }
                 if !sawCalendar {
                     diag(.error, lineReader.bytesRead == 0 && strayLines == 0 ? "the input is empty" : "no BEGIN:VCALENDAR found: this is not an iCalendar file", line: nil)
                 } else if let i = flushInfo() {
@@ -167,13 +182,49 @@ public final class ICalendarReader {
         }
     }
 
+    // Events that name a TZID not yet defined wait (with every event after them, so the order
+    // is kept) until its VTIMEZONE arrives or the input ends: some writers put VTIMEZONEs last.
+    private var deferred: [RawComponentText] = []
+    private var waitingFor: Set<String> = []
+    private var releasing = false
+    static let maximumDeferred = 10_000
+
+    private func decode(_ raw: RawComponentText) -> ICalendarItem {
+        .event(EventDecoder(registry: registry, file: name, sink: sink).decode(raw), line: raw.startLine)
+    }
+
+    /// TZIDs the component names that neither the input so far nor the tz database defines.
+    private func unknownZones(in raw: RawComponentText) -> Set<String> {
+        var out: Set<String> = []
+        for l in raw.lines where l.bytes.count > 6 {
+            guard l.bytes.firstRange(of: Array("TZID=".utf8)) != nil || l.bytes.firstRange(of: Array("tzid=".utf8)) != nil,
+                  let p = ContentLine(l.text, line: l.number), let tzid = p.parameter("TZID") else { continue }
+            if registry.zone(for: tzid) == nil { out.insert(tzid) }
+        }
+        return out
+    }
+
     private func handle(_ raw: RawComponentText) -> ICalendarItem? {
         switch raw.name {
         case "VEVENT":
-            let event = EventDecoder(registry: registry, file: name, sink: sink).decode(raw)
-            return .event(event, line: raw.startLine)
+            if !deferred.isEmpty || !(waitingFor.isEmpty && unknownZones(in: raw).isEmpty) {
+                if deferred.isEmpty { waitingFor = unknownZones(in: raw) } else { waitingFor.formUnion(unknownZones(in: raw)) }
+                deferred.append(raw)
+                if deferred.count >= ICalendarReader.maximumDeferred {
+                    releasing = true
+                    waitingFor = []
+                    return decode(deferred.removeFirst())
+                }
+                return nil
+            }
+            return decode(raw)
         case "VTIMEZONE":
-            return registerTimeZone(raw)
+            let item = registerTimeZone(raw)
+            if case .timeZone(let def)? = item, !deferred.isEmpty {
+                waitingFor.remove(def.tzid)
+                if waitingFor.isEmpty { releasing = true }
+            }
+            return item
         default:
             skippedCounts[raw.name, default: 0] += 1
             return .skipped(component: raw.name, line: raw.startLine)
@@ -182,7 +233,8 @@ public final class ICalendarReader {
 
     private func registerTimeZone(_ raw: RawComponentText) -> ICalendarItem? {
         let tree = RawComponent(raw)
-        guard let tzid = tree.properties.first(where: { $0.name == "TZID" })?.value else {
+        // TZID is TEXT: `Kuala Lumpur\, Singapore` names the zone `Kuala Lumpur, Singapore`.
+        guard let tzid = tree.properties.first(where: { $0.name == "TZID" }).map({ ICalText.unescape($0.value) }) else {
             diag(.warning, "VTIMEZONE has no TZID; ignored", line: raw.startLine)
             return nil
         }

@@ -104,3 +104,39 @@ func read(_ bytes: [UInt8]) throws -> (CalendarDocument, [Diagnostic]) {
         #expect(e.alarms[1].properties == [Property(name: "X-EXTRA", value: "1")])
     }
 }
+
+@Suite struct DeferredZoneTests {
+    @Test func vtimezoneAfterItsEventsStillDefinesTheirTimes() throws {
+        let (doc, diags) = try read(ics(
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:t",
+            "BEGIN:VEVENT", "UID:first", "DTSTART;TZID=Office Time:20250601T090000", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:second", "DTSTART:20250601T090000Z", "END:VEVENT",
+            "BEGIN:VTIMEZONE", "TZID:Office Time", "BEGIN:STANDARD", "DTSTART:19700101T000000",
+            "TZOFFSETFROM:+0930", "TZOFFSETTO:+0930", "END:STANDARD", "END:VTIMEZONE",
+            "END:VCALENDAR"))
+        // Order is kept, and the first event's time is placed by the later VTIMEZONE.
+        #expect(doc.events.map(\.uid) == ["first", "second"])
+        #expect(doc.events[0].start == .zoned(LocalDateTime(year: 2025, month: 6, day: 1, hour: 9), tzid: "Office Time", utcOffset: 34_200))
+        #expect(diags.isEmpty, "\(diags)")
+    }
+
+    @Test func escapedCommaInTZID() throws {
+        let (doc, _) = try read(ics(
+            "BEGIN:VCALENDAR",
+            #"BEGIN:VTIMEZONE"#, #"TZID:Kuala Lumpur\, Singapore"#, "BEGIN:STANDARD", "DTSTART:19700101T000000",
+            "TZOFFSETFROM:+0800", "TZOFFSETTO:+0800", "END:STANDARD", "END:VTIMEZONE",
+            #"BEGIN:VEVENT"#, "UID:k", #"DTSTART;TZID="Kuala Lumpur, Singapore":20081031T090000"#, "END:VEVENT",
+            "END:VCALENDAR"))
+        #expect(doc.events.first?.start?.instant == LocalDateTime(year: 2008, month: 10, day: 31, hour: 1).secondsSinceEpoch)
+    }
+
+    @Test func unknownZoneAtTheEndIsReportedOnce() throws {
+        let (doc, diags) = try read(ics(
+            "BEGIN:VCALENDAR",
+            "BEGIN:VEVENT", "UID:a", "DTSTART;TZID=Nowhere:20250601T090000", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:b", "DTSTART;TZID=Nowhere:20250602T090000", "END:VEVENT",
+            "END:VCALENDAR"))
+        #expect(doc.events.map(\.uid) == ["a", "b"])
+        #expect(diags.filter { $0.message.contains("Nowhere") }.count == 1)
+    }
+}
