@@ -92,8 +92,13 @@ public struct Converter {
         switch options.to {
         case .ics: sink = ICalendarSink(output: output, fallbackTimestamp: options.fallbackTimestamp, diagnostics: counter)
         case .json, .ndjson:
+            // Custom VTIMEZONEs ("Customized Time Zone") are matched to IANA zones by the reader.
+            let equivalent = (source as? ICalendarSource).map { s -> @Sendable (String, Int) -> String? in
+                let reader = UncheckedSendable(s.reader)
+                return { tzid, year in reader.value.ianaEquivalent(ofInputZone: tzid, around: year) }
+            }
             sink = GoogleJSONSink(output: output, ndjson: options.to == .ndjson, options: options.mapping,
-                                  sourceName: input.name, diagnostics: counter)
+                                  sourceName: input.name, diagnostics: counter, zoneEquivalent: equivalent)
         }
 
         do {
@@ -140,4 +145,10 @@ public struct Converter {
         }
         return summary
     }
+}
+
+/// Hands a value that is used from one thread at a time to an API that asks for Sendable.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

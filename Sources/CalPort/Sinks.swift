@@ -37,13 +37,15 @@ final class GoogleJSONSink: EventSink {
     private var count = 0
     private var began = false
 
-    init(output: Output, ndjson: Bool, options: MappingOptions, sourceName: String, diagnostics: DiagnosticSink) {
+    init(output: Output, ndjson: Bool, options: MappingOptions, sourceName: String, diagnostics: DiagnosticSink,
+         zoneEquivalent: (@Sendable (String, Int) -> String?)? = nil) {
         self.output = output
         self.ndjson = ndjson
         self.options = options
         self.sourceName = sourceName
         sink = diagnostics
         mapper = GoogleEventMapper(options: options)
+        mapper.zoneEquivalent = zoneEquivalent
         encoder = ndjson ? JSONCodec.compactEncoder() : JSONCodec.prettyEncoder()
     }
 

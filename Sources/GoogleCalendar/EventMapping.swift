@@ -1,13 +1,17 @@
 import CalendarModel
 import Foundation
 
-/// The fields of the Google mapping. Each case is mapped in both directions by one
-/// exhaustive `switch` per direction, so a field added here does not compile until both
-/// directions handle it.
+/// Every field of Google's Event resource (calendar.v3.json). Each case is mapped in both
+/// directions by one exhaustive `switch` per direction, so a field added here does not
+/// compile until both directions handle it; docs/mapping.md describes each.
 public enum EventField: String, CaseIterable, Sendable {
-    case iCalUID, originalStartTime, start, end, recurrence
-    case summary, description, location
-    case status, transparency, visibility, sequence
+    case kind, etag, id, status, htmlLink, created, updated, summary, description, location, colorId
+    case creator, organizer, start, end, endTimeUnspecified, recurrence, recurringEventId, originalStartTime
+    case transparency, visibility, iCalUID, sequence, attendees, attendeesOmitted, extendedProperties
+    case hangoutLink, conferenceData, gadget, anyoneCanAddSelf, guestsCanInviteOthers, guestsCanModify
+    case guestsCanSeeOtherGuests, privateCopy, locked, reminders, source
+    case workingLocationProperties, outOfOfficeProperties, focusTimeProperties, birthdayProperties
+    case attachments, eventType, eventLabelId
 }
 
 /// Options that decide what the mapping does where iCalendar and Google differ.
@@ -23,40 +27,70 @@ public struct GoogleEventMapper: Sendable {
     /// The calendar's zone (X-WR-TIMEZONE or the events list's `timeZone`).
     public var calendarTimeZone: String?
 
+    /// For TZIDs that are neither IANA nor Windows names, the IANA zone the source's own
+    /// definition matches in a given year (the iCalendar reader supplies this).
+    public var zoneEquivalent: (@Sendable (_ tzid: String, _ year: Int) -> String?)?
+
     public init(options: MappingOptions = MappingOptions(), calendarTimeZone: String? = nil) {
         self.options = options
         self.calendarTimeZone = calendarTimeZone
     }
 
+    /// The IANA name Google gets for a TZID.
+    func ianaName(_ tzid: String, year: Int) -> String? {
+        TimeZoneNames.ianaName(for: tzid) ?? zoneEquivalent?(tzid, year)
+    }
+
     /// The zone that floating times are read in: the calendar's, else `--default-tz`.
     var floatingZone: String? { calendarTimeZone ?? options.defaultTimeZone }
+
+    /// Markers calport writes among the carried lines; consumed on the way back.
+    enum Marker {
+        static let floating = "X-CALPORT-FLOATING"
+        static let parameters = "X-CALPORT-PARAMETERS"
+    }
 
     // MARK: - Model to Google
 
     public func googleEvent(from e: Event, report: (Diagnostic) -> Void) -> GoogleEvent {
         var g = GoogleEvent()
-        g.kind = "calendar#event"
         var said: Set<String> = []
         func diag(_ s: Diagnostic.Severity, _ m: String) {
             if said.insert(m).inserted { report(Diagnostic(s, m, uid: e.uid)) }
         }
         let recurring = e.isRecurring
+        // What Google cannot hold, as content lines for extendedProperties.private.
+        var carried: [(name: String, text: String)] = []
+        func carry(_ p: Property) { carried.append((p.name, p.contentLine)) }
+        var byName: [String: [Property]] = [:]
+        for p in e.properties { byName[p.name, default: []].append(p) }
+        func first(_ name: String) -> Property? { byName[name]?.first }
+
         for field in EventField.allCases {
             switch field {
+            case .kind: g.kind = "calendar#event"
             case .iCalUID: g.iCalUID = e.uid
             case .originalStartTime:
                 g.originalStartTime = e.recurrenceID.map { dateTime($0, recurring: true, diag) }
+                if e.recurrenceIDThisAndFuture {
+                    diag(.warning, "RECURRENCE-ID;RANGE=THISANDFUTURE has no Google equivalent; only this occurrence is changed in Google")
+                    carry(Property(name: "X-CALPORT-RANGE", value: "THISANDFUTURE"))
+                }
             case .start: g.start = e.start.map { dateTime($0, recurring: recurring, diag) }
             case .end:
                 // Google needs an end: DURATION and RFC 5545's defaults become an explicit one.
                 g.end = endTime(e).map { dateTime($0, recurring: recurring, diag) }
+                if let d = e.duration, e.end == nil { carry(Property(name: "DURATION", value: d.icalString)) }
             case .recurrence:
                 var lines: [String] = []
-                lines += e.recurrenceRules.map { "RRULE:" + $0 }
-                lines += e.exceptionRules.map { "EXRULE:" + $0 }
+                lines += e.recurrenceRules.map { "RRULE:" + normalisedRule($0, start: e.start, diag) }
+                lines += e.exceptionRules.map { "EXRULE:" + normalisedRule($0, start: e.start, diag) }
                 lines += e.recurrenceDates.map(GoogleEventMapper.rdateLine)
                 lines += e.exceptionDates.map { Property(name: "EXDATE", parameters: $0.icalParameters, value: $0.icalValue).contentLine }
                 g.recurrence = lines.isEmpty ? nil : lines
+                if (e.start.map { if case .floating = $0 { return true } else { return false } } ?? false) {
+                    carry(Property(name: Marker.floating, value: "TRUE"))
+                }
             case .summary: g.summary = e.summary
             case .description: g.description = e.description
             case .location: g.location = e.location
@@ -67,28 +101,192 @@ public struct GoogleEventMapper: Sendable {
                 case .public?: g.visibility = "public"
                 case .private?: g.visibility = "private"
                 case .confidential?: g.visibility = "confidential"
-                case .other(let v)?: diag(.warning, "CLASS \(v) has no Google visibility; left at the calendar default")
+                case .other(let v)?:
+                    diag(.note, "CLASS \(v) has no Google visibility; carried in extendedProperties")
+                    carry(Property(name: "CLASS", value: v))
                 case nil: break
                 }
             case .sequence: g.sequence = e.sequence
+            case .created: g.created = e.created.map(GoogleEventMapper.rfc3339)
+            case .updated: g.updated = e.lastModified.map(GoogleEventMapper.rfc3339)
+            case .organizer:
+                if let o = e.organizer {
+                    let (person, residue) = PeopleMapping.organizer(o)
+                    g.organizer = person
+                    if let residue { carry(residue) }
+                    if person == nil { diag(.note, "ORGANIZER \(o.address) is not an e-mail address; carried in extendedProperties") }
+                }
+            case .attendees:
+                var list: [GoogleEvent.Attendee] = []
+                for a in e.attendees {
+                    let (attendee, residue) = PeopleMapping.attendee(a)
+                    if let attendee { list.append(attendee) } else {
+                        diag(.note, "ATTENDEE \(a.address) is not an e-mail address; carried in extendedProperties")
+                    }
+                    if let residue { carry(residue) }
+                }
+                g.attendees = list.isEmpty ? nil : list
+            case .reminders:
+                let useDefault = first(GoogleOnlyFields.useDefaultReminders)?.value.uppercased() == "TRUE"
+                let (reminders, residues, notes) = AlarmMapping.reminders(e.alarms, useDefault: useDefault)
+                g.reminders = reminders
+                residues.forEach(carry)
+                notes.forEach { diag(.note, $0) }
+            case .source:
+                let title = first(GoogleOnlyFields.sourceTitle).map { ICalText.unescape($0.value) }
+                if e.url != nil || title != nil {
+                    var s = GoogleEvent.Source()
+                    s.url = e.url
+                    s.title = title
+                    g.source = s
+                }
+            case .attachments:
+                var list: [GoogleEvent.EventAttachment] = []
+                for a in e.attachments {
+                    if let uri = a.uri {
+                        var att = GoogleEvent.EventAttachment()
+                        att.fileUrl = uri
+                        att.mimeType = a.formatType
+                        att.title = a.parameters.first { $0.name == "FILENAME" || $0.name == "X-FILENAME" }?.value
+                        att.fileId = a.parameters.first { $0.name == "X-GOOGLE-FILE-ID" }?.value
+                        att.iconLink = a.parameters.first { $0.name == "X-GOOGLE-ICON-LINK" }?.value
+                        list.append(att)
+                        let known: Set<String> = ["FILENAME", "X-FILENAME", "X-GOOGLE-FILE-ID", "X-GOOGLE-ICON-LINK"]
+                        if a.parameters.contains(where: { !known.contains($0.name) }) { carry(AttachmentMapping.property(a)) }
+                    } else {
+                        diag(.note, "an inline (binary) ATTACH has no Google equivalent; carried in extendedProperties")
+                        carry(AttachmentMapping.property(a))
+                    }
+                }
+                g.attachments = list.isEmpty ? nil : list
+            case .colorId:
+                if let c = e.color {
+                    g.colorId = Palette.nearestColorId(to: c)
+                    carry(Property(name: "COLOR", value: c))
+                    if g.colorId == nil { diag(.note, "COLOR \(c) is not a CSS colour name; carried in extendedProperties") }
+                }
+                if let p = first("X-GOOGLE-COLOR-ID") { _ = GoogleOnlyFields.apply(p, for: .colorId, to: &g) }
+            case .id, .etag, .htmlLink, .recurringEventId, .hangoutLink, .conferenceData, .gadget, .creator,
+                 .anyoneCanAddSelf, .guestsCanInviteOthers, .guestsCanModify, .guestsCanSeeOtherGuests, .privateCopy,
+                 .locked, .attendeesOmitted, .endTimeUnspecified, .eventType, .eventLabelId,
+                 .workingLocationProperties, .outOfOfficeProperties, .focusTimeProperties, .birthdayProperties:
+                let name = GoogleOnlyFields.table[field]!.property
+                if let p = first(name), !GoogleOnlyFields.apply(p, for: field, to: &g) {
+                    diag(.warning, "\(name) has a malformed value; carried in extendedProperties")
+                    carry(p)
+                }
+            case .extendedProperties:
+                break  // assembled below, once everything else has decided what to carry
+            }
+        }
+
+        // Everything else in the event: the remaining properties and the parameters the typed
+        // fields could not hold.
+        var shared: [String: String] = [:]
+        var foreignPrivate: [String: String] = [:]
+        for p in e.properties {
+            switch p.name {
+            case GoogleOnlyFields.sharedProperty, GoogleOnlyFields.privateProperty:
+                guard let key = p.parameter(GoogleOnlyFields.keyParameter)?.value else { carry(p); continue }
+                if p.name == GoogleOnlyFields.sharedProperty { shared[key] = ICalText.unescape(p.value) } else {
+                    foreignPrivate[key] = ICalText.unescape(p.value)
+                }
+            case _ where GoogleOnlyFields.propertyNames.contains(p.name): continue
+            default: carry(p)
+            }
+        }
+        for (name, params) in e.propertyParameters.sorted(by: { $0.key < $1.key }) {
+            carry(Property(name: Marker.parameters, parameters: [Parameter("X-PROPERTY", name)] + params, value: ""))
+        }
+        if let p = e.priority { carry(Property(name: "PRIORITY", value: String(p))) }
+        if !e.categories.isEmpty {
+            carry(Property(name: "CATEGORIES", value: e.categories.map(ICalText.escape).joined(separator: ",")))
+        }
+        var privateDict = Carrier.encode(carried)
+        for (k, v) in foreignPrivate where privateDict[k] == nil { privateDict[k] = v }
+        if !privateDict.isEmpty || !shared.isEmpty {
+            var x = GoogleEvent.ExtendedProperties()
+            x.private = privateDict.isEmpty ? nil : privateDict
+            x.shared = shared.isEmpty ? nil : shared
+            g.extendedProperties = x
+            let total = Carrier.size(privateDict) + Carrier.size(shared)
+            if total > Carrier.maximumTotalBytes {
+                diag(.warning, "extendedProperties would be \(total) bytes, over Google's \(Carrier.maximumTotalBytes); Google may refuse this event")
             }
         }
         return g
     }
 
+    static func rfc3339(_ t: LocalDateTime) -> String { t.extendedFormat + "Z" }
+
     private func endTime(_ e: Event) -> EventTime? {
         guard let start = e.start else { return e.end }
         if let end = e.end { return end }
-        if let d = e.duration {
-            // Days are nominal: added on the wall clock, then the offset is found again at the
-            // new wall time, so a day across a DST change stays a calendar day.
-            let t = start.adding(d)
-            if case .zoned(let l, let z, _) = t, let tz = GoogleTime.zone(z) {
-                return .zoned(l, tzid: z, utcOffset: GoogleTime.offset(tz, at: l))
-            }
-            return t
-        }
+        if let d = e.duration { return GoogleEventMapper.adding(d, to: start, floatingZone: floatingZone, names: ianaName) }
         return e.effectiveEnd
+    }
+
+    /// RFC 5545 3.3.6: weeks and days are nominal (added on the wall clock, so a day across a
+    /// DST change is still a calendar day), hours, minutes and seconds exact (added on the
+    /// timeline).
+    static func adding(_ d: ICalDuration, to start: EventTime, floatingZone: String?,
+                       names: (String, Int) -> String? = { t, _ in TimeZoneNames.ianaName(for: t) }) -> EventTime {
+        switch start {
+        case .date, .utc: return start.adding(d)
+        case .zoned(let l, let z, let off):
+            let wall = l.adding(seconds: d.nominalDays * 86_400)
+            guard let tz = names(z, l.date.year).flatMap(GoogleTime.zone) else {
+                return .zoned(wall.adding(seconds: d.exactSeconds), tzid: z, utcOffset: off)
+            }
+            let instant = wall.secondsSinceEpoch - GoogleTime.offset(tz, at: wall) + d.exactSeconds
+            let offset = tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))
+            return .zoned(LocalDateTime(secondsSinceEpoch: instant + offset), tzid: z, utcOffset: offset)
+        case .floating(let l):
+            let wall = l.adding(seconds: d.nominalDays * 86_400)
+            guard let tz = floatingZone.flatMap(GoogleTime.zone) else { return .floating(wall.adding(seconds: d.exactSeconds)) }
+            let instant = wall.secondsSinceEpoch - GoogleTime.offset(tz, at: wall) + d.exactSeconds
+            let offset = tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))
+            return .floating(LocalDateTime(secondsSinceEpoch: instant + offset))
+        }
+    }
+
+    /// UNTIL as Google expects it: a DATE when the series is all-day, else UTC.
+    func normalisedRule(_ rule: String, start: EventTime?, _ diag: (Diagnostic.Severity, String) -> Void) -> String {
+        var parts = rule.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+        guard let i = parts.firstIndex(where: { $0.uppercased().hasPrefix("UNTIL=") }), let start else { return rule }
+        let raw = String(parts[i].dropFirst(6))
+        guard let until = EventTime(icalValue: raw, tzid: nil) else { return rule }
+        let fixed: String
+        switch (start, until) {
+        case (.date, .date), (.floating, .floating): return rule
+        case (.date, _): fixed = until.localDateTime.date.basicFormat
+        case (_, .utc): return rule
+        case (_, .date(let d)):
+            // An all-day UNTIL on a timed series: through the end of that day in the start's zone.
+            let endOfDay = LocalDateTime(date: d, hour: 23, minute: 59, second: 59)
+            fixed = utcValue(endOfDay, like: start) ?? rule
+        case (.floating, _):
+            return rule
+        case (_, .floating(let l)), (_, .zoned(let l, _, _)):
+            fixed = utcValue(l, like: start) ?? raw
+        }
+        if fixed != raw {
+            parts[i] = "UNTIL=" + fixed
+            diag(.note, "RRULE UNTIL \(raw) written as \(fixed), the form Google expects")
+        }
+        return parts.joined(separator: ";")
+    }
+
+    /// A wall time in `start`'s zone, as a UTC iCalendar value.
+    private func utcValue(_ l: LocalDateTime, like start: EventTime) -> String? {
+        switch start {
+        case .zoned(_, let z, let off):
+            let zoneOffset = ianaName(z, year: l.date.year).flatMap(GoogleTime.zone).map { GoogleTime.offset($0, at: l) } ?? off
+            guard let o = zoneOffset else { return nil }
+            return l.adding(seconds: -o).basicFormat + "Z"
+        case .utc: return l.basicFormat + "Z"
+        default: return nil
+        }
     }
 
     static func rdateLine(_ r: RecurrenceDate) -> String {
@@ -112,7 +310,7 @@ public struct GoogleEventMapper: Sendable {
         case .utc(let l):
             return EventDateTime(dateTime: l.extendedFormat + "Z", timeZone: recurring ? "UTC" : nil)
         case .zoned(let l, let tzid, let off):
-            let iana = TimeZoneNames.ianaName(for: tzid)
+            let iana = ianaName(tzid, year: l.date.year)
             // The offset the reader resolved (from the input's VTIMEZONE) is the truth;
             // the tz database fills in only when the reader had none.
             let offset = off ?? iana.flatMap(GoogleTime.zone).map { GoogleTime.offset($0, at: l) }
@@ -143,11 +341,31 @@ public struct GoogleEventMapper: Sendable {
         var e = Event()
         let uid = g.iCalUID ?? g.id
         func diag(_ s: Diagnostic.Severity, _ m: String) { report(Diagnostic(s, m, uid: uid)) }
+        let (carriedLines, foreign) = Carrier.decode(g.extendedProperties?.private ?? [:])
+        var carried: [(key: String, property: Property)] = []
+        for (key, text) in carriedLines {
+            if key.hasPrefix("VALARM"), text.hasPrefix("VALARM:") {
+                // The value is the alarm's own content lines; see AlarmMapping.text.
+                carried.append((key, Property(name: "VALARM", value: String(text.dropFirst(7)))))
+                continue
+            }
+            guard let p = Property(contentLine: text) else { continue }
+            carried.append((key, p))
+        }
+        func take(_ name: String) -> [Property] {
+            let found = carried.filter { $0.property.name == name }.map(\.property)
+            carried.removeAll { $0.property.name == name }
+            return found
+        }
+        var extra: [Property] = []
+
         for field in EventField.allCases {
             switch field {
-            case .iCalUID:
-                e.uid = g.iCalUID ?? g.id.map { $0 + "@google.com" }
-            case .originalStartTime: e.recurrenceID = g.originalStartTime.flatMap { eventTime($0, "originalStartTime", diag) }
+            case .kind: break
+            case .iCalUID: e.uid = g.iCalUID ?? g.id.map { $0 + "@google.com" }
+            case .originalStartTime:
+                e.recurrenceID = g.originalStartTime.flatMap { eventTime($0, "originalStartTime", diag) }
+                if take("X-CALPORT-RANGE").first?.value.uppercased() == "THISANDFUTURE" { e.recurrenceIDThisAndFuture = true }
             case .start: e.start = g.start.flatMap { eventTime($0, "start", diag) }
             case .end: e.end = g.end.flatMap { eventTime($0, "end", diag) }
             case .recurrence:
@@ -173,10 +391,91 @@ public struct GoogleEventMapper: Sendable {
                 case "default"?, nil: break
                 case let v?: diag(.warning, "unknown visibility \"\(v)\"")
                 }
+                if let c = take("CLASS").first { e.classification = Classification(c.value) }
             case .sequence: e.sequence = g.sequence
+            case .created: e.created = g.created.flatMap { utc($0, "created", diag) }
+            case .updated: e.lastModified = g.updated.flatMap { utc($0, "updated", diag) }
+            case .organizer:
+                if let o = g.organizer {
+                    e.organizer = PeopleMapping.calendarUser(organizer: o, carried: take("ORGANIZER").first)
+                } else if let o = take("ORGANIZER").first {
+                    e.organizer = PeopleMapping.calendarUser(carried: o)
+                }
+            case .attendees:
+                var residues = take("ATTENDEE")
+                for a in g.attendees ?? [] {
+                    let i = residues.firstIndex { PeopleMapping.sameAddress($0.value, a.email) }
+                    let residue = i.map { residues.remove(at: $0) }
+                    e.attendees.append(PeopleMapping.calendarUser(attendee: a, carried: residue))
+                }
+                // Carried attendees Google could not hold (no e-mail address) come back too.
+                for r in residues where PeopleMapping.email(of: r.value) == nil {
+                    e.attendees.append(PeopleMapping.calendarUser(carried: r))
+                }
+            case .reminders:
+                let carriedAlarms = take("VALARM").map(\.value)
+                let (alarms, useDefault) = AlarmMapping.alarms(g.reminders, carried: carriedAlarms, summary: g.summary,
+                                                                organizer: g.organizer?.email)
+                e.alarms = alarms
+                if useDefault { extra.append(Property(name: GoogleOnlyFields.useDefaultReminders, value: "TRUE")) }
+            case .source:
+                e.url = g.source?.url
+                if let t = g.source?.title { extra.append(Property(name: GoogleOnlyFields.sourceTitle, value: ICalText.escape(t))) }
+            case .attachments:
+                var residues = take("ATTACH")
+                for a in g.attachments ?? [] {
+                    if let i = residues.firstIndex(where: { $0.value == a.fileUrl }) {
+                        e.attachments.append(AttachmentMapping.attachment(residues.remove(at: i)))
+                    } else {
+                        e.attachments.append(AttachmentMapping.attachment(a))
+                    }
+                }
+                // Inline attachments Google cannot hold.
+                for r in residues where AttachmentMapping.isInline(r) { e.attachments.append(AttachmentMapping.attachment(r)) }
+            case .colorId:
+                if let c = take("COLOR").first { e.color = c.value } else if let id = g.colorId { e.color = Palette.cssName(forColorId: id) }
+                // X-GOOGLE-COLOR-ID only when COLOR does not already imply it.
+                if let id = g.colorId, e.color.flatMap(Palette.nearestColorId) != id,
+                   let p = GoogleOnlyFields.property(for: .colorId, of: g) {
+                    extra.append(p)
+                }
+            case .id, .etag, .htmlLink, .recurringEventId, .hangoutLink, .conferenceData, .gadget, .creator,
+                 .anyoneCanAddSelf, .guestsCanInviteOthers, .guestsCanModify, .guestsCanSeeOtherGuests, .privateCopy,
+                 .locked, .attendeesOmitted, .endTimeUnspecified, .eventType, .eventLabelId,
+                 .workingLocationProperties, .outOfOfficeProperties, .focusTimeProperties, .birthdayProperties:
+                if let p = GoogleOnlyFields.property(for: field, of: g) { extra.append(p) }
+            case .extendedProperties:
+                for (k, v) in (g.extendedProperties?.shared ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    extra.append(Property(name: GoogleOnlyFields.sharedProperty, parameters: [Parameter(GoogleOnlyFields.keyParameter, k)], value: ICalText.escape(v)))
+                }
+                for (k, v) in foreign.sorted(by: { $0.key < $1.key }) {
+                    extra.append(Property(name: GoogleOnlyFields.privateProperty, parameters: [Parameter(GoogleOnlyFields.keyParameter, k)], value: ICalText.escape(v)))
+                }
             }
         }
+
+        // Carried iCalendar content.
+        if let d = take("DURATION").first.flatMap({ ICalDuration(icalString: $0.value) }) {
+            e.duration = d
+            e.end = nil
+        }
+        if let p = take("PRIORITY").first.flatMap({ Int($0.value) }) { e.priority = p }
+        for c in take("CATEGORIES") { e.categories += ICalText.splitList(c.value) }
+        if take(Marker.floating).first != nil { e.makeFloating(in: floatingZone) }
+        for p in take(Marker.parameters) {
+            guard let name = p.parameter("X-PROPERTY")?.value else { continue }
+            e.propertyParameters[name] = p.parameters.filter { $0.name != "X-PROPERTY" }
+        }
+        e.properties = carried.map(\.property) + extra
         return e
+    }
+
+    private func utc(_ s: String, _ field: String, _ diag: (Diagnostic.Severity, String) -> Void) -> LocalDateTime? {
+        guard let (t, off) = GoogleTime.parseDateTime(s) else {
+            diag(.warning, "\(field) \"\(s)\" is not an RFC 3339 date-time")
+            return nil
+        }
+        return t.adding(seconds: -(off ?? 0))
     }
 
     func eventTime(_ d: EventDateTime, _ field: String, _ diag: (Diagnostic.Severity, String) -> Void) -> EventTime? {
@@ -256,9 +555,27 @@ public struct GoogleEventMapper: Sendable {
 
     /// Fills in the UTC offset of a zoned time from the tz database.
     private func resolved(_ t: EventTime) -> EventTime {
-        if case .zoned(let l, let z, nil) = t, let tz = GoogleTime.zone(z) {
+        if case .zoned(let l, let z, nil) = t, let iana = TimeZoneNames.ianaName(for: z), let tz = GoogleTime.zone(iana) {
             return .zoned(l, tzid: z, utcOffset: GoogleTime.offset(tz, at: l))
         }
         return t
+    }
+}
+
+extension Event {
+    /// Turns times placed in `zone` back into floating times (undoing what the mapping to
+    /// Google did for a calendar whose events were floating).
+    mutating func makeFloating(in zone: String?) {
+        func f(_ t: EventTime?) -> EventTime? {
+            guard let t else { return nil }
+            switch t {
+            case .zoned(let l, let z, _) where zone == nil || z == zone: return .floating(l)
+            default: return t
+            }
+        }
+        start = f(start)
+        end = f(end)
+        recurrenceID = f(recurrenceID)
+        exceptionDates = exceptionDates.map { f($0)! }
     }
 }

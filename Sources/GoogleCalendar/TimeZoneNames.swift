@@ -1,4 +1,5 @@
 import Foundation
+import CalendarModel
 
 /// Turns the TZIDs found in iCalendar files into the IANA names Google requires.
 public enum TimeZoneNames {
@@ -38,5 +39,14 @@ public enum TimeZoneNames {
     private static func isCanonical(_ s: String) -> Bool {
         guard GoogleTime.zone(s) != nil else { return false }
         return s.contains("/") || s == "UTC" || s == "GMT"
+    }
+}
+
+extension TimeZoneNames {
+    /// Seconds east of UTC at a wall-clock time in a zone named by a TZID (IANA, vendor path
+    /// or Windows name), from the tz database; nil when the zone is unknown.
+    public static func utcOffset(tzid: String, at local: LocalDateTime) -> Int? {
+        guard let name = ianaName(for: tzid), let tz = GoogleTime.zone(name) else { return nil }
+        return GoogleTime.offset(tz, at: local)
     }
 }

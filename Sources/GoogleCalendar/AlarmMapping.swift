@@ -1,0 +1,160 @@
+import CalendarModel
+
+/// VALARM <-> reminders. An alarm Google can act on (display, audio or e-mail, a whole
+/// number of minutes before the start, 0...40320) becomes a reminder override; every alarm
+/// is also carried whole, so the .ics comes back exactly. No VALARM means no reminders
+/// (`useDefault: false`), never the calendar's default reminders.
+enum AlarmMapping {
+    static let maximumOverrides = 5
+    static let maximumMinutes = 40320
+
+    static func method(of a: Alarm) -> String? {
+        switch a.action {
+        case "DISPLAY", "AUDIO": return "popup"
+        case "EMAIL": return "email"
+        default: return nil
+        }
+    }
+
+    /// Minutes before the start, when the alarm is one Google can hold.
+    static func minutes(of a: Alarm) -> Int? {
+        guard case .relative(let d, relatedToEnd: false)? = a.trigger, a.repeatCount == nil else { return nil }
+        let seconds = -d.totalSeconds
+        guard seconds >= 0, seconds % 60 == 0, seconds / 60 <= maximumMinutes else { return nil }
+        return seconds / 60
+    }
+
+    static func reminders(_ alarms: [Alarm], useDefault: Bool) -> (GoogleEvent.Reminders, [Property], [String]) {
+        var r = GoogleEvent.Reminders()
+        var residues: [Property] = []
+        var notes: [String] = []
+        if useDefault && alarms.isEmpty {
+            r.useDefault = true
+            return (r, [], [])
+        }
+        r.useDefault = false
+        var overrides: [GoogleEvent.Reminder] = []
+        for a in alarms {
+            residues.append(Property(name: "VALARM", value: text(a)))
+            guard let m = method(of: a), let minutes = minutes(of: a) else {
+                notes.append("a \(a.action) alarm (\(describe(a.trigger))) has no Google reminder equivalent; carried in extendedProperties")
+                continue
+            }
+            let reminder = GoogleEvent.Reminder(method: m, minutes: minutes)
+            if overrides.contains(reminder) { continue }
+            if overrides.count == maximumOverrides {
+                notes.append("Google holds at most \(maximumOverrides) reminders; the alarm \(minutes) minutes before is carried in extendedProperties only")
+                continue
+            }
+            overrides.append(reminder)
+        }
+        r.overrides = overrides.isEmpty ? nil : overrides
+        return (r, residues, notes)
+    }
+
+    private static func describe(_ t: Alarm.Trigger?) -> String {
+        switch t {
+        case .relative(let d, let end)?: return "\(d.icalString) from the \(end ? "end" : "start")"
+        case .absolute(let t)?: return "at \(t.basicFormat)Z"
+        case nil: return "no trigger"
+        }
+    }
+
+    /// Alarms from Google's reminders, using carried VALARMs where they match (and always
+    /// for alarms Google could not hold). Returns whether the calendar's defaults apply.
+    static func alarms(_ r: GoogleEvent.Reminders?, carried: [String], summary: String?, organizer: String?) -> ([Alarm], Bool) {
+        var pool = carried.compactMap(parse)
+        var out: [Alarm] = []
+        for o in r?.overrides ?? [] {
+            guard let method = o.method, let minutes = o.minutes else { continue }
+            if let i = pool.firstIndex(where: { self.method(of: $0) == method && self.minutes(of: $0) == minutes }) {
+                out.append(pool.remove(at: i))
+            } else {
+                var a = Alarm(action: method == "email" ? "EMAIL" : "DISPLAY",
+                              trigger: .relative(ICalDuration(isNegative: minutes > 0, minutes: minutes), relatedToEnd: false))
+                a.description = "This is an event reminder"
+                if method == "email" {
+                    a.summary = summary ?? "Reminder"
+                    if let organizer { a.attendees = [CalendarUser(address: "mailto:" + organizer)] }
+                }
+                out.append(a)
+            }
+        }
+        // Carried alarms that Google could never act on are not affected by edits in Google.
+        out += pool.filter { method(of: $0) == nil || minutes(of: $0) == nil || (r?.overrides?.count ?? 0) >= maximumOverrides }
+        return (out, r?.useDefault == true && (r?.overrides ?? []).isEmpty)
+    }
+
+    // The carried form: the VALARM's content lines joined by LF.
+    static func text(_ a: Alarm) -> String {
+        var lines = ["ACTION:" + a.action]
+        switch a.trigger {
+        case .relative(let d, let end)?:
+            lines.append(Property(name: "TRIGGER", parameters: (end ? [Parameter("RELATED", "END")] : []) + a.triggerParameters, value: d.icalString).contentLine)
+        case .absolute(let t)?:
+            lines.append(Property(name: "TRIGGER", parameters: [Parameter("VALUE", "DATE-TIME")] + a.triggerParameters, value: t.basicFormat + "Z").contentLine)
+        case nil: break
+        }
+        if let n = a.repeatCount { lines.append("REPEAT:\(n)") }
+        if let d = a.repeatInterval { lines.append("DURATION:" + d.icalString) }
+        if let d = a.description { lines.append("DESCRIPTION:" + ICalText.escape(d)) }
+        if let s = a.summary { lines.append("SUMMARY:" + ICalText.escape(s)) }
+        for u in a.attendees { lines.append(PeopleMapping.property("ATTENDEE", u).contentLine) }
+        for p in a.properties { lines.append(p.contentLine) }
+        return lines.joined(separator: "\n")
+    }
+
+    static func parse(_ text: String) -> Alarm? {
+        var alarm = Alarm(action: "", trigger: nil)
+        for line in text.split(separator: "\n") {
+            guard let p = Property(contentLine: String(line)) else { return nil }
+            switch p.name {
+            case "ACTION": alarm.action = p.value
+            case "TRIGGER":
+                if p.parameter("VALUE")?.value.uppercased() == "DATE-TIME" {
+                    guard let t = EventTime(icalValue: p.value, tzid: nil) else { return nil }
+                    alarm.trigger = .absolute(t.localDateTime)
+                } else {
+                    guard let d = ICalDuration(icalString: p.value) else { return nil }
+                    alarm.trigger = .relative(d, relatedToEnd: p.parameter("RELATED")?.value.uppercased() == "END")
+                }
+                alarm.triggerParameters = p.parameters.filter { $0.name != "VALUE" && $0.name != "RELATED" }
+            case "REPEAT": alarm.repeatCount = Int(p.value)
+            case "DURATION": alarm.repeatInterval = ICalDuration(icalString: p.value)
+            case "DESCRIPTION": alarm.description = ICalText.unescape(p.value)
+            case "SUMMARY": alarm.summary = ICalText.unescape(p.value)
+            case "ATTENDEE": alarm.attendees.append(PeopleMapping.calendarUser(carried: p))
+            default: alarm.properties.append(p)
+            }
+        }
+        return alarm.action.isEmpty ? nil : alarm
+    }
+}
+
+/// ATTACH <-> attachments.
+enum AttachmentMapping {
+    static func property(_ a: Attachment) -> Property {
+        var params: [Parameter] = []
+        if let f = a.formatType { params.append(Parameter("FMTTYPE", f)) }
+        if a.inlineBase64 != nil { params += [Parameter("ENCODING", "BASE64"), Parameter("VALUE", "BINARY")] }
+        return Property(name: "ATTACH", parameters: params + a.parameters, value: a.inlineBase64 ?? a.uri ?? "")
+    }
+
+    static func isInline(_ p: Property) -> Bool { p.parameter("VALUE")?.value.uppercased() == "BINARY" }
+
+    static func attachment(_ p: Property) -> Attachment {
+        var a = Attachment()
+        if isInline(p) { a.inlineBase64 = p.value } else { a.uri = p.value }
+        a.formatType = p.parameter("FMTTYPE")?.value
+        a.parameters = p.parameters.filter { !["FMTTYPE", "ENCODING", "VALUE"].contains($0.name) }
+        return a
+    }
+
+    static func attachment(_ g: GoogleEvent.EventAttachment) -> Attachment {
+        var a = Attachment(uri: g.fileUrl, formatType: g.mimeType)
+        if let t = g.title { a.parameters.append(Parameter("FILENAME", t)) }
+        if let id = g.fileId { a.parameters.append(Parameter("X-GOOGLE-FILE-ID", id)) }
+        if let icon = g.iconLink { a.parameters.append(Parameter("X-GOOGLE-ICON-LINK", icon)) }
+        return a
+    }
+}

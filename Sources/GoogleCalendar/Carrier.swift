@@ -1,0 +1,101 @@
+import CalendarModel
+
+/// Carries iCalendar content that Google has no field for in `extendedProperties.private`,
+/// as content lines, so that .ics -> Google -> .ics gives the same content back.
+///
+/// Keys: the property name (`X-MICROSOFT-CDO-BUSYSTATUS`), `#2`, `#3` … for repeats, and
+/// `~2`, `~3` … for the continuation pieces of a line longer than a value may be.
+/// Entries calport did not write (another application's data) are kept separately.
+enum Carrier {
+    /// Google's limits, per its extended-properties guide (key and value sizes are not in the
+    /// discovery document; see docs/mapping.md).
+    static let maximumKeyLength = 44
+    static let maximumValueLength = 1024
+    static let maximumTotalBytes = 32 * 1024
+
+    /// Encodes content lines under readable keys.
+    static func encode(_ lines: [(name: String, text: String)]) -> [String: String] {
+        var out: [String: String] = [:]
+        var used: [String: Int] = [:]
+        for (name, text) in lines {
+            var base = name.count > 36 ? String(name.prefix(27)) + "-" + shortHash(name) : name
+            let n = (used[base] ?? 0) + 1
+            used[base] = n
+            if n > 1 { base += "#\(n)" }
+            let pieces = chunks(text, maximumValueLength)
+            for (i, piece) in pieces.enumerated() {
+                out[i == 0 ? base : base + "~\(i + 1)"] = piece
+            }
+        }
+        return out
+    }
+
+    /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`.
+    static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String)], foreign: [String: String]) {
+        var bases: [String: [(Int, String)]] = [:]
+        var foreign: [String: String] = [:]
+        for (key, value) in dict {
+            var base = key
+            var index = 1
+            if let tilde = key.lastIndex(of: "~"), let n = Int(key[key.index(after: tilde)...]), n >= 2 {
+                base = String(key[..<tilde])
+                index = n
+            }
+            bases[base, default: []].append((index, value))
+        }
+        var lines: [(key: String, text: String)] = []
+        for (base, parts) in bases {
+            let sorted = parts.sorted { $0.0 < $1.0 }
+            let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
+            let text = sorted.map(\.1).joined()
+            let name = base.split(separator: "#").first.map(String.init) ?? base
+            let lineName = text.prefix { $0 != ":" && $0 != ";" }
+            let matches = !name.isEmpty && (lineName.uppercased() == name.uppercased()
+                || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
+            if contiguous && matches {
+                lines.append((base, text))
+            } else {
+                for (i, v) in sorted { foreign[i == 1 ? base : base + "~\(i)"] = v }
+            }
+        }
+        // Stable order: by name, then by repeat number.
+        lines.sort { order($0.key) < order($1.key) }
+        return (lines, foreign)
+    }
+
+    private static func order(_ key: String) -> (String, Int) {
+        let parts = key.split(separator: "#")
+        return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? 0 : 1)
+    }
+
+    /// Splits into pieces of at most `size` UTF-8 bytes, on character boundaries.
+    static func chunks(_ s: String, _ size: Int) -> [String] {
+        guard s.utf8.count > size else { return [s] }
+        var out: [String] = []
+        var current = ""
+        var bytes = 0
+        for c in s {
+            let n = c.utf8.count
+            if bytes + n > size {
+                out.append(current)
+                current = ""
+                bytes = 0
+            }
+            current.append(c)
+            bytes += n
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    static func shortHash(_ s: String) -> String {
+        var h: UInt32 = 2_166_136_261
+        for b in s.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    static func size(_ dict: [String: String]) -> Int {
+        dict.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+    }
+}

@@ -1,0 +1,142 @@
+import CalendarModel
+
+/// ORGANIZER and ATTENDEE <-> Google's organizer and attendees.
+enum PeopleMapping {
+    /// PARTSTAT <-> responseStatus; one table, read both ways.
+    static let participation: [(ical: String, google: String)] = [
+        ("NEEDS-ACTION", "needsAction"), ("ACCEPTED", "accepted"), ("DECLINED", "declined"), ("TENTATIVE", "tentative"),
+    ]
+    /// Parameters Google's attendee fields hold, besides CN/ROLE/PARTSTAT/CUTYPE.
+    static let attendeeParameters: Set<String> = ["X-NUM-GUESTS", "X-RESPONSE-COMMENT", "X-GOOGLE-ID", "X-GOOGLE-SELF", "X-GOOGLE-ORGANIZER"]
+    static let organizerParameters: Set<String> = ["X-GOOGLE-ID", "X-GOOGLE-SELF"]
+
+    static func email(of address: String) -> String? { CalendarUser(address: address).email }
+
+    static func sameAddress(_ address: String, _ email: String?) -> Bool {
+        guard let a = self.email(of: address), let email else { return false }
+        return a.lowercased() == email.lowercased()
+    }
+
+    /// The Google organizer, and the whole ORGANIZER line when Google cannot hold all of it.
+    static func organizer(_ u: CalendarUser) -> (GoogleEvent.Person?, Property?) {
+        guard let email = u.email else { return (nil, property("ORGANIZER", u)) }
+        var p = GoogleEvent.Person(email: email, displayName: u.commonName)
+        p.id = u.parameters.first { $0.name == "X-GOOGLE-ID" }?.value
+        if u.parameters.contains(where: { $0.name == "X-GOOGLE-SELF" && $0.value.uppercased() == "TRUE" }) { p.`self` = true }
+        let lossy = u.role != nil || u.participationStatus != nil || u.userType != nil || u.rsvp != nil
+            || u.parameters.contains { !organizerParameters.contains($0.name) } || !u.address.lowercased().hasPrefix("mailto:")
+        return (p, lossy ? property("ORGANIZER", u) : nil)
+    }
+
+    static func attendee(_ u: CalendarUser) -> (GoogleEvent.Attendee?, Property?) {
+        guard let email = u.email else { return (nil, property("ATTENDEE", u)) }
+        var a = GoogleEvent.Attendee()
+        a.email = email
+        a.displayName = u.commonName
+        if u.role == "OPT-PARTICIPANT" { a.optional = true }
+        if u.userType == "RESOURCE" || u.userType == "ROOM" { a.resource = true }
+        a.responseStatus = participation.first { $0.ical == u.participationStatus }?.google ?? "needsAction"
+        for p in u.parameters {
+            switch p.name {
+            case "X-NUM-GUESTS": a.additionalGuests = Int(p.value)
+            case "X-RESPONSE-COMMENT": a.comment = ParameterTextDecoding.decode(p.value)
+            case "X-GOOGLE-ID": a.id = p.value
+            case "X-GOOGLE-SELF": a.`self` = p.value.uppercased() == "TRUE" ? true : nil
+            case "X-GOOGLE-ORGANIZER": a.organizer = p.value.uppercased() == "TRUE" ? true : nil
+            default: break
+            }
+        }
+        // Anything the Google attendee cannot say exactly is kept as the whole line.
+        let lossy = !(u.role == nil || u.role == "REQ-PARTICIPANT" || u.role == "OPT-PARTICIPANT")
+            || !(u.userType == nil || u.userType == "INDIVIDUAL" || u.userType == "RESOURCE")
+            || u.rsvp != nil || (u.participationStatus != nil && !participation.contains { $0.ical == u.participationStatus })
+            || u.parameters.contains { !attendeeParameters.contains($0.name) }
+            || !u.address.lowercased().hasPrefix("mailto:")
+            || (u.additionalGuests != nil && a.additionalGuests == nil)
+        return (a, lossy ? property("ATTENDEE", u) : nil)
+    }
+
+    static func property(_ name: String, _ u: CalendarUser) -> Property {
+        var params: [Parameter] = []
+        if let cn = u.commonName { params.append(Parameter("CN", cn)) }
+        if let v = u.userType { params.append(Parameter("CUTYPE", v)) }
+        if let v = u.role { params.append(Parameter("ROLE", v)) }
+        if let v = u.participationStatus { params.append(Parameter("PARTSTAT", v)) }
+        if let v = u.rsvp { params.append(Parameter("RSVP", v ? "TRUE" : "FALSE")) }
+        return Property(name: name, parameters: params + u.parameters, value: u.address)
+    }
+
+    static func calendarUser(carried p: Property) -> CalendarUser {
+        var u = CalendarUser(address: p.value)
+        for param in p.parameters {
+            switch param.name {
+            case "CN": u.commonName = param.value
+            case "CUTYPE": u.userType = param.value
+            case "ROLE": u.role = param.value
+            case "PARTSTAT": u.participationStatus = param.value
+            case "RSVP": u.rsvp = param.value.uppercased() == "TRUE"
+            default: u.parameters.append(param)
+            }
+        }
+        return u
+    }
+
+    static func calendarUser(organizer o: GoogleEvent.Person, carried: Property?) -> CalendarUser {
+        var u: CalendarUser
+        if let carried, sameAddress(carried.value, o.email) { u = calendarUser(carried: carried) } else {
+            u = CalendarUser(address: "mailto:" + (o.email ?? ""))
+        }
+        u.commonName = o.displayName ?? (carried == nil ? nil : u.commonName)
+        set(&u, "X-GOOGLE-ID", o.id)
+        set(&u, "X-GOOGLE-SELF", o.`self` == true ? "TRUE" : nil)
+        return u
+    }
+
+    /// A Google attendee; Google's values win over the carried line where they differ, so
+    /// that changes made in Google come through.
+    static func calendarUser(attendee a: GoogleEvent.Attendee, carried: Property?) -> CalendarUser {
+        var u = carried.map(calendarUser(carried:)) ?? CalendarUser(address: "mailto:" + (a.email ?? ""))
+        u.commonName = a.displayName
+        let isOptional = a.optional == true
+        if (u.role == "OPT-PARTICIPANT") != isOptional { u.role = isOptional ? "OPT-PARTICIPANT" : nil }
+        if carried == nil { u.role = isOptional ? "OPT-PARTICIPANT" : "REQ-PARTICIPANT" }
+        let isResource = a.resource == true
+        if (u.userType == "RESOURCE" || u.userType == "ROOM") != isResource { u.userType = isResource ? "RESOURCE" : nil }
+        if carried == nil && isResource { u.userType = "RESOURCE" }
+        let status = a.responseStatus ?? "needsAction"
+        // What calport sent for the carried PARTSTAT (statuses Google lacks went as needsAction).
+        let carriedStatus = participation.first { $0.ical == u.participationStatus }?.google ?? "needsAction"
+        if carriedStatus != status || carried == nil {
+            u.participationStatus = participation.first { $0.google == status }?.ical
+            if carried == nil && status == "needsAction" && a.responseStatus == nil { u.participationStatus = nil }
+        }
+        set(&u, "X-NUM-GUESTS", a.additionalGuests.map(String.init))
+        set(&u, "X-RESPONSE-COMMENT", a.comment.map(ParameterTextDecoding.encode))
+        set(&u, "X-GOOGLE-ID", a.id)
+        set(&u, "X-GOOGLE-SELF", a.`self` == true ? "TRUE" : nil)
+        set(&u, "X-GOOGLE-ORGANIZER", a.organizer == true ? "TRUE" : nil)
+        return u
+    }
+
+    private static func set(_ u: inout CalendarUser, _ name: String, _ value: String?) {
+        if let i = u.parameters.firstIndex(where: { $0.name == name }) {
+            if let value { u.parameters[i] = Parameter(name, value) } else { u.parameters.remove(at: i) }
+        } else if let value {
+            u.parameters.append(Parameter(name, value))
+        }
+    }
+}
+
+extension CalendarUser {
+    var additionalGuests: String? { parameters.first { $0.name == "X-NUM-GUESTS" }?.value }
+}
+
+/// RFC 6868 encoding for parameter values that hold free text.
+enum ParameterTextDecoding {
+    static func decode(_ s: String) -> String {
+        s.replacingOccurrences(of: "^n", with: "\n").replacingOccurrences(of: "^'", with: "\"").replacingOccurrences(of: "^^", with: "^")
+    }
+    static func encode(_ s: String) -> String {
+        s.replacingOccurrences(of: "^", with: "^^").replacingOccurrences(of: "\n", with: "^n").replacingOccurrences(of: "\"", with: "^'")
+    }
+}

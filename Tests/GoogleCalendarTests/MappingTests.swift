@@ -1,0 +1,189 @@
+import CalendarModel
+import Foundation
+@testable import GoogleCalendar
+import Testing
+
+private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let discovery = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/google-api/calendar.v3.json")
+
+@Suite struct MappingTests {
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: discovery.path)))
+    func eventFieldCoversTheDiscoveryDocument() throws {
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: discovery)) as! [String: Any]
+        let schemas = doc["schemas"] as! [String: Any]
+        let event = (schemas["Event"] as! [String: Any])["properties"] as! [String: Any]
+        #expect(Set(event.keys) == Set(EventField.allCases.map(\.rawValue)))
+    }
+
+    @Test func mappingDocumentNamesEveryField() throws {
+        let text = try String(contentsOf: repository.appendingPathComponent("docs/mapping.md"), encoding: .utf8)
+        for f in EventField.allCases {
+            #expect(text.contains("| `\(f.rawValue)` |"), "docs/mapping.md has no row for \(f.rawValue)")
+        }
+        for (field, row) in GoogleOnlyFields.table {
+            #expect(text.contains(row.property), "docs/mapping.md does not name \(row.property) for \(field)")
+        }
+        for p in ["DTSTAMP", "UID", "GEO", "COMMENT", "CONTACT", "RELATED-TO", "RESOURCES", "REQUEST-STATUS", "PRIORITY", "CATEGORIES",
+                  "ALTREP", "LANGUAGE", "DELEGATED-TO", "SENT-BY", "MEMBER", "DIR", "FBTYPE", "RELTYPE", "CONFERENCE", "IMAGE"] {
+            #expect(text.contains("`\(p)`"), "docs/mapping.md does not mention \(p)")
+        }
+    }
+
+    private func roundTrip(_ e: Event, zone: String? = nil) -> (GoogleEvent, Event, [Diagnostic]) {
+        var diags: [Diagnostic] = []
+        let m = GoogleEventMapper(options: MappingOptions(), calendarTimeZone: zone)
+        let g = m.googleEvent(from: e) { diags.append($0) }
+        let data = try! JSONEncoder().encode(g)
+        let decoded = try! JSONDecoder().decode(GoogleEvent.self, from: data)
+        let back = m.event(from: decoded) { diags.append($0) }
+        return (g, back, diags)
+    }
+
+    @Test func googleOnlyFieldsSurviveGoogleToICalendarToGoogle() throws {
+        let json = """
+            {"id":"abc123","iCalUID":"abc123@google.com","status":"confirmed","summary":"Standup",
+             "start":{"dateTime":"2025-05-05T09:00:00+02:00","timeZone":"Europe/Paris"},
+             "end":{"dateTime":"2025-05-05T09:15:00+02:00","timeZone":"Europe/Paris"},
+             "hangoutLink":"https://meet.google.com/abc-defg-hij","guestsCanModify":true,"guestsCanSeeOtherGuests":false,
+             "eventType":"default","colorId":"5",
+             "conferenceData":{"conferenceId":"abc-defg-hij","entryPoints":[{"entryPointType":"video","uri":"https://meet.google.com/abc-defg-hij"}]},
+             "extendedProperties":{"private":{"crmId":"42"},"shared":{"room":"B"}},
+             "reminders":{"useDefault":true},
+             "attendees":[{"email":"a@example.com","responseStatus":"accepted","comment":"late, sorry","additionalGuests":1}],
+             "organizer":{"email":"o@example.com","displayName":"O","self":true}}
+            """
+        let g = try JSONDecoder().decode(GoogleEvent.self, from: Data(json.utf8))
+        let m = GoogleEventMapper()
+        var diags: [Diagnostic] = []
+        let e = m.event(from: g) { diags.append($0) }
+        #expect(e.properties.contains(Property(name: "X-GOOGLE-CONFERENCE", value: "https://meet.google.com/abc-defg-hij")))
+        #expect(e.properties.contains { $0.name == "X-GOOGLE-PRIVATE-PROPERTY" && $0.value == "42" })
+        #expect(e.color == "khaki" || e.color != nil)
+        let back = m.googleEvent(from: e) { diags.append($0) }
+        #expect(back.hangoutLink == g.hangoutLink)
+        #expect(back.conferenceData == g.conferenceData)
+        #expect(back.guestsCanModify == true && back.guestsCanSeeOtherGuests == false)
+        #expect(back.colorId == "5")
+        #expect(back.extendedProperties?.shared == ["room": "B"])
+        #expect(back.extendedProperties?.private?["crmId"] == "42")
+        #expect(back.reminders?.useDefault == true)
+        #expect(back.attendees == g.attendees)
+        #expect(back.organizer?.email == "o@example.com" && back.organizer?.`self` == true)
+        #expect(back.start == g.start && back.end == g.end)
+        #expect(diags.isEmpty, "\(diags)")
+    }
+
+    @Test func alarmsBecomeRemindersAndComeBackWhole() {
+        var e = Event()
+        e.uid = "a"
+        e.start = .utc(LocalDateTime(year: 2025, month: 1, day: 1, hour: 9))
+        var popup = Alarm(action: "DISPLAY", trigger: .relative(ICalDuration(isNegative: true, minutes: 15), relatedToEnd: false))
+        popup.description = "Leave now"
+        var email = Alarm(action: "EMAIL", trigger: .relative(ICalDuration(isNegative: true, days: 1), relatedToEnd: false))
+        email.summary = "Tomorrow"
+        email.attendees = [CalendarUser(address: "mailto:me@example.com")]
+        let atEnd = Alarm(action: "DISPLAY", trigger: .relative(ICalDuration(minutes: 0), relatedToEnd: true))
+        e.alarms = [popup, email, atEnd]
+        let (g, back, diags) = roundTrip(e)
+        #expect(g.reminders?.useDefault == false)
+        #expect(g.reminders?.overrides == [.init(method: "popup", minutes: 15), .init(method: "email", minutes: 1440)])
+        #expect(back.alarms == e.alarms)
+        #expect(diags.contains { $0.severity == .note && $0.message.contains("no Google reminder equivalent") })
+    }
+
+    @Test func noAlarmsMeansNoReminders() {
+        var e = Event()
+        e.uid = "n"
+        e.start = .date(LocalDate(year: 2025, month: 1, day: 1))
+        let (g, back, _) = roundTrip(e)
+        #expect(g.reminders?.useDefault == false && g.reminders?.overrides == nil)
+        #expect(back.alarms.isEmpty)
+        #expect(!back.properties.contains { $0.name == "X-GOOGLE-REMINDERS-USE-DEFAULT" })
+    }
+
+    @Test func atMostFiveReminders() {
+        var e = Event()
+        e.uid = "r"
+        e.start = .utc(LocalDateTime(year: 2025, month: 1, day: 1, hour: 9))
+        e.alarms = (1...7).map { Alarm(action: "DISPLAY", trigger: .relative(ICalDuration(isNegative: true, minutes: $0 * 10), relatedToEnd: false)) }
+        let (g, back, diags) = roundTrip(e)
+        #expect(g.reminders?.overrides?.count == 5)
+        #expect(back.alarms.count == 7)
+        #expect(diags.contains { $0.message.contains("at most 5") })
+    }
+
+    @Test func attendeesAndVerbatimContentRoundTrip() {
+        var e = Event()
+        e.uid = "p"
+        e.start = .zoned(LocalDateTime(year: 2025, month: 6, day: 1, hour: 9), tzid: "America/Chicago", utcOffset: -18_000)
+        var a = CalendarUser(address: "mailto:a@example.com")
+        a.commonName = "A, B"
+        a.role = "CHAIR"
+        a.participationStatus = "DELEGATED"
+        a.rsvp = true
+        a.parameters = [Parameter("DELEGATED-TO", "mailto:c@example.com")]
+        var room = CalendarUser(address: "mailto:room@example.com")
+        room.userType = "ROOM"
+        let other = CalendarUser(address: "urn:uuid:1234")
+        e.attendees = [a, room, other]
+        e.categories = ["Work", "Travel, abroad"]
+        e.priority = 1
+        e.color = "darkred"
+        e.properties = [Property(name: "X-MICROSOFT-CDO-BUSYSTATUS", value: "OOF"), Property(name: "GEO", value: "37.386013;-122.082932"),
+                        Property(name: "X-LONG", value: String(repeating: "é", count: 1500))]
+        e.propertyParameters = ["SUMMARY": [Parameter("LANGUAGE", "de")]]
+        e.summary = "Hallo"
+        let (g, back, _) = roundTrip(e)
+        #expect(g.attendees?.count == 2)
+        #expect(g.colorId == "11")
+        #expect(back.attendees == e.attendees)
+        #expect(back.categories == e.categories)
+        #expect(back.priority == 1)
+        #expect(back.color == "darkred")
+        #expect(Set(back.properties) == Set(e.properties))
+        #expect(back.propertyParameters == e.propertyParameters)
+        for (k, v) in g.extendedProperties?.private ?? [:] {
+            #expect(k.count <= Carrier.maximumKeyLength && v.utf8.count <= Carrier.maximumValueLength)
+        }
+    }
+
+    @Test func floatingAndDurationComeBack() {
+        var e = Event()
+        e.uid = "f"
+        e.start = .floating(LocalDateTime(year: 2025, month: 3, day: 30, hour: 1, minute: 30))
+        e.duration = ICalDuration(hours: 2)
+        let (g, back, _) = roundTrip(e, zone: "Europe/Berlin")
+        #expect(g.start?.dateTime == "2025-03-30T01:30:00+01:00")
+        #expect(g.end?.dateTime == "2025-03-30T04:30:00+02:00")
+        #expect(back.start == e.start && back.duration == e.duration && back.end == nil)
+    }
+
+    @Test func untilIsNormalisedForGoogle() {
+        var e = Event()
+        e.uid = "u"
+        e.start = .zoned(LocalDateTime(year: 2025, month: 1, day: 6, hour: 9), tzid: "Europe/Berlin", utcOffset: 3600)
+        e.recurrenceRules = ["FREQ=WEEKLY;UNTIL=20250331T090000"]
+        let (g, _, _) = roundTrip(e)
+        #expect(g.recurrence == ["RRULE:FREQ=WEEKLY;UNTIL=20250331T070000Z"])
+        var d = Event()
+        d.uid = "d"
+        d.start = .date(LocalDate(year: 2025, month: 1, day: 6))
+        d.recurrenceRules = ["FREQ=DAILY;UNTIL=20250110T000000Z"]
+        #expect(roundTrip(d).0.recurrence == ["RRULE:FREQ=DAILY;UNTIL=20250110"])
+    }
+
+    @Test func googleDateTimeInAnotherOffsetIsReexpressedInItsZone() {
+        let g = GoogleEvent.with(start: EventDateTime(dateTime: "2025-01-10T18:00:00+01:00", timeZone: "America/New_York"))
+        let e = GoogleEventMapper().event(from: g) { _ in }
+        #expect(e.start == .zoned(LocalDateTime(year: 2025, month: 1, day: 10, hour: 12), tzid: "America/New_York", utcOffset: -18_000))
+    }
+}
+
+extension GoogleEvent {
+    static func with(start: EventDateTime) -> GoogleEvent {
+        var g = GoogleEvent()
+        g.iCalUID = "x"
+        g.start = start
+        return g
+    }
+}
