@@ -7,11 +7,11 @@ struct Calport: ParsableCommand {
         commandName: "calport",
         abstract: "Move calendars between iCalendar (.ics) and Google Calendar.",
         discussion: """
-            Exit codes: 0 success; 1 failure (I/O, internal); 64 usage error; 65 bad input \
+            Exit codes: 0 success; 1 failure (I/O, internal; for verify: the calendars differ); 64 usage error; 65 bad input \
             data (the rest of the batch is still converted and written).
             Data goes to standard output, diagnostics and progress to standard error.
             """,
         version: Versions.summary,
-        subcommands: [Convert.self]
+        subcommands: [Convert.self, Verify.self]
     )
 }

@@ -1,0 +1,57 @@
+import CalendarModel
+import GoogleCalendar
+import ICalendar
+
+/// A whole calendar read into memory, with the zone resolution its source used.
+public struct LoadedCalendar {
+    public var document: CalendarDocument
+    /// The line (iCalendar) or item index (JSON) of each event, for messages.
+    public var locations: [Int?]
+    public var format: Format
+    /// Resolves TZIDs: the input's VTIMEZONEs first (for .ics), then the tz database.
+    public var utcOffset: (String, LocalDateTime) -> Int?
+}
+
+public enum CalendarLoader {
+    /// Reads any supported input fully (for `verify`; conversions stream instead).
+    public static func load(path: String, from: Format? = nil, mapping: MappingOptions, diagnostics: DiagnosticSink) throws -> LoadedCalendar {
+        let input: Input
+        do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
+        guard let format = from ?? Format.detect(prefix: input.prefix) ?? Format(pathExtensionOf: path) else {
+            throw ConvertError.badInput("\(input.name): not iCalendar (no BEGIN:VCALENDAR) and not JSON; give --from if it is")
+        }
+        let source: EventSource
+        var reader: ICalendarReader?
+        do {
+            switch format {
+            case .ics:
+                let s = ICalendarSource(input, diagnostics: diagnostics)
+                reader = s.reader
+                source = s
+            case .json: source = try GoogleJSONSource(input, options: mapping, diagnostics: diagnostics)
+            case .ndjson: source = NDJSONSource(input, options: mapping, diagnostics: diagnostics)
+            }
+        } catch let e as InputError {
+            throw e.isDataError ? ConvertError.badInput(e.description) : ConvertError.failed(e.description)
+        }
+        var doc = CalendarDocument()
+        var locations: [Int?] = []
+        do {
+            while let item = try source.next() {
+                switch item {
+                case .calendar(let info): if doc.info == CalendarInfo() { doc.info = info }
+                case .timeZone(let def): doc.timeZones.append(def)
+                case .event(let e, let at):
+                    doc.events.append(e)
+                    locations.append(at)
+                }
+            }
+        } catch let e as ICalendarReadError {
+            throw ConvertError.failed(e.description)
+        }
+        let r = reader
+        return LoadedCalendar(document: doc, locations: locations, format: format) { tzid, local in
+            r?.utcOffset(tzid: tzid, at: local) ?? TimeZoneNames.utcOffset(tzid: tzid, at: local)
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import CalendarModel
+import ICalendar
+
+/// Compares two calendars occurrence by occurrence: both are expanded with libical's
+/// recurrence engine over a window, overrides and cancellations applied, and each
+/// occurrence's fields compared in normalised form (instants, not strings).
+public struct Verifier {
+    public struct Options: Sendable {
+        /// Instants (seconds since the Unix epoch): [start, end).
+        public var windowStart: Int
+        public var windowEnd: Int
+        /// The most occurrences taken from one series.
+        public var limitPerSeries: Int
+        public init(windowStart: Int = Verifier.defaultWindow.start, windowEnd: Int = Verifier.defaultWindow.end, limitPerSeries: Int = 2000) {
+            self.windowStart = windowStart
+            self.windowEnd = windowEnd
+            self.limitPerSeries = limitPerSeries
+        }
+    }
+
+    /// 1900-01-01 to 2100-01-01.
+    public static let defaultWindow = (
+        start: LocalDateTime(year: 1900, month: 1, day: 1).secondsSinceEpoch,
+        end: LocalDateTime(year: 2100, month: 1, day: 1).secondsSinceEpoch
+    )
+
+    /// A point in time as compared: instants for zoned and UTC times, dates for all-day, wall
+    /// times for floating times that no zone could place.
+    public enum TimeKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+        case date(LocalDate)
+        case instant(Int)
+        case floating(LocalDateTime)
+
+        public var description: String {
+            switch self {
+            case .date(let d): return d.extendedFormat
+            case .instant(let s): return LocalDateTime(secondsSinceEpoch: s).extendedFormat + "Z"
+            case .floating(let l): return l.extendedFormat
+            }
+        }
+
+        var sortValue: Int {
+            switch self {
+            case .date(let d): return d.daysSinceEpoch * 86_400
+            case .instant(let s): return s
+            case .floating(let l): return l.secondsSinceEpoch
+            }
+        }
+
+        public static func < (a: TimeKey, b: TimeKey) -> Bool { (a.sortValue, a.description) < (b.sortValue, b.description) }
+    }
+
+    /// The compared fields of one occurrence.
+    public struct Occurrence: Hashable, Sendable {
+        public var uid: String
+        public var recurrenceID: TimeKey
+        public var fields: [String: String]
+    }
+
+    public struct Difference: Sendable, Codable, CustomStringConvertible {
+        public enum Kind: String, Sendable, Codable { case missing, extra, changed }
+        public var kind: Kind
+        public var uid: String
+        public var occurrence: String
+        public var field: String?
+        public var a: String?
+        public var b: String?
+
+        public var description: String {
+            switch kind {
+            case .missing: return "missing in B: \(uid) at \(occurrence)"
+            case .extra: return "extra in B: \(uid) at \(occurrence)"
+            case .changed: return "changed: \(uid) at \(occurrence): \(field ?? "?"): \(a ?? "(none)") -> \(b ?? "(none)")"
+            }
+        }
+    }
+
+    public struct Report: Sendable, Codable {
+        public var occurrencesA = 0
+        public var occurrencesB = 0
+        public var eventsA = 0
+        public var eventsB = 0
+        public var differences: [Difference] = []
+        /// Series whose expansion was capped or hit a problem (identical on both sides is fine).
+        public var notes: [String] = []
+        public var equivalent: Bool { differences.isEmpty }
+    }
+
+    public var options: Options
+    public init(options: Options = Options()) { self.options = options }
+
+    public func compare(_ a: LoadedCalendar, _ b: LoadedCalendar, floatingZoneA: String?, floatingZoneB: String?) -> Report {
+        var report = Report()
+        let (occA, notesA) = occurrences(a, floatingZone: floatingZoneA)
+        let (occB, notesB) = occurrences(b, floatingZone: floatingZoneB)
+        report.notes = notesA.map { "A: " + $0 } + notesB.map { "B: " + $0 }
+        report.eventsA = a.document.events.count
+        report.eventsB = b.document.events.count
+        report.occurrencesA = occA.count
+        report.occurrencesB = occB.count
+        for key in Set(occA.keys).union(occB.keys).sorted(by: { ($0.uid, $0.time) < ($1.uid, $1.time) }) {
+            switch (occA[key], occB[key]) {
+            case (let x?, nil):
+                report.differences.append(Difference(kind: .missing, uid: key.uid, occurrence: key.time.description, a: x.fields["summary"]))
+            case (nil, let y?):
+                report.differences.append(Difference(kind: .extra, uid: key.uid, occurrence: key.time.description, b: y.fields["summary"]))
+            case (let x?, let y?):
+                for f in Set(x.fields.keys).union(y.fields.keys).sorted() where x.fields[f] != y.fields[f] {
+                    report.differences.append(Difference(kind: .changed, uid: key.uid, occurrence: key.time.description,
+                                                         field: f, a: x.fields[f], b: y.fields[f]))
+                }
+            case (nil, nil): break
+            }
+        }
+        return report
+    }
+
+    struct Key: Hashable {
+        var uid: String
+        var time: TimeKey
+    }
+
+    /// Every occurrence of a calendar in the window, keyed by UID and original start.
+    func occurrences(_ cal: LoadedCalendar, floatingZone: String?) -> ([Key: Occurrence], [String]) {
+        var out: [Key: Occurrence] = [:]
+        var notes: [String] = []
+        func key(_ t: EventTime) -> TimeKey { timeKey(t, cal: cal, floatingZone: floatingZone) }
+        var masters: [String: Event] = [:]
+        var overrides: [Event] = []
+        for (i, e) in cal.document.events.enumerated() {
+            let uid = e.uid ?? "(no UID #\(i + 1))"
+            var ev = e
+            ev.uid = uid
+            if e.recurrenceID != nil { overrides.append(ev) } else if masters[uid] == nil { masters[uid] = ev } else {
+                notes.append("\(uid): more than one event without RECURRENCE-ID; the first is compared")
+            }
+        }
+        for (uid, m) in masters {
+            let r = RecurrenceExpander.expand(m, windowStart: options.windowStart, windowEnd: options.windowEnd,
+                                              limit: options.limitPerSeries, utcOffset: cal.utcOffset)
+            if r.truncated { notes.append("\(uid): expansion stopped after \(r.occurrences.count) occurrences") }
+            for p in r.problems { notes.append("\(uid): \(p)") }
+            for o in r.occurrences {
+                let k = Key(uid: uid, time: key(o.recurrenceID))
+                out[k] = occurrence(m, start: o.start, end: o.end, uid: uid, recurrenceID: k.time, cal: cal, floatingZone: floatingZone)
+            }
+        }
+        for o in overrides {
+            guard let rid = o.recurrenceID else { continue }
+            let k = Key(uid: o.uid!, time: key(rid))
+            let inWindow = inside(k.time) || o.start.map { inside(key($0)) } == true
+            if o.status == .cancelled {
+                out[k] = nil
+                continue
+            }
+            if masters[o.uid!] == nil { notes.append("\(o.uid!): override at \(k.time) has no master event") }
+            guard inWindow || out[k] != nil else { continue }
+            out[k] = occurrence(o, start: o.start ?? rid, end: o.effectiveEnd, uid: o.uid!, recurrenceID: k.time, cal: cal, floatingZone: floatingZone)
+        }
+        return (out, notes)
+    }
+
+    private func inside(_ t: TimeKey) -> Bool { t.sortValue >= options.windowStart && t.sortValue < options.windowEnd }
+
+    func timeKey(_ t: EventTime, cal: LoadedCalendar, floatingZone: String?) -> TimeKey {
+        switch t {
+        case .date(let d): return .date(d)
+        case .utc(let l): return .instant(l.secondsSinceEpoch)
+        case .zoned(let l, let z, let off):
+            if let o = off ?? cal.utcOffset(z, l) { return .instant(l.secondsSinceEpoch - o) }
+            return .floating(l)
+        case .floating(let l):
+            if let z = floatingZone, let o = cal.utcOffset(z, l) { return .instant(l.secondsSinceEpoch - o) }
+            return .floating(l)
+        }
+    }
+
+    private func occurrence(_ e: Event, start: EventTime, end: EventTime?, uid: String, recurrenceID: TimeKey,
+                            cal: LoadedCalendar, floatingZone: String?) -> Occurrence {
+        var f: [String: String] = [:]
+        f["start"] = timeKey(start, cal: cal, floatingZone: floatingZone).description
+        f["end"] = end.map { timeKey($0, cal: cal, floatingZone: floatingZone).description } ?? f["start"]
+        f["summary"] = Verifier.text(e.summary)
+        f["location"] = Verifier.text(e.location)
+        f["description"] = Verifier.text(e.description)
+        f["status"] = (e.status ?? .confirmed).rawValue
+        f["transparency"] = (e.transparency ?? .opaque).rawValue
+        f["attendees"] = e.attendees.map { a in
+            (a.email?.lowercased() ?? a.address) + " " + (a.participationStatus ?? "NEEDS-ACTION")
+        }.sorted().joined(separator: ", ")
+        f["reminders"] = e.alarms.map(Verifier.reminder).sorted().joined(separator: ", ")
+        return Occurrence(uid: uid, recurrenceID: recurrenceID, fields: f)
+    }
+
+    static func text(_ s: String?) -> String {
+        (s ?? "").replacingCRLF().trimmingTrailingWhitespace()
+    }
+
+    static func reminder(_ a: Alarm) -> String {
+        switch a.trigger {
+        case .relative(let d, let end)?: return "\(a.action) \(d.totalSeconds)s\(end ? " from end" : "")"
+        case .absolute(let t)?: return "\(a.action) at \(t.extendedFormat)Z"
+        case nil: return a.action
+        }
+    }
+}
+
+extension String {
+    func replacingCRLF() -> String {
+        guard contains("\r") else { return self }
+        var out = ""
+        for c in self { if c == "\r\n" || c == "\r" { out += "\n" } else { out.append(c) } }
+        return out
+    }
+
+    func trimmingTrailingWhitespace() -> String {
+        var s = Substring(self)
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

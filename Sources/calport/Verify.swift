@@ -1,0 +1,103 @@
+import ArgumentParser
+import CalPort
+import CalendarModel
+import Foundation
+import GoogleCalendar
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check that two calendars have the same occurrences.",
+        discussion: """
+            A and B are each an .ics file, a Google calendar#events JSON file or NDJSON. Both \
+            are expanded with libical's recurrence engine over the window, overrides and \
+            cancelled occurrences applied, and compared occurrence by occurrence: missing, \
+            extra, and changed start, end (as instants; all-day as dates), summary, location, \
+            description, status, transparency, attendees and reminders.
+
+            Exit codes: 0 equivalent; 1 different; 64 usage; 65 an input is not readable data.
+
+            Examples:
+              calport verify work.ics work.json
+              calport convert work.ics --to json | calport verify work.ics -
+              calport verify old.ics new.ics --window 2024-01-01/2025-01-01 --json
+            """
+    )
+
+    @Argument(help: "The first calendar (- for standard input).")
+    var a: String
+
+    @Argument(help: "The second calendar (- for standard input).")
+    var b: String
+
+    @Option(help: "Compare occurrences starting in START/END (dates or RFC 3339 UTC date-times). Default: 1900-01-01/2100-01-01.")
+    var window: String?
+
+    @Option(help: "The most occurrences compared per recurring series.")
+    var limit: Int = 2000
+
+    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when a calendar names none.")
+    var defaultTimeZone: String?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        if a == "-" && b == "-" { throw ValidationError("only one of A and B can be standard input") }
+        if let w = window, Verify.parseWindow(w) == nil {
+            throw ValidationError("--window \(w) is not START/END, e.g. 2024-01-01/2025-01-01")
+        }
+        if limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let z = defaultTimeZone, !TimeZoneNames.isKnown(z) {
+            throw ValidationError("--default-tz \(z) is not an IANA time zone name (e.g. Europe/Berlin)")
+        }
+    }
+
+    static func parseWindow(_ s: String) -> (Int, Int)? {
+        let parts = s.split(separator: "/")
+        guard parts.count == 2, let a = instant(String(parts[0])), let b = instant(String(parts[1])), a < b else { return nil }
+        return (a, b)
+    }
+
+    static func instant(_ s: String) -> Int? {
+        let compact = s.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        switch EventTime(icalValue: compact, tzid: nil) {
+        case .date(let d)?: return d.daysSinceEpoch * 86_400
+        case .utc(let l)?, .floating(let l)?: return l.secondsSinceEpoch
+        default: return nil
+        }
+    }
+
+    func run() throws {
+        let printer = DiagnosticPrinter()
+        defer { printer.finish() }
+        let mapping = MappingOptions(defaultTimeZone: defaultTimeZone)
+        let left: LoadedCalendar, right: LoadedCalendar
+        do {
+            left = try CalendarLoader.load(path: a, mapping: mapping, diagnostics: printer)
+            right = try CalendarLoader.load(path: b, mapping: mapping, diagnostics: printer)
+        } catch let e as ConvertError {
+            StandardError.write("calport: \(e)\n")
+            if case .failed = e { throw Exit.failure }
+            throw Exit.dataError
+        }
+        var options = Verifier.Options(limitPerSeries: limit)
+        if let w = window.flatMap(Verify.parseWindow) { (options.windowStart, options.windowEnd) = w }
+        let report = Verifier(options: options).compare(
+            left, right,
+            floatingZoneA: left.document.info.timeZone ?? defaultTimeZone,
+            floatingZoneB: right.document.info.timeZone ?? defaultTimeZone)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            for n in report.notes { StandardError.write("calport: note: \(n)\n") }
+            for d in report.differences.prefix(200) { print(d) }
+            if report.differences.count > 200 { print("… and \(report.differences.count - 200) more differences") }
+            print(report.equivalent
+                ? "equivalent: \(report.occurrencesA) occurrences of \(report.eventsA) events in A, \(report.occurrencesB) of \(report.eventsB) in B"
+                : "different: \(report.differences.count) differences (\(report.occurrencesA) occurrences in A, \(report.occurrencesB) in B)")
+        }
+        if !report.equivalent { throw Exit.failure }
+    }
+}
