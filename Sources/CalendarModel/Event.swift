@@ -68,6 +68,20 @@ public struct Event: Hashable, Sendable, Codable {
     }
 }
 
+extension Event {
+    /// A UID for an event that has none, derived from its text so that every reading of the
+    /// same input (and every format converted from it) agrees.
+    public static func derivedUID(fromContent text: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        let hex = String(h, radix: 16)
+        return "calport-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
 extension EventTime {
     /// Adds an iCalendar duration: days are added on the wall clock, the exact part after.
     /// For a zoned time the offset is carried over unchanged; callers that need the exact

@@ -87,7 +87,7 @@ enum AlarmMapping {
 
     // The carried form: the VALARM's content lines joined by LF.
     static func text(_ a: Alarm) -> String {
-        var lines = ["ACTION:" + a.action]
+        var lines = a.action.isEmpty ? [] : ["ACTION:" + a.action]
         switch a.trigger {
         case .relative(let d, let end)?:
             lines.append(Property(name: "TRIGGER", parameters: (end ? [Parameter("RELATED", "END")] : []) + a.triggerParameters, value: d.icalString).contentLine)
@@ -127,7 +127,8 @@ enum AlarmMapping {
             default: alarm.properties.append(p)
             }
         }
-        return alarm.action.isEmpty ? nil : alarm
+        // An alarm without ACTION (invalid, but common) is still an alarm when it has a trigger.
+        return alarm.action.isEmpty && alarm.trigger == nil ? nil : alarm
     }
 }
 

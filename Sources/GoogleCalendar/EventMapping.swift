@@ -85,8 +85,10 @@ public struct GoogleEventMapper: Sendable {
                 var lines: [String] = []
                 lines += e.recurrenceRules.map { "RRULE:" + normalisedRule($0, start: e.start, diag) }
                 lines += e.exceptionRules.map { "EXRULE:" + normalisedRule($0, start: e.start, diag) }
-                lines += e.recurrenceDates.map(GoogleEventMapper.rdateLine)
-                lines += e.exceptionDates.map { Property(name: "EXDATE", parameters: $0.icalParameters, value: $0.icalValue).contentLine }
+                lines += e.recurrenceDates.map { GoogleEventMapper.rdateLine(recurrenceDate($0)) }
+                lines += e.exceptionDates.map(recurrenceTime).map {
+                    Property(name: "EXDATE", parameters: $0.icalParameters, value: $0.icalValue).contentLine
+                }
                 g.recurrence = lines.isEmpty ? nil : lines
                 if (e.start.map { if case .floating = $0 { return true } else { return false } } ?? false) {
                     carry(Property(name: Marker.floating, value: "TRUE"))
@@ -226,6 +228,28 @@ public struct GoogleEventMapper: Sendable {
         return e.effectiveEnd
     }
 
+    /// A time for a recurrence line: Google reads TZIDs there as IANA names, so a custom or
+    /// Windows TZID becomes its IANA equivalent, or UTC when it has none.
+    func recurrenceTime(_ t: EventTime) -> EventTime {
+        guard case .zoned(let l, let z, let off) = t else { return t }
+        if TimeZoneNames.ianaName(for: z) == z { return t }
+        if let iana = ianaName(z, year: l.date.year) { return .zoned(l, tzid: iana, utcOffset: off) }
+        if let off { return .utc(l.adding(seconds: -off)) }
+        return t
+    }
+
+    func recurrenceDate(_ r: RecurrenceDate) -> RecurrenceDate {
+        switch r {
+        case .time(let t): return .time(recurrenceTime(t))
+        case .period(let s, let e):
+            let start = recurrenceTime(s)
+            // A PERIOD's start and end share one TZID; a UTC start takes a UTC end.
+            if case .utc = start, case .zoned(let l, _, let off?) = e { return .period(start: start, end: .utc(l.adding(seconds: -off))) }
+            return .period(start: start, end: recurrenceTime(e))
+        case .periodWithDuration(let s, let d): return .periodWithDuration(start: recurrenceTime(s), duration: d)
+        }
+    }
+
     /// RFC 5545 3.3.6: weeks and days are nominal (added on the wall clock, so a day across a
     /// DST change is still a calendar day), hours, minutes and seconds exact (added on the
     /// timeline).
@@ -316,7 +340,9 @@ public struct GoogleEventMapper: Sendable {
             let offset = off ?? iana.flatMap(GoogleTime.zone).map { GoogleTime.offset($0, at: l) }
             if let offset {
                 if iana == nil && recurring {
-                    diag(.warning, "TZID \"\(tzid)\" is not an IANA zone name; Google needs one to expand a recurring event")
+                    // Google expands a series in a named zone; a zone that matches none is UTC there.
+                    diag(.warning, "TZID \"\(tzid)\" matches no IANA zone; the series is expanded in UTC in Google, so its occurrences after a DST change of that zone move by the change")
+                    return EventDateTime(dateTime: l.adding(seconds: -offset).extendedFormat + "Z", timeZone: "UTC")
                 }
                 return EventDateTime(dateTime: l.extendedFormat + GoogleTime.offsetString(offset), timeZone: iana)
             }

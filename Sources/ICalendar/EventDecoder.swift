@@ -32,7 +32,10 @@ struct EventDecoder {
         }
         if raw.truncated { diag(.error, "VEVENT has no END:VEVENT; read up to the end of the input") }
         for l in tree.malformed { diag(.warning, "line is not a content line (`NAME:value`); ignored", line: l) }
-        if uid == nil { diag(.warning, "VEVENT has no UID") }
+        if uid == nil {
+            event.uid = Event.derivedUID(fromContent: raw.text)
+            diag(.warning, "VEVENT has no UID; calport uses \(event.uid!), derived from its content")
+        }
 
         guard let parsed = LibicalComponent(parsing: raw.text) else {
             diag(.error, "libical could not parse this VEVENT")

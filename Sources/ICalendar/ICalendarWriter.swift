@@ -131,7 +131,7 @@ public final class ICalendarWriter {
 
     private func alarm(_ a: Alarm) {
         line("BEGIN:VALARM")
-        line("ACTION:" + a.action)
+        if !a.action.isEmpty { line("ACTION:" + a.action) }
         switch a.trigger {
         case .relative(let d, let end)?:
             line("TRIGGER" + (end ? ";RELATED=END" : "") + params(a.triggerParameters) + ":" + d.icalString)
