@@ -4,21 +4,9 @@ import Foundation
 /// Conversions between iCalendar times and Google's EventDateTime, using the tz database
 /// (Foundation's TimeZone) for IANA zone names.
 enum GoogleTime {
-    /// Seconds east of UTC at a wall-clock time in an IANA zone; nil for unknown zones.
-    /// In a gap (spring forward) the offset before the change applies, as RFC 5545 asks.
+    /// Seconds east of UTC at a wall-clock time in an IANA zone (RFC 5545 3.3.5 rules).
     static func offset(_ tz: TimeZone, at local: LocalDateTime) -> Int {
-        let asUTC = Double(local.secondsSinceEpoch)
-        let first = tz.secondsFromGMT(for: Date(timeIntervalSince1970: asUTC))
-        let second = tz.secondsFromGMT(for: Date(timeIntervalSince1970: asUTC - Double(first)))
-        if first == second { return first }
-        // Ambiguous or skipped wall time: take the offset that reproduces the wall time,
-        // preferring the earlier instant (the first occurrence).
-        let candidates = [max(first, second), min(first, second)]
-        for c in candidates {
-            let back = tz.secondsFromGMT(for: Date(timeIntervalSince1970: asUTC - Double(c)))
-            if back == c { return c }
-        }
-        return max(first, second)
+        WallTime.utcOffset(wall: local.secondsSinceEpoch) { tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0))) }
     }
 
     static func zone(_ name: String) -> TimeZone? {

@@ -191,13 +191,18 @@ final class LibicalZone: @unchecked Sendable {
 
     deinit { if owned { icaltimezone_free(pointer, 1) } }
 
-    /// Seconds east of UTC at a wall-clock time in this zone.
+    /// Seconds east of UTC at a wall-clock time in this zone (RFC 5545 3.3.5 for times that
+    /// occur twice or not at all; libical's own wall-time lookup picks the later occurrence).
     func utcOffset(at t: LocalDateTime) -> Int {
-        var tt = icaltime_null_time()
-        tt.year = Int32(t.date.year); tt.month = Int32(t.date.month); tt.day = Int32(t.date.day)
-        tt.hour = Int32(t.hour); tt.minute = Int32(t.minute); tt.second = Int32(t.second)
-        var isDaylight: Int32 = 0
-        return Libical.lock.withLock { Int(icaltimezone_get_utc_offset(pointer, &tt, &isDaylight)) }
+        Libical.lock.withLock {
+            WallTime.utcOffset(wall: t.secondsSinceEpoch) { instant in
+                let l = LocalDateTime(secondsSinceEpoch: instant)
+                var tt = icaltime_null_time()
+                tt.year = Int32(l.date.year); tt.month = Int32(l.date.month); tt.day = Int32(l.date.day)
+                tt.hour = Int32(l.hour); tt.minute = Int32(l.minute); tt.second = Int32(l.second)
+                return Int(icaltimezone_get_utc_offset_of_utc_time(pointer, &tt, nil))
+            }
+        }
     }
 
     /// The zone's VTIMEZONE as libical writes it.

@@ -17,13 +17,7 @@ final class TzifZoneOffsets: ZoneOffsets {
     init(_ zone: TzifZone) { self.zone = zone }
 
     func utcOffset(at local: LocalDateTime) -> Int {
-        let wall = local.secondsSinceEpoch
-        let first = Int(zone.offset(at: wall))
-        let second = Int(zone.offset(at: wall - first))
-        if first == second { return first }
-        // Ambiguous or skipped wall time: the offset that reproduces it, the earlier instant first.
-        for c in [max(first, second), min(first, second)] where Int(zone.offset(at: wall - c)) == c { return c }
-        return max(first, second)
+        WallTime.utcOffset(wall: local.secondsSinceEpoch) { Int(zone.offset(at: $0)) }
     }
 }
 
