@@ -69,8 +69,50 @@ final class GoogleJSONSink: EventSink {
 
     func timeZone(_ def: TimeZoneDefinition) throws {}
 
+    // Overrides wait for their series (Google needs the series first, and an override whose
+    // series never comes is written as a single event).
+    private var seriesSeen: Set<String> = []
+    private var waiting: [String: [(Event, Int?)]] = [:]
+    private var waitingCount = 0
+    static let maximumWaiting = 10_000
+
     func event(_ e: Event, location: Int?) throws {
         if !began { try begin(CalendarInfo()) }
+        let uid = e.uid ?? ""
+        if e.recurrenceID == nil {
+            seriesSeen.insert(uid)
+            try write(e, location: location)
+            for (o, at) in waiting.removeValue(forKey: uid) ?? [] {
+                waitingCount -= 1
+                try write(o, location: at)
+            }
+            return
+        }
+        if seriesSeen.contains(uid) { return try write(e, location: location) }
+        waiting[uid, default: []].append((e, location))
+        waitingCount += 1
+        if waitingCount > GoogleJSONSink.maximumWaiting { try flushOrphans() }
+    }
+
+    /// Writes the overrides whose series did not come as single events, each with a warning.
+    private func flushOrphans() throws {
+        for (uid, list) in waiting.sorted(by: { ($0.value.first?.1 ?? 0) < ($1.value.first?.1 ?? 0) }) {
+            for (o, at) in list {
+                sink.emit(Diagnostic(.warning, "override of \(o.recurrenceID.map { $0.icalValue } ?? "?") has no series event with this UID in the input; written as a single event (its RECURRENCE-ID is kept in extendedProperties)",
+                                     file: sourceName, line: at, uid: uid))
+                var single = o
+                if let r = o.recurrenceID {
+                    single.properties.append(Property(name: "RECURRENCE-ID", parameters: r.icalParameters, value: r.icalValue))
+                }
+                single.recurrenceID = nil
+                try write(single, location: at)
+            }
+        }
+        waiting = [:]
+        waitingCount = 0
+    }
+
+    private func write(_ e: Event, location: Int?) throws {
         let g = mapper.googleEvent(from: e) { d in
             var d = d
             d.file = sourceName
@@ -95,6 +137,7 @@ final class GoogleJSONSink: EventSink {
 
     func end() throws {
         if !began { try begin(CalendarInfo()) }
+        try flushOrphans()
         if !ndjson { buffer += count == 0 ? "]\n}\n" : "\n  ]\n}\n" }
         try output.write(buffer)
         buffer = ""

@@ -140,6 +140,12 @@ final class GoogleJSONSource: EventSource {
         }
         self.info = info
         mapper = GoogleEventMapper(options: options, calendarTimeZone: info.timeZone)
+        let name = input.name, sink = diagnostics
+        items = mapper.foldingCancelledOccurrences(items) { d in
+            var d = d
+            d.file = name
+            sink.emit(d)
+        }
     }
 
     static func decode<T: Decodable>(_ t: T.Type, _ data: Data, _ d: JSONDecoder, _ name: String) throws -> T {

@@ -392,6 +392,10 @@ public struct GoogleEventMapper: Sendable {
             case .originalStartTime:
                 e.recurrenceID = g.originalStartTime.flatMap { eventTime($0, "originalStartTime", diag) }
                 if take("X-CALPORT-RANGE").first?.value.uppercased() == "THISANDFUTURE" { e.recurrenceIDThisAndFuture = true }
+                // An override written to Google as a single event (its series was not in the input).
+                if let r = take("RECURRENCE-ID").first, e.recurrenceID == nil {
+                    e.recurrenceID = EventTime(icalValue: r.value, tzid: r.parameter("TZID")?.value).map(resolved)
+                }
             case .start: e.start = g.start.flatMap { eventTime($0, "start", diag) }
             case .end: e.end = g.end.flatMap { eventTime($0, "end", diag) }
             case .recurrence:

@@ -58,7 +58,7 @@ enum PeopleMapping {
 
     static func property(_ name: String, _ u: CalendarUser) -> Property {
         var params: [Parameter] = []
-        if let cn = u.commonName { params.append(Parameter("CN", cn)) }
+        if let cn = u.commonName { params.append(Parameter("CN", ParameterTextDecoding.encode(cn))) }
         if let v = u.userType { params.append(Parameter("CUTYPE", v)) }
         if let v = u.role { params.append(Parameter("ROLE", v)) }
         if let v = u.participationStatus { params.append(Parameter("PARTSTAT", v)) }
@@ -70,7 +70,7 @@ enum PeopleMapping {
         var u = CalendarUser(address: p.value)
         for param in p.parameters {
             switch param.name {
-            case "CN": u.commonName = param.value
+            case "CN": u.commonName = ParameterTextDecoding.decode(param.value)
             case "CUTYPE": u.userType = param.value
             case "ROLE": u.role = param.value
             case "PARTSTAT": u.participationStatus = param.value
@@ -134,9 +134,33 @@ extension CalendarUser {
 /// RFC 6868 encoding for parameter values that hold free text.
 enum ParameterTextDecoding {
     static func decode(_ s: String) -> String {
-        s.replacingOccurrences(of: "^n", with: "\n").replacingOccurrences(of: "^'", with: "\"").replacingOccurrences(of: "^^", with: "^")
+        guard s.contains("^") else { return s }
+        var out = ""
+        var caret = false
+        for c in s {
+            if caret {
+                switch c {
+                case "n": out += "\n"
+                case "'": out += "\""
+                case "^": out += "^"
+                default: out += "^" + String(c)
+                }
+                caret = false
+            } else if c == "^" { caret = true } else { out.append(c) }
+        }
+        return caret ? out + "^" : out
     }
+
     static func encode(_ s: String) -> String {
-        s.replacingOccurrences(of: "^", with: "^^").replacingOccurrences(of: "\n", with: "^n").replacingOccurrences(of: "\"", with: "^'")
+        var out = ""
+        for c in s {
+            switch c {
+            case "^": out += "^^"
+            case "\n", "\r\n": out += "^n"
+            case "\"": out += "^'"
+            default: out.append(c)
+            }
+        }
+        return out
     }
 }

@@ -187,3 +187,24 @@ extension GoogleEvent {
         return g
     }
 }
+
+@Suite struct SeriesAssemblyTests {
+    @Test func cancelledOccurrencesBecomeExdates() throws {
+        let json = """
+            [{"id":"m1","iCalUID":"m1@google.com","status":"confirmed","summary":"Daily",
+              "start":{"dateTime":"2025-03-03T09:00:00+01:00","timeZone":"Europe/Berlin"},
+              "end":{"dateTime":"2025-03-03T09:30:00+01:00","timeZone":"Europe/Berlin"},
+              "recurrence":["RRULE:FREQ=DAILY;COUNT=5"]},
+             {"id":"m1_20250304T080000Z","status":"cancelled","recurringEventId":"m1",
+              "originalStartTime":{"dateTime":"2025-03-04T09:00:00+01:00","timeZone":"Europe/Berlin"}},
+             {"id":"other_20250101","status":"cancelled","recurringEventId":"other",
+              "originalStartTime":{"date":"2025-01-01"}}]
+            """
+        let items = try JSONDecoder().decode([GoogleEvent].self, from: Data(json.utf8))
+        let folded = GoogleEventMapper().foldingCancelledOccurrences(items) { _ in }
+        #expect(folded.count == 2)
+        #expect(folded[0].recurrence == ["RRULE:FREQ=DAILY;COUNT=5", "EXDATE;TZID=Europe/Berlin:20250304T090000"])
+        // A tombstone whose series is not in the input is kept.
+        #expect(folded[1].id == "other_20250101")
+    }
+}
