@@ -101,9 +101,17 @@ public struct Converter {
                                   sourceName: input.name, diagnostics: counter, zoneEquivalent: equivalent)
         }
 
+        // A RANGE=THISANDFUTURE override changes its series, which a stream has already passed:
+        // such inputs are converted as a whole document (see SeriesSplitter).
+        let wholeDocument = options.to != .ics && input.mentions("THISANDFUTURE")
         do {
             var began = false
+            var held: [(Event, Int?)] = []
             while let item = try source.next() {
+                if wholeDocument, case .event(let e, let location) = item {
+                    held.append((e, location))
+                    continue
+                }
                 switch item {
                 case .calendar(let info):
                     if !began { try sink.begin(info); began = true }
@@ -111,6 +119,21 @@ public struct Converter {
                 case .event(let e, let location):
                     if !began { try sink.begin(CalendarInfo()); began = true }
                     try sink.event(e, location: location)
+                    summary.events += 1
+                }
+            }
+            if !held.isEmpty {
+                if !began { try sink.begin(CalendarInfo()); began = true }
+                let reader = (source as? ICalendarSource)?.reader
+                let offsets: (String, LocalDateTime) -> Int? = { z, l in reader?.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
+                let locations = Dictionary(held.map { ($0.0.uid ?? "", $0.1) }, uniquingKeysWith: { a, _ in a })
+                let split = SeriesSplitter.split(held.map(\.0), utcOffset: offsets) { d in
+                    var d = d
+                    d.file = input.name
+                    counter.emit(d)
+                }
+                for e in split {
+                    try sink.event(e, location: locations[e.uid ?? ""] ?? nil)
                     summary.events += 1
                 }
             }

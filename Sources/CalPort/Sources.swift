@@ -68,6 +68,26 @@ public final class Input {
 
     deinit { if owned { close(fd) } }
 
+    /// Whether the input contains `text`: the whole file for a regular file (read again
+    /// through its own descriptor), the first 64 KiB otherwise.
+    func mentions(_ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        if prefix.firstRange(of: needle) != nil { return true }
+        guard owned else { return false }
+        let f = open(name, O_RDONLY)
+        guard f >= 0 else { return false }
+        defer { close(f) }
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var carry: [UInt8] = []
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(f, $0.baseAddress!, $0.count) }
+            if n <= 0 { return false }
+            let window = carry + buf[0..<n]
+            if window.firstRange(of: needle) != nil { return true }
+            carry = Array(window.suffix(needle.count - 1))
+        }
+    }
+
     /// Everything from the start to the end of the input.
     func readAll() throws -> [UInt8] {
         var all = prefix

@@ -127,7 +127,9 @@ public struct Verifier {
         func key(_ t: EventTime) -> TimeKey { timeKey(t, cal: cal, floatingZone: floatingZone) }
         var masters: [String: Event] = [:]
         var overrides: [Event] = []
-        for (i, e) in cal.document.events.enumerated() {
+        // RANGE=THISANDFUTURE means the same here as in a conversion: the series is split.
+        let events = SeriesSplitter.split(cal.document.events, utcOffset: cal.utcOffset) { _ in }
+        for (i, e) in events.enumerated() {
             let uid = e.uid ?? "(no UID #\(i + 1))"
             var ev = e
             ev.uid = uid

@@ -88,3 +88,52 @@ import Testing
         #expect(!a.stdout.isEmpty)
     }
 }
+
+@Suite struct SeriesTests {
+    @Test func thisAndFutureSplitsTheSeries() throws {
+        let ics = [
+            "BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:tf1", "DTSTART;TZID=Europe/Paris:20250106T100000",
+            "DTEND;TZID=Europe/Paris:20250106T110000", "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Planning", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:tf1", "RECURRENCE-ID;TZID=Europe/Paris;RANGE=THISANDFUTURE:20250203T100000",
+            "DTSTART;TZID=Europe/Paris:20250203T140000", "DTEND;TZID=Europe/Paris:20250203T150000",
+            "SUMMARY:Planning (afternoons)", "END:VEVENT", "END:VCALENDAR", "",
+        ].joined(separator: "\r\n")
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("tf.ics")
+        try Data(ics.utf8).write(to: file)
+        let r = try calport(["convert", file.path, "--to", "ndjson"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let events = try r.stdoutText.split(separator: "\n").map { try jsonObject(Data($0.utf8)) as! NSDictionary }
+        #expect(events.count == 2)
+        #expect(events[0]["recurrence"] as? [String] == ["RRULE:FREQ=WEEKLY;UNTIL=20250203T085959Z"])
+        #expect(events[1]["iCalUID"] as? String == "tf1-20250203T100000")
+        #expect(events[1]["recurrence"] as? [String] == ["RRULE:FREQ=WEEKLY;COUNT=6"])
+        #expect((events[1]["start"] as? NSDictionary)?["dateTime"] as? String == "2025-02-03T14:00:00+01:00")
+        #expect(r.stderr.contains("the series is split"))
+        // Still the same ten occurrences.
+        let json = dir.appendingPathComponent("tf.json")
+        _ = try calport(["convert", file.path, "-o", json.path])
+        let v = try calport(["verify", file.path, json.path])
+        #expect(v.status == 0 && v.stdoutText.contains("equivalent: 10 occurrences"), "\(v.stdoutText)")
+    }
+
+    @Test func verifyReportsDifferencesAndExitsOne() throws {
+        let sample = Paths.testdata.appendingPathComponent("sample.ics")
+        let changed = try String(contentsOf: sample, encoding: .utf8)
+            .replacingOccurrences(of: "SUMMARY:Team offsite – Lisbon", with: "SUMMARY:Team offsite – Porto")
+            .replacingOccurrences(of: "EXDATE;TZID=Europe/Berlin:20260406T093000", with: "EXDATE;TZID=Europe/Berlin:20260413T093000")
+        let dir = try Paths.temporaryDirectory()
+        let other = dir.appendingPathComponent("other.ics")
+        try Data(changed.utf8).write(to: other)
+        let r = try calport(["verify", sample.path, other.path])
+        #expect(r.status == 1)
+        #expect(r.stdoutText.contains("summary: Team offsite – Lisbon -> Team offsite – Porto"))
+        #expect(r.stdoutText.contains("extra in B: weekly-sync-2026@calport.example at 2026-04-06T07:30:00Z"))
+        #expect(r.stdoutText.contains("missing in B: weekly-sync-2026@calport.example at 2026-04-13T07:30:00Z"))
+        let json = try calport(["verify", sample.path, other.path, "--json"])
+        let report = try jsonObject(json.stdout) as! NSDictionary
+        #expect((report["differences"] as? NSArray)?.count == 3)
+        #expect(try calport(["verify", sample.path, sample.path]).status == 0)
+        #expect(try calport(["verify", sample.path, sample.path, "--window", "bad"]).status == 64)
+    }
+}
