@@ -72,7 +72,7 @@ public final class Input {
     /// through its own descriptor), the first 64 KiB otherwise.
     func mentions(_ text: String) -> Bool {
         let needle = Array(text.utf8)
-        if prefix.firstRange(of: needle) != nil { return true }
+        if Bytes.contains(prefix, needle) { return true }
         guard owned else { return false }
         let f = open(name, O_RDONLY)
         guard f >= 0 else { return false }
@@ -83,7 +83,7 @@ public final class Input {
             let n = buf.withUnsafeMutableBytes { read(f, $0.baseAddress!, $0.count) }
             if n <= 0 { return false }
             let window = carry + buf[0..<n]
-            if window.firstRange(of: needle) != nil { return true }
+            if Bytes.contains(window, needle) { return true }
             carry = Array(window.suffix(needle.count - 1))
         }
     }

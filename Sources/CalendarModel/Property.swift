@@ -106,3 +106,35 @@ public enum ICalText {
         return items
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte search on the C library's memchr and memcmp (the generic `firstRange(of:)` is far slower).
+public enum Bytes {
+    public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count, let base = haystack.baseAddress else { return needle.isEmpty }
+        return needle.withUnsafeBytes { n in
+            // memchr for the first byte, memcmp for the rest (memmem is not in every C library).
+            let first = Int32(needle[0])
+            var at = base
+            let end = base + (haystack.count - needle.count + 1)
+            while at < end, let hit = memchr(at, first, end - at) {
+                if memcmp(hit, n.baseAddress!, n.count) == 0 { return true }
+                at = UnsafeRawPointer(hit) + 1
+            }
+            return false
+        }
+    }
+
+    public static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        haystack.withUnsafeBytes { contains($0, needle) }
+    }
+
+    public static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        haystack.withUnsafeBytes { contains($0, needle) }
+    }
+}

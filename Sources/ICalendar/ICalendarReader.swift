@@ -197,12 +197,14 @@ public final class ICalendarReader {
     private func unknownZones(in raw: RawComponentText) -> Set<String> {
         var out: Set<String> = []
         for l in raw.lines where l.bytes.count > 6 {
-            guard l.bytes.firstRange(of: Array("TZID=".utf8)) != nil || l.bytes.firstRange(of: Array("tzid=".utf8)) != nil,
+            guard Bytes.contains(l.bytes, ICalendarReader.tzidUpper) || Bytes.contains(l.bytes, ICalendarReader.tzidLower),
                   let p = ContentLine(l.text, line: l.number), let tzid = p.parameter("TZID") else { continue }
             if registry.zone(for: tzid) == nil { out.insert(tzid) }
         }
         return out
     }
+
+    private static let tzidUpper = Array(";TZID=".utf8), tzidLower = Array(";tzid=".utf8)
 
     private func handle(_ raw: RawComponentText) -> ICalendarItem? {
         switch raw.name {
