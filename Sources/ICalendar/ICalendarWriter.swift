@@ -191,6 +191,12 @@ public final class ICalendarWriter {
             def.lines.forEach(line)
             return
         }
+        // From the tz database's own data when the TZID names a zone there.
+        let name = tzid.hasPrefix("/") ? TimeZoneRegistry.ianaSuffix(of: tzid) : tzid
+        if let name, let zone = Libical.lock.withLock({ ZoneMatcher.loadTzif(named: name) }) {
+            VTimezoneGenerator.lines(tzid: tzid, zone: zone).forEach(line)
+            return
+        }
         guard let text = LibicalZone(builtin: tzid)?.componentText else {
             sink.emit(Diagnostic(.warning, "no VTIMEZONE can be written for TZID \"\(tzid)\": it is not in the tz database", uid: uid))
             return

@@ -194,15 +194,20 @@ final class LibicalZone: @unchecked Sendable {
     /// Seconds east of UTC at a wall-clock time in this zone (RFC 5545 3.3.5 for times that
     /// occur twice or not at all; libical's own wall-time lookup picks the later occurrence).
     func utcOffset(at t: LocalDateTime) -> Int {
-        Libical.lock.withLock {
-            WallTime.utcOffset(wall: t.secondsSinceEpoch) { instant in
-                let l = LocalDateTime(secondsSinceEpoch: instant)
-                var tt = icaltime_null_time()
-                tt.year = Int32(l.date.year); tt.month = Int32(l.date.month); tt.day = Int32(l.date.day)
-                tt.hour = Int32(l.hour); tt.minute = Int32(l.minute); tt.second = Int32(l.second)
-                return Int(icaltimezone_get_utc_offset_of_utc_time(pointer, &tt, nil))
-            }
-        }
+        Libical.lock.withLock { WallTime.utcOffset(wall: t.secondsSinceEpoch) { offsetLocked(atInstant: $0) } }
+    }
+
+    /// Seconds east of UTC at a UTC instant (seconds since the epoch).
+    func utcOffset(atInstant instant: Int) -> Int {
+        Libical.lock.withLock { offsetLocked(atInstant: instant) }
+    }
+
+    private func offsetLocked(atInstant instant: Int) -> Int {
+        let l = LocalDateTime(secondsSinceEpoch: instant)
+        var tt = icaltime_null_time()
+        tt.year = Int32(l.date.year); tt.month = Int32(l.date.month); tt.day = Int32(l.date.day)
+        tt.hour = Int32(l.hour); tt.minute = Int32(l.minute); tt.second = Int32(l.second)
+        return Int(icaltimezone_get_utc_offset_of_utc_time(pointer, &tt, nil))
     }
 
     /// The zone's VTIMEZONE as libical writes it.
