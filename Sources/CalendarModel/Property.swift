@@ -40,6 +40,56 @@ extension String {
     }
 }
 
+/// RFC 6868 encoding of parameter values (`^n` newline, `^'` double quote, `^^` caret), for
+/// values that hold free text such as CN.
+public enum ParameterText {
+    public static func decode(_ s: String) -> String {
+        guard s.contains("^") else { return s }
+        var out = ""
+        var caret = false
+        for c in s {
+            if caret {
+                switch c {
+                case "n": out += "\n"
+                case "'": out += "\""
+                case "^": out += "^"
+                default: out += "^" + String(c)
+                }
+                caret = false
+            } else if c == "^" {
+                caret = true
+            } else {
+                out.append(c)
+            }
+        }
+        return caret ? out + "^" : out
+    }
+
+    public static func encode(_ s: String) -> String {
+        guard s.contains(where: { $0 == "^" || $0 == "\"" || $0 == "\n" || $0 == "\r\n" }) else { return s }
+        var out = ""
+        for c in s {
+            switch c {
+            case "^": out += "^^"
+            case "\"": out += "^'"
+            case "\n", "\r\n": out += "^n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    public func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
 /// Escaping of RFC 5545 TEXT values (section 3.3.11).
 public enum ICalText {
     public static func escape(_ s: String) -> String {

@@ -39,7 +39,7 @@ enum PeopleMapping {
         for p in u.parameters {
             switch p.name {
             case "X-NUM-GUESTS": a.additionalGuests = Int(p.value)
-            case "X-RESPONSE-COMMENT": a.comment = ParameterTextDecoding.decode(p.value)
+            case "X-RESPONSE-COMMENT": a.comment = ParameterText.decode(p.value)
             case "X-GOOGLE-ID": a.id = p.value
             case "X-GOOGLE-SELF": a.`self` = p.value.uppercased() == "TRUE" ? true : nil
             case "X-GOOGLE-ORGANIZER": a.organizer = p.value.uppercased() == "TRUE" ? true : nil
@@ -58,7 +58,7 @@ enum PeopleMapping {
 
     static func property(_ name: String, _ u: CalendarUser) -> Property {
         var params: [Parameter] = []
-        if let cn = u.commonName { params.append(Parameter("CN", ParameterTextDecoding.encode(cn))) }
+        if let cn = u.commonName { params.append(Parameter("CN", ParameterText.encode(cn))) }
         if let v = u.userType { params.append(Parameter("CUTYPE", v)) }
         if let v = u.role { params.append(Parameter("ROLE", v)) }
         if let v = u.participationStatus { params.append(Parameter("PARTSTAT", v)) }
@@ -70,7 +70,7 @@ enum PeopleMapping {
         var u = CalendarUser(address: p.value)
         for param in p.parameters {
             switch param.name {
-            case "CN": u.commonName = ParameterTextDecoding.decode(param.value)
+            case "CN": u.commonName = ParameterText.decode(param.value)
             case "CUTYPE": u.userType = param.value
             case "ROLE": u.role = param.value
             case "PARTSTAT": u.participationStatus = param.value
@@ -111,7 +111,7 @@ enum PeopleMapping {
             if carried == nil && status == "needsAction" && a.responseStatus == nil { u.participationStatus = nil }
         }
         set(&u, "X-NUM-GUESTS", a.additionalGuests.map(String.init))
-        set(&u, "X-RESPONSE-COMMENT", a.comment.map(ParameterTextDecoding.encode))
+        set(&u, "X-RESPONSE-COMMENT", a.comment.map(ParameterText.encode))
         set(&u, "X-GOOGLE-ID", a.id)
         set(&u, "X-GOOGLE-SELF", a.`self` == true ? "TRUE" : nil)
         set(&u, "X-GOOGLE-ORGANIZER", a.organizer == true ? "TRUE" : nil)
@@ -129,38 +129,4 @@ enum PeopleMapping {
 
 extension CalendarUser {
     var additionalGuests: String? { parameters.first { $0.name == "X-NUM-GUESTS" }?.value }
-}
-
-/// RFC 6868 encoding for parameter values that hold free text.
-enum ParameterTextDecoding {
-    static func decode(_ s: String) -> String {
-        guard s.contains("^") else { return s }
-        var out = ""
-        var caret = false
-        for c in s {
-            if caret {
-                switch c {
-                case "n": out += "\n"
-                case "'": out += "\""
-                case "^": out += "^"
-                default: out += "^" + String(c)
-                }
-                caret = false
-            } else if c == "^" { caret = true } else { out.append(c) }
-        }
-        return caret ? out + "^" : out
-    }
-
-    static func encode(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "^": out += "^^"
-            case "\n", "\r\n": out += "^n"
-            case "\"": out += "^'"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 }

@@ -26,12 +26,10 @@ final class TzifZoneOffsets: ZoneOffsets {
 final class TimeZoneRegistry {
     private var fromInput: [String: LibicalZone] = [:]
     private var builtin: [String: ZoneOffsets?] = [:]
-    private(set) var definitions: [String: TimeZoneDefinition] = [:]
     private var equivalents: [String: String?] = [:]
 
     func register(_ definition: TimeZoneDefinition, zone: LibicalZone) {
         fromInput[definition.tzid] = zone
-        definitions[definition.tzid] = definition
     }
 
     func zone(for tzid: String) -> ZoneOffsets? {
@@ -63,9 +61,6 @@ final class TimeZoneRegistry {
 
     /// True the first time an unknown TZID is asked about, so it is reported once.
     func firstReportOfUnknown(_ tzid: String) -> Bool { reportedUnknown.insert(tzid).inserted }
-
-    /// Whether the TZID came with a VTIMEZONE in the input.
-    func isDefinedInInput(_ tzid: String) -> Bool { fromInput[tzid] != nil }
 
     /// `/mozilla.org/20050126_1/Europe/Berlin` and similar vendor prefixes name an IANA zone
     /// in their last one to three path segments.
