@@ -119,14 +119,12 @@ final class GoogleJSONSink: EventSink {
             d.line = location
             sink.emit(d)
         }
-        let json = String(decoding: try encoder.encode(g), as: UTF8.self)
         if ndjson {
-            buffer += json
+            buffer += FastJSON.compact(g)
             buffer += "\n"
         } else {
             buffer += count == 0 ? "\n    " : ",\n    "
-            // Indent the pretty-printed object one level (JSON strings hold no raw newlines).
-            buffer += json.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ")
+            buffer += FastJSON.pretty(g, depth: 2)
         }
         count += 1
         if buffer.utf8.count >= 64 << 10 {

@@ -1,0 +1,59 @@
+import CalendarModel
+import Foundation
+@testable import GoogleCalendar
+import Testing
+
+private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/corpus/google-json")
+
+/// calport's JSON writer produces exactly JSONEncoder's bytes (sorted keys, unescaped slashes).
+@Suite struct FastJSONTests {
+    static func encoderOutput(_ g: GoogleEvent, pretty: Bool) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(g), as: UTF8.self)
+    }
+
+    static func check(_ g: GoogleEvent, _ what: String) throws {
+        #expect(FastJSON.compact(g) == (try encoderOutput(g, pretty: false)), "\(what) (compact)")
+        let mine = FastJSON.pretty(g), theirs = try encoderOutput(g, pretty: true)
+        if mine != theirs {
+            let a = mine.split(separator: "\n", omittingEmptySubsequences: false), b = theirs.split(separator: "\n", omittingEmptySubsequences: false)
+            let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            Issue.record("\(what) (pretty) line \(i): [\(i < a.count ? a[i] : "")] vs JSONEncoder [\(i < b.count ? b[i] : "")]")
+        }
+    }
+
+    @Test func randomEventsFromTheMapping() throws {
+        var gen = PropertyTests.Generator(state: 0xFA57)
+        let mapper = GoogleEventMapper()
+        for i in 0..<300 {
+            try Self.check(mapper.googleEvent(from: PropertyTests.randomEvent(&gen, index: i)) { _ in }, "random event \(i)")
+        }
+    }
+
+    @Test func escapes() throws {
+        var g = GoogleEvent()
+        g.summary = "quote \" backslash \\ slash / tab \t cr \r nl \n bell \u{07} nul-free \u{1F} é 🎉"
+        g.description = ""
+        g.conferenceData = .object(["n": .number(1.5), "i": .number(3), "list": .array([.null, .bool(false), .object([:])]), "empty": .array([])])
+        try Self.check(g, "escapes")
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: corpus.path)))
+    func realGoogleEvents() throws {
+        var count = 0
+        for f in FileManager.default.enumerator(atPath: corpus.path)!.compactMap({ $0 as? String }) where f.hasSuffix(".json") {
+            let data = try Data(contentsOf: corpus.appendingPathComponent(f))
+            var events: [GoogleEvent] = []
+            if let list = try? JSONDecoder().decode(GoogleEvents.self, from: data), let items = list.items { events = items }
+            else if let array = try? JSONDecoder().decode([GoogleEvent].self, from: data) { events = array }
+            else if let one = try? JSONDecoder().decode(GoogleEvent.self, from: data) { events = [one] }
+            for (i, e) in events.enumerated() {
+                try Self.check(e, "\(f) item \(i)")
+                count += 1
+            }
+        }
+        #expect(count > 20)
+    }
+}
