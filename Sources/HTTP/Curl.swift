@@ -1,7 +1,7 @@
 import CCurl
 
-/// The libcurl build calport is linked against. The HTTP transport proper lives here too,
-/// as the only code that touches libcurl.
+/// The libcurl build calport is linked against. The transport itself is `CurlHTTPClient`;
+/// this module is the only code that touches libcurl.
 public enum Curl {
     public static var version: String {
         guard let v = ccurl_version_info()?.pointee.version else { return "unknown" }
