@@ -28,7 +28,7 @@ let package = Package(
         ),
         .target(name: "CalendarModel"),
         .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
-        .target(name: "GoogleCalendar", dependencies: ["CalendarModel"]),
+        .target(name: "GoogleCalendar", dependencies: ["CalendarModel", "HTTP"]),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         // A small HTTP/1.1 server on loopback sockets: the OAuth redirect listener and the
         // tests' fake Google. No dependency: what it must do is narrow.
