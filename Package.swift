@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // RS256 signing of service-account JWTs (RSA is in its _CryptoExtras module).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -29,11 +31,17 @@ let package = Package(
         .target(name: "CalendarModel"),
         .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
         .target(name: "GoogleCalendar", dependencies: ["CalendarModel", "HTTP"]),
+        // OAuth 2.0 for Google: desktop and web clients, tokens, service accounts.
+        .target(
+            name: "GoogleAuth",
+            dependencies: ["HTTP", "LoopbackHTTP", .product(name: "_CryptoExtras", package: "swift-crypto"),
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         // A small HTTP/1.1 server on loopback sockets: the OAuth redirect listener and the
         // tests' fake Google. No dependency: what it must do is narrow.
         .target(name: "LoopbackHTTP"),
-        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "HTTP", "CalendarModel"]),
+        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "CalendarModel"]),
         .executableTarget(
             name: "calport",
             dependencies: ["CalPort", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -42,6 +50,7 @@ let package = Package(
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "GoogleCalendarTests", dependencies: ["GoogleCalendar"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "LoopbackHTTP"]),
+        .testTarget(name: "GoogleAuthTests", dependencies: ["GoogleAuth", "LoopbackHTTP", "HTTP"]),
         .testTarget(
             name: "CalPortTests",
             dependencies: ["CalPort", "calport"]

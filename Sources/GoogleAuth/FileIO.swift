@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// POSIX file access for credentials: exact modes, atomic replacement, and errors that name the
+// file and say what the system said.
+
+private func systemError(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// Reads a credential file of at most 1 MiB (client secrets and keys are a few KiB).
+func readCredentialFile(_ path: String, limit: Int = 1 << 20) throws(AuthError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .unreadableFile(path: path, reason: systemError()) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw .unreadableFile(path: path, reason: systemError()) }
+    if (info.st_mode & S_IFMT) == S_IFDIR { throw .unreadableFile(path: path, reason: systemError(EISDIR)) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16 << 10)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw .unreadableFile(path: path, reason: systemError())
+        }
+        if n == 0 { return bytes }
+        bytes += chunk[..<n]
+        if bytes.count > limit { throw .unreadableFile(path: path, reason: "larger than \(limit >> 10) KiB: not a credential file") }
+    }
+}
+
+func fileExists(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
+}
+
+/// The permission bits of a file, or nil when it does not exist.
+func fileMode(_ path: String) -> mode_t? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return info.st_mode & 0o7777
+}
+
+/// Creates `path` and its missing parents; the directories it creates get `mode`.
+func makeDirectories(_ path: String, mode: mode_t) throws(AuthError) {
+    var info = stat()
+    if stat(path, &info) == 0 {
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .fileSystem(path: path, operation: "use as a directory", reason: systemError(ENOTDIR))
+        }
+        return
+    }
+    let parent = parentDirectory(path)
+    if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
+    if mkdir(path, mode) != 0 && errno != EEXIST {
+        throw .fileSystem(path: path, operation: "create the directory", reason: systemError())
+    }
+    _ = chmod(path, mode)  // the umask may have taken bits away
+}
+
+func parentDirectory(_ path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+    return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file in the same directory, created with
+/// `mode`, written, flushed to disk, then renamed over `path`; the directory is flushed too. The
+/// file is complete or absent, never partial, and never readable by others, not even for a moment.
+func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(AuthError) {
+    let directory = parentDirectory(path)
+    let name = path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...]
+    let temporary = "\(directory)/.\(name).\(Random.string(count: 10, alphabet: "abcdefghijklmnopqrstuvwxyz0123456789")).tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+    guard fd >= 0 else { throw .fileSystem(path: path, operation: "create a temporary file", reason: systemError()) }
+    var failure: AuthError?
+    if fchmod(fd, mode) != 0 {
+        failure = .fileSystem(path: temporary, operation: "set permissions", reason: systemError())
+    }
+    var offset = 0
+    while failure == nil && offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            failure = .fileSystem(path: temporary, operation: "write", reason: systemError())
+        } else {
+            offset += n
+        }
+    }
+    if failure == nil && fsync(fd) != 0 {
+        failure = .fileSystem(path: temporary, operation: "flush to disk", reason: systemError())
+    }
+    if close(fd) != 0 && failure == nil {
+        failure = .fileSystem(path: temporary, operation: "close", reason: systemError())
+    }
+    if failure == nil && rename(temporary, path) != 0 {
+        failure = .fileSystem(path: path, operation: "replace", reason: systemError())
+    }
+    if let failure {
+        unlink(temporary)
+        throw failure
+    }
+    let dirFD = open(directory, O_RDONLY | O_CLOEXEC)
+    if dirFD >= 0 {
+        _ = fsync(dirFD)
+        close(dirFD)
+    }
+}
+
+/// Deletes a file; false when there was none.
+func removeFile(_ path: String) throws(AuthError) -> Bool {
+    if unlink(path) == 0 { return true }
+    if errno == ENOENT { return false }
+    throw .fileSystem(path: path, operation: "delete", reason: systemError())
+}
+
+/// The names in a directory (without "." and ".."), or [] when it does not exist.
+func directoryEntries(_ path: String) throws(AuthError) -> [String] {
+    guard let dir = opendir(path) else {
+        if errno == ENOENT { return [] }
+        throw .fileSystem(path: path, operation: "list", reason: systemError())
+    }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// The user's home directory: $HOME, else the password database.
+func homeDirectory(environment: [String: String]) -> String? {
+    if let home = environment["HOME"], !home.isEmpty { return home }
+    guard let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir else { return nil }
+    let home = String(cString: dir)
+    return home.isEmpty ? nil : home
+}
+
+/// An absolute form of `path`, resolved against the working directory (no symlinks resolved).
+func absolutePath(_ path: String) -> String {
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    guard getcwd(&buffer, buffer.count) != nil else { return path }
+    let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    var relative = Substring(path)
+    while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
+    return cwd == "/" ? "/" + relative : cwd + "/" + relative
+}
