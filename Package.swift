@@ -37,6 +37,8 @@ let package = Package(
             dependencies: ["HTTP", "LoopbackHTTP", .product(name: "_CryptoExtras", package: "swift-crypto"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // A fake Google Calendar API on 127.0.0.1, for tests and benchmarks (never the real one).
+        .target(name: "FakeGoogle", dependencies: ["LoopbackHTTP", "GoogleCalendar"]),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         // A small HTTP/1.1 server on loopback sockets: the OAuth redirect listener and the
         // tests' fake Google. No dependency: what it must do is narrow.
@@ -51,9 +53,10 @@ let package = Package(
         .testTarget(name: "GoogleCalendarTests", dependencies: ["GoogleCalendar"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "LoopbackHTTP"]),
         .testTarget(name: "GoogleAuthTests", dependencies: ["GoogleAuth", "LoopbackHTTP", "HTTP"]),
+        .testTarget(name: "FakeGoogleTests", dependencies: ["FakeGoogle", "GoogleCalendar", "HTTP"]),
         .testTarget(
             name: "CalPortTests",
-            dependencies: ["CalPort", "calport"]
+            dependencies: ["CalPort", "calport", "FakeGoogle"]
         ),
     ]
 )

@@ -140,7 +140,8 @@ func hexValue(_ byte: UInt8) -> UInt8? {
     }
 }
 
-func reasonPhrase(_ status: Int) -> String {
+/// The standard reason phrase for an HTTP status code.
+public func reasonPhrase(_ status: Int) -> String {
     switch status {
     case 100: "Continue"
     case 200: "OK"

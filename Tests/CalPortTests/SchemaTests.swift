@@ -1,4 +1,5 @@
 import CalPort
+@testable import FakeGoogle
 import CalendarModel
 import Foundation
 import Testing

@@ -25,9 +25,9 @@ import Foundation
 /// because the description says "A time zone offset is required unless a time zone is explicitly
 /// specified in timeZone" and Google accepts such values. The `EventDateTime` rule then requires
 /// `timeZone`. Every other `date-time` field (`created`, `updated`, …) needs an offset or `Z`.
-struct DiscoveryDocument: Sendable {
-    struct LoadError: Error, CustomStringConvertible {
-        var description: String
+public struct DiscoveryDocument: Sendable {
+    public struct LoadError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// One schema of the document, or an inline schema of a property, item or map value.
@@ -55,12 +55,12 @@ struct DiscoveryDocument: Sendable {
         }
     }
 
-    let name: String
-    let version: String
-    let revision: String
+    public let name: String
+    public let version: String
+    public let revision: String
     let schemas: [String: Schema]
     /// Schema keywords present in the document that the validator neither checks nor knows to be informational.
-    let unhandledKeywords: Set<String>
+    public let unhandledKeywords: Set<String>
     /// `format` values present in the document that the validator does not check.
     let uncheckedFormats: Set<String>
 
@@ -68,7 +68,7 @@ struct DiscoveryDocument: Sendable {
     static let informationalKeywords: Set<String> = ["description", "default", "id", "enumDescriptions", "readOnly", "deprecated", "enumDeprecated"]
     static let checkedFormats: Set<String> = ["date", "date-time", "int32", "uint32", "int64", "uint64"]
 
-    init(contentsOf url: URL) throws {
+    public init(contentsOf url: URL) throws {
         let data = try Data(contentsOf: url)
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let schemas = root["schemas"] as? [String: Any] else {
@@ -126,13 +126,13 @@ struct DiscoveryDocument: Sendable {
     /// Problems found validating `value` (a JSONSerialization object) against schema `name`
     /// (e.g. "Event"), each "path: message" like
     /// "attendees[0].responseStatus: expected string, got number". Empty when valid.
-    func validate(_ value: Any, against name: String) -> [String] {
+    public func validate(_ value: Any, against name: String) -> [String] {
         validate(value, against: name, requiredFor: nil)
     }
 
     /// As `validate(_:against:)`; with a method name such as `calendar.events.import`, properties
     /// annotated as required for that method must be present as well.
-    func validate(_ value: Any, against name: String, requiredFor method: String?) -> [String] {
+    public func validate(_ value: Any, against name: String, requiredFor method: String?) -> [String] {
         guard let schema = schemas[name] else { return ["(root): schema \(name) is not in the discovery document"] }
         var problems: [String] = []
         check(value, schema, at: Location(schema: name), method: method, into: &problems)
