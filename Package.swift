@@ -28,6 +28,11 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
         .target(name: "CalendarModel"),
         .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
         .target(name: "GoogleCalendar", dependencies: ["CalendarModel", "HTTP"]),
@@ -43,7 +48,9 @@ let package = Package(
         // A small HTTP/1.1 server on loopback sockets: the OAuth redirect listener and the
         // tests' fake Google. No dependency: what it must do is narrow.
         .target(name: "LoopbackHTTP"),
-        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "CalendarModel"]),
+        // SQLite for the push journal and the archive mirror: a thin wrapper, WAL, flock.
+        .target(name: "StateStore", dependencies: ["CSQLite"]),
+        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel"]),
         .executableTarget(
             name: "calport",
             dependencies: ["CalPort", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -52,6 +59,7 @@ let package = Package(
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "GoogleCalendarTests", dependencies: ["GoogleCalendar"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "LoopbackHTTP"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "GoogleAuthTests", dependencies: ["GoogleAuth", "LoopbackHTTP", "HTTP"]),
         .testTarget(name: "FakeGoogleTests", dependencies: ["FakeGoogle", "GoogleCalendar", "HTTP"]),
         .testTarget(

@@ -8,8 +8,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists libical || missing+=(libical-dev)
   pkg-config --exists libcurl || missing+=(libcurl4-openssl-dev)
+  pkg-config --exists sqlite3 || missing+=(libsqlite3-dev)
 else
-  missing+=(libical-dev libcurl4-openssl-dev)
+  missing+=(libical-dev libcurl4-openssl-dev libsqlite3-dev)
 fi
 [ -e /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
 
@@ -30,8 +31,8 @@ if command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 
-echo "calport needs libical, libcurl, pkg-config and the tz database." >&2
-echo "  Debian/Ubuntu: apt-get install libical-dev libcurl4-openssl-dev pkg-config tzdata" >&2
-echo "  Fedora:        dnf install libical-devel libcurl-devel pkgconf tzdata" >&2
-echo "  macOS:         brew install libical curl pkg-config" >&2
+echo "calport needs libical, libcurl, SQLite, pkg-config and the tz database." >&2
+echo "  Debian/Ubuntu: apt-get install libical-dev libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata" >&2
+echo "  Fedora:        dnf install libical-devel libcurl-devel sqlite-devel pkgconf tzdata" >&2
+echo "  macOS:         brew install libical curl sqlite pkg-config" >&2
 exit 1
