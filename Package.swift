@@ -44,6 +44,7 @@ let package = Package(
         ),
         // A fake Google Calendar API on 127.0.0.1, for tests and benchmarks (never the real one).
         .target(name: "FakeGoogle", dependencies: ["LoopbackHTTP", "GoogleCalendar"]),
+        .executableTarget(name: "calport-fake-google", dependencies: ["FakeGoogle"]),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         // A small HTTP/1.1 server on loopback sockets: the OAuth redirect listener and the
         // tests' fake Google. No dependency: what it must do is narrow.
