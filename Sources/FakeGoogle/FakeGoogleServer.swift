@@ -870,7 +870,11 @@ public final class FakeGoogleServer: @unchecked Sendable {
                 tokenCounter += 1
                 let refresh = "fake-refresh-\(tokenCounter)"
                 let access = issueAccessToken(refresh: refresh)
-                return tokenResponse(access: access, refresh: refresh, scope: scope)
+                // Google adds an OpenID Connect id_token naming the account when asked for it.
+                let words = scope.split(separator: " ")
+                let idToken = words.contains("openid") || words.contains("email")
+                    ? Self.idToken(email: state.primaryId, audience: fields["client_id"] ?? "") : nil
+                return tokenResponse(access: access, refresh: refresh, scope: scope, idToken: idToken)
             case "refresh_token":
                 guard let refresh = fields["refresh_token"], !refresh.isEmpty else {
                     return oauthError("invalid_request", "Missing required parameter: refresh_token")
@@ -893,13 +897,25 @@ public final class FakeGoogleServer: @unchecked Sendable {
         }
     }
 
-    private func tokenResponse(access: String, refresh: String?, scope: String?) -> LoopbackResponse {
+    private func tokenResponse(access: String, refresh: String?, scope: String?, idToken: String? = nil) -> LoopbackResponse {
         var r: [String: JSONValue] = [
             "access_token": .string(access), "expires_in": .number(3599), "token_type": .string("Bearer"),
         ]
         if let refresh { r["refresh_token"] = .string(refresh) }
+        if let idToken { r["id_token"] = .string(idToken) }
         if let scope { r["scope"] = .string(scope) }
         return .json(FakeJSON.string(.object(r)))
+    }
+
+    /// An id_token whose signature part is not a real signature: calport reads the payload of an
+    /// id_token only to show the account, and never verifies it.
+    static func idToken(email: String, audience: String) -> String {
+        let header = FakeJSON.string(.object(["alg": .string("RS256"), "typ": .string("JWT")]))
+        let payload = FakeJSON.string(.object([
+            "iss": .string("https://accounts.google.com"), "aud": .string(audience), "email": .string(email),
+            "email_verified": .bool(true), "sub": .string("1000000000"),
+        ]))
+        return SHA256Digest.base64URL(Array(header.utf8)) + "." + SHA256Digest.base64URL(Array(payload.utf8)) + ".c2ln"
     }
 
     private func revokeEndpoint(_ request: LoopbackRequest) -> LoopbackResponse {

@@ -293,7 +293,9 @@ extension OAuthStage {
 
 /// The command that signs a profile in again.
 func loginCommand(_ profile: String) -> String {
-    profile == TokenStore.defaultProfile ? "calport auth login" : "calport auth login --profile \(profile)"
+    profile == TokenStore.defaultProfile
+        ? "calport auth login --client-secret FILE"
+        : "calport auth login --profile \(profile) --client-secret FILE"
 }
 
 private func listing(_ uris: [String]) -> String {

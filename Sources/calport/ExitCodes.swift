@@ -1,9 +1,25 @@
 import ArgumentParser
+import CalPort
 
-/// calport's exit codes (sysexits where one fits), documented in README.md.
+/// calport's exit codes (sysexits where one fits), documented in README.md. The networked
+/// commands share `Outcome`'s table.
 enum Exit {
-    static let success = ExitCode(0)
-    static let failure = ExitCode(1)
-    static let usage = ExitCode(64)
-    static let dataError = ExitCode(65)
+    static let success = ExitCode(Outcome.success.rawValue)
+    static let failure = ExitCode(Outcome.failure.rawValue)
+    static let partial = ExitCode(Outcome.partial.rawValue)
+    static let usage = ExitCode(Outcome.usage.rawValue)
+    static let dataError = ExitCode(Outcome.dataError.rawValue)
+    static let unavailable = ExitCode(Outcome.unavailable.rawValue)
+    static let locked = ExitCode(Outcome.locked.rawValue)
+    static let authentication = ExitCode(Outcome.authentication.rawValue)
+
+    static func code(_ outcome: Outcome) -> ExitCode { ExitCode(outcome.rawValue) }
+
+    /// Prints a failure (message and advice) on standard error and returns its exit code.
+    static func report(_ error: any Error) -> ExitCode {
+        if let code = error as? ExitCode { return code }
+        let failure = Failure(error)
+        StandardError.write("calport: \(failure)\n")
+        return code(failure.outcome)
+    }
 }

@@ -104,7 +104,7 @@ final class TokenProviderTests {
         #expect(failure.code == "invalid_grant")
         #expect(failure.stage == .refresh)
         #expect(error.description.contains("7 days"))
-        #expect(error.description.contains("`calport auth login --profile work`"))
+        #expect(error.description.contains("`calport auth login --profile work --client-secret FILE`"))
         #expect(error.description.contains("Token has been expired or revoked."))
         #expect(error.requiresLogin)
         expectNoSecrets(error, extra: ["1//0g-some-other-refresh-token-secret"])

@@ -167,7 +167,7 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         case .badRequest:
             "Google rejected the request as invalid; the message names the field or value at fault."
         case .unauthorized:
-            "The access token was rejected (expired or revoked); run `calport auth login` to sign in again (or renew CALPORT_ACCESS_TOKEN if it is set)."
+            "The access token was rejected (expired or revoked); run `calport auth login --client-secret FILE` to sign in again (or renew CALPORT_ACCESS_TOKEN if it is set)."
         case .rateLimited:
             "Google is limiting the request rate; calport backed off and retried. Try again in a few minutes, or lower the concurrency or batch size."
         case .quotaExceeded:
@@ -175,13 +175,13 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         case .apiNotEnabled:
             "The Google Calendar API is not enabled for this Google Cloud project: enable it in the Cloud console (APIs & Services > Library > Google Calendar API), wait a few minutes, then retry."
         case .insufficientScope:
-            "The access token lacks the Google Calendar scope this needs: run `calport auth login` again and grant access to Google Calendar."
+            "The access token lacks the Google Calendar scope this needs: run `calport auth login --client-secret FILE` again and grant access to Google Calendar (without --read-only to write)."
         case .forbiddenForNonOrganizer:
             "Only the event's organizer may change this: leave out organizer-only fields (attendees, guest permissions) or make the change as the organizer."
         case .forbidden:
             "The account may not do this: check that the calendar is shared with it with permission to make changes to events."
         case .notFound:
-            "The calendar or event does not exist or is not visible to this account: check the calendar id (`calendarList` shows the ids this account can see)."
+            "The calendar or event does not exist or is not visible to this account: check the calendar id (`calport calendars` lists the ids this account can see)."
         case .conflict:
             "An event with this id or iCalUID already exists in the calendar (deleted events keep theirs): update that event instead, or use a new id."
         case .gone:

@@ -1,0 +1,82 @@
+import GoogleAuth
+import GoogleCalendar
+import HTTP
+
+/// How a networked command ended, for its exit code. One table for push, pull, archive,
+/// calendars and auth, so that scripts can rely on the same numbers everywhere.
+public enum Outcome: Int32, Sendable, CaseIterable {
+    /// Everything done.
+    case success = 0
+    /// A failure not covered below (local I/O, an unexpected answer).
+    case failure = 1
+    /// Some events failed; the rest were done (see the report and the rejects file).
+    case partial = 3
+    /// The command line was wrong.
+    case usage = 64
+    /// The input data was bad.
+    case dataError = 65
+    /// Google was unavailable after retries, or the quota is exhausted: try again later.
+    case unavailable = 69
+    /// Another run holds the lock on the same state.
+    case locked = 75
+    /// Not signed in, the sign-in expired or was revoked, or the account lacks permission.
+    case authentication = 77
+}
+
+/// An error explained for the user: what happened, what to do, and the exit code.
+public struct Failure: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var advice: String?
+    public var outcome: Outcome
+
+    public init(message: String, advice: String? = nil, outcome: Outcome) {
+        self.message = message
+        self.advice = advice
+        self.outcome = outcome
+    }
+
+    public var description: String {
+        guard let advice, !advice.isEmpty, !message.contains(advice) else { return message }
+        return message + "\n  " + advice
+    }
+
+    /// Classifies any error a networked command can meet. Messages never hold a secret: the
+    /// auth and API errors are built without tokens, and transport errors name only the host.
+    public init(_ error: any Error) {
+        switch error {
+        case let f as Failure:
+            self = f
+        case let e as AuthError:
+            self.init(message: e.description, outcome: Self.outcome(of: e))
+        case let e as GoogleAPIError:
+            self.init(message: e.description, advice: e.advice, outcome: Self.outcome(of: e))
+        case let e as HTTPError:
+            self.init(message: "network: \(e)", advice: "check the connection and any proxy settings (https_proxy), then run again",
+                      outcome: .unavailable)
+        default:
+            self.init(message: "\(error)", outcome: .failure)
+        }
+    }
+
+    static func outcome(of e: AuthError) -> Outcome {
+        switch e {
+        case .transport: .unavailable
+        case .unreadableFile, .malformedClientSecret, .serviceAccountKeyGivenAsClientSecret, .malformedServiceAccountKey,
+             .clientSecretGivenAsServiceAccountKey, .invalidProfileName, .redirectURIRequired, .redirectURINotRegistered,
+             .redirectURINotLoopback, .invalidRedirectURI:
+            .usage
+        case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile:
+            .failure
+        default:
+            .authentication
+        }
+    }
+
+    static func outcome(of e: GoogleAPIError) -> Outcome {
+        switch e.kind {
+        case .unauthorized, .apiNotEnabled, .insufficientScope, .forbidden, .forbiddenForNonOrganizer: .authentication
+        case .rateLimited, .quotaExceeded, .serverError, .transport: .unavailable
+        default: .failure
+        }
+    }
+}

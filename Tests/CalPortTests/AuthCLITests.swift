@@ -1,0 +1,215 @@
+import FakeGoogle
+import Foundation
+import Testing
+
+/// `calport auth` and `calport calendars` as a user runs them, against the fake Google: the test
+/// plays the browser, following the consent page's redirect to calport's loopback listener.
+@Suite(.serialized) struct AuthCLITests {
+    let fake: FakeGoogleServer
+    let config: URL
+    let clientSecretFile: URL
+    static let clientSecret = "GOCSPX-do-not-print-me"
+
+    init() throws {
+        fake = try FakeGoogleServer()
+        fake.oauthClient = .init(id: "123-calport.apps.googleusercontent.com", secret: Self.clientSecret)
+        config = try Paths.temporaryDirectory()
+        clientSecretFile = config.appendingPathComponent("client_secret.json")
+        let json = """
+            {"installed":{"client_id":"123-calport.apps.googleusercontent.com","project_id":"calport-test",\
+            "auth_uri":"\(fake.authorizationURL)","token_uri":"\(fake.tokenURL)",\
+            "auth_provider_x509_cert_url":"https://www.googleapis.com/oauth2/v1/certs",\
+            "client_secret":"\(Self.clientSecret)","redirect_uris":["http://localhost"]}}
+            """
+        try Data(json.utf8).write(to: clientSecretFile)
+    }
+
+    var environment: [String: String] {
+        ["CALPORT_CONFIG_DIR": config.path, "CALPORT_GOOGLE_API_ROOT": fake.baseURL, "CALPORT_ACCESS_TOKEN": "",
+         "DISPLAY": "", "WAYLAND_DISPLAY": "", "BROWSER": ""]
+    }
+
+    /// Runs `calport auth login`, waits for the sign-in address on stderr, opens it as a browser
+    /// would (following redirects), and returns the finished run.
+    func login(_ extra: [String] = [], browse: Bool = true) throws -> (RunResult, consent: String) {
+        let p = Process()
+        p.executableURL = Paths.calport
+        p.arguments = ["auth", "login", "--client-secret", clientSecretFile.path, "--no-browser", "--timeout", "30", "-v"] + extra
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        let errText = DataBox(), lock = NSLock()
+        let reader = Thread {
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { errText.data.append(chunk) }
+            }
+        }
+        reader.start()
+        var url: String?
+        for _ in 0..<300 where url == nil {
+            Thread.sleep(forTimeInterval: 0.05)
+            let text = lock.withLock { String(decoding: errText.data, as: UTF8.self) }
+            url = text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix(fake.authorizationURL) }.map(String.init)
+        }
+        var consent = ""
+        if let url, browse {
+            // The browser: the consent page redirects to calport's listener on 127.0.0.1.
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-sL", "--max-time", "20", url]
+            let page = Pipe()
+            curl.standardOutput = page
+            try curl.run()
+            consent = String(decoding: page.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+        }
+        try inp.fileHandleForWriting.close()
+        p.waitUntilExit()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        while reader.isExecuting { Thread.sleep(forTimeInterval: 0.01) }
+        let stderr = lock.withLock { String(decoding: errText.data, as: UTF8.self) }
+        #expect(url != nil, "no sign-in address on stderr: \(stderr)")
+        return (RunResult(status: p.terminationStatus, stdout: stdout, stderr: stderr), consent)
+    }
+
+    func run(_ args: [String], extra: [String: String] = [:]) throws -> RunResult {
+        try calport(args, environment: environment.merging(extra) { $1 })
+    }
+
+    func tokenFile(_ profile: String = "default") -> URL {
+        config.appendingPathComponent("tokens/\(profile).json")
+    }
+
+    @Test func signInUseAndSignOut() throws {
+        let (signIn, consent) = try login()
+        #expect(signIn.status == 0, "\(signIn.stderr)")
+        #expect(consent.contains("signed in"))
+        #expect(signIn.stderr.contains("signed in as me@example.com (profile default, read and write)"))
+
+        // The token file is private and holds the refresh token; nothing printed holds a secret.
+        let attributes = try FileManager.default.attributesOfItem(atPath: tokenFile().path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let stored = try JSONSerialization.jsonObject(with: Data(contentsOf: tokenFile())) as? [String: Any] ?? [:]
+        let refresh = try #require(stored["refresh_token"] as? String)
+        let access = try #require(stored["access_token"] as? String)
+
+        let status = try run(["auth", "status"])
+        #expect(status.status == 0)
+        #expect(status.stdoutText.contains("account: me@example.com"))
+        #expect(status.stdoutText.contains("client: Desktop"))
+        #expect(status.stdoutText.contains("access: read and write"))
+        let statusJSON = try run(["auth", "status", "--json"])
+        let object = try JSONSerialization.jsonObject(with: statusJSON.stdout) as? [String: Any] ?? [:]
+        #expect(object["account"] as? String == "me@example.com")
+        #expect(object["clientType"] as? String == "installed")
+
+        let calendars = try run(["calendars", "-v"])
+        #expect(calendars.status == 0, "\(calendars.stderr)")
+        #expect(calendars.stderr.contains("GET \(fake.baseURL)calendar/v3/users/me/calendarList"))
+        #expect(calendars.stderr.contains("-> 200 in "))
+        #expect(calendars.stdoutText.contains("me@example.com"))
+        #expect(calendars.stdoutText.contains("(primary)"))
+
+        // `auth token` is the one place a token is printed, on request, for scripts.
+        // An access token that Google refuses is refreshed once, and the -v log shows the
+        // exchange with the token endpoint without the refresh token or client secret.
+        fake.expireAccessTokens()
+        let refreshed = try run(["calendars", "-v"])
+        #expect(refreshed.status == 0, "\(refreshed.stderr)")
+        #expect(refreshed.stderr.contains("-> 401"))
+        #expect(refreshed.stderr.contains("POST \(fake.tokenURL) -> 200"))
+        let token = try run(["auth", "token"])
+        #expect(token.status == 0)
+        let current = try JSONSerialization.jsonObject(with: Data(contentsOf: tokenFile())) as? [String: Any] ?? [:]
+        let renewed = try #require(current["access_token"] as? String)
+        #expect(renewed != access)
+        #expect(token.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == renewed)
+
+        let logout = try run(["auth", "logout", "-v"])
+        for output in [signIn.stdoutText, signIn.stderr, status.stdoutText, status.stderr, statusJSON.stdoutText,
+                       calendars.stdoutText, calendars.stderr, refreshed.stderr, token.stderr, logout.stderr] {
+            for secret in [Self.clientSecret, refresh, access, renewed] {
+                #expect(!output.contains(secret), "a secret reached the terminal: \(output)")
+            }
+        }
+
+        // Logout revokes the grant at Google, then deletes the file.
+        #expect(logout.status == 0, "\(logout.stderr)")
+        #expect(logout.stderr.contains("POST \(fake.revokeURL) -> 200"))
+        #expect(logout.stderr.contains("revoked"))
+        #expect(fake.requestCount(for: "oauth.revoke") == 1)
+        #expect(!FileManager.default.fileExists(atPath: tokenFile().path))
+        let after = try run(["calendars"])
+        #expect(after.status == 77)
+        #expect(after.stderr.contains("calport auth login --client-secret FILE"))
+    }
+
+    @Test func profilesLiveSideBySide() throws {
+        let (work, _) = try login(["--profile", "work", "--read-only"])
+        #expect(work.status == 0, "\(work.stderr)")
+        #expect(work.stderr.contains("read-only"))
+        let all = try run(["auth", "status", "--all"])
+        #expect(all.stdoutText.contains("profile: work"))
+        #expect(all.stdoutText.contains("access: read-only"))
+        #expect(try run(["calendars", "--profile", "work"]).status == 0)
+        #expect(try run(["calendars"]).status == 77)  // the default profile was never signed in
+    }
+
+    @Test func accessDeniedExplainsTestUsers() throws {
+        fake.consentDenied = true
+        let (r, _) = try login()
+        #expect(r.status == 77)
+        #expect(r.stderr.contains("access_denied"))
+        #expect(r.stderr.contains("test user"))
+        #expect(!FileManager.default.fileExists(atPath: tokenFile().path))
+    }
+
+    @Test func anExpiredOrRevokedRefreshTokenSaysLogInAgain() throws {
+        let (r, _) = try login()
+        #expect(r.status == 0, "\(r.stderr)")
+        fake.expireAccessTokens()
+        fake.refreshTokensValid = false
+        // The stored access token still looks fresh; Google refuses it (401), calport refreshes
+        // once, and the refresh is refused as after 7 days of an app in Testing status.
+        let calendars = try run(["calendars"])
+        #expect(calendars.status == 77)
+        #expect(calendars.stderr.contains("invalid_grant"))
+        #expect(calendars.stderr.contains("7 days"))
+        #expect(calendars.stderr.contains("calport auth login"))
+    }
+
+    @Test func aWrongClientSecretIsInvalidClient() throws {
+        fake.oauthClient = .init(id: "123-calport.apps.googleusercontent.com", secret: "another-secret")
+        let (r, _) = try login()
+        #expect(r.status == 77)
+        #expect(r.stderr.contains("invalid_client"))
+        #expect(!r.stderr.contains(Self.clientSecret))
+    }
+
+    @Test func aWebClientNeedsItsRegisteredRedirect() throws {
+        let web = config.appendingPathComponent("web.json")
+        try Data("""
+            {"web":{"client_id":"9-web.apps.googleusercontent.com","auth_uri":"\(fake.authorizationURL)",\
+            "token_uri":"\(fake.tokenURL)","client_secret":"x","redirect_uris":["https://calport.example/oauth"]}}
+            """.utf8).write(to: web)
+        let r = try run(["auth", "login", "--client-secret", web.path, "--no-browser"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("https://calport.example/oauth"))
+        #expect(r.stderr.contains("Desktop"))
+    }
+
+    @Test func usageErrors() throws {
+        #expect(try run(["auth", "login"]).status == 64)
+        #expect(try run(["auth", "login", "--client-secret", "a.json", "--service-account", "b.json"]).status == 64)
+        let missing = try run(["auth", "login", "--client-secret", config.appendingPathComponent("nope.json").path])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("nope.json"))
+    }
+}
