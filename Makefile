@@ -1,7 +1,7 @@
 # calport: `make run` and `make test` are all a newcomer needs.
 SWIFT ?= swift
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench fuzz clean
 
 all: build
 
@@ -23,6 +23,11 @@ test: deps
 # Benchmarks against a bare libical parse; results go to .bench/results.md.
 bench: deps
 	bash bench/run.sh
+
+# libFuzzer targets for the .ics and Google JSON readers (Linux), FUZZ_SECONDS each; see Fuzz/README.md.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash Fuzz/run.sh
 
 clean:
 	rm -rf .build .bench

@@ -13,6 +13,10 @@ public struct ConvertOptions: Sendable {
     /// DTSTAMP for events that have no timestamp of their own. Defaults to
     /// `SOURCE_DATE_EPOCH` when set (reproducible output), else the current time.
     public var fallbackTimestamp: LocalDateTime
+    /// Threads that decode, map and serialise events (iCalendar to Google JSON); 1 converts
+    /// on the calling thread alone. The output and the diagnostics are the same for any
+    /// number. Defaults to `CALPORT_WORKERS` when set, else the number of active cores.
+    public var workers: Int
 
     public init(from: Format? = nil, to: Format, mapping: MappingOptions = MappingOptions(), strict: Bool = false,
                 fallbackTimestamp: LocalDateTime? = nil) {
@@ -21,6 +25,18 @@ public struct ConvertOptions: Sendable {
         self.mapping = mapping
         self.strict = strict
         self.fallbackTimestamp = fallbackTimestamp ?? ConvertOptions.defaultTimestamp()
+        self.workers = ConvertOptions.defaultWorkers()
+    }
+
+    public init(from: Format? = nil, to: Format, mapping: MappingOptions = MappingOptions(), strict: Bool = false,
+                fallbackTimestamp: LocalDateTime? = nil, workers: Int) {
+        self.init(from: from, to: to, mapping: mapping, strict: strict, fallbackTimestamp: fallbackTimestamp)
+        self.workers = max(1, workers)
+    }
+
+    static func defaultWorkers() -> Int {
+        if let s = ProcessInfo.processInfo.environment["CALPORT_WORKERS"], let n = Int(s), n >= 1 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
     static func defaultTimestamp() -> LocalDateTime {
@@ -77,6 +93,13 @@ public struct Converter {
         }
         var summary = ConversionSummary(input: input.name, from: from.rawValue, to: options.to.rawValue)
 
+        // A RANGE=THISANDFUTURE override changes its series, which a stream has already passed:
+        // such inputs are converted as a whole document (see SeriesSplitter).
+        let wholeDocument = options.to != .ics && input.mentions("THISANDFUTURE")
+        if from == .ics && options.to != .ics && !wholeDocument && options.workers > 1 {
+            return try runParallel(input: input, output: output, counter: counter, summary: summary)
+        }
+
         let source: EventSource
         do {
             switch from {
@@ -101,9 +124,6 @@ public struct Converter {
                                   sourceName: input.name, diagnostics: counter, zoneEquivalent: equivalent)
         }
 
-        // A RANGE=THISANDFUTURE override changes its series, which a stream has already passed:
-        // such inputs are converted as a whole document (see SeriesSplitter).
-        let wholeDocument = options.to != .ics && input.mentions("THISANDFUTURE")
         do {
             var began = false
             var held: [(Event, Int?)] = []
@@ -150,11 +170,42 @@ public struct Converter {
             throw ConvertError.failed(e.description)
         }
 
-        if let ics = source as? ICalendarSource {
-            summary.skipped = ics.skipped
-            for (name, n) in ics.skipped.sorted(by: { $0.key < $1.key }) {
-                counter.emit(Diagnostic(.note, "\(n) \(name) component\(n == 1 ? "" : "s") skipped: calport converts events only", file: input.name))
-            }
+        if let ics = source as? ICalendarSource { summary.skipped = ics.skipped }
+        return try finish(summary, input: input, output: output, counter: counter)
+    }
+
+    /// iCalendar to Google JSON through `ICalendarToGooglePipeline`: the same output and
+    /// diagnostics as the loop in `run`, on `options.workers` threads.
+    private func runParallel(input: Input, output: Output, counter: DiagnosticCounter, summary: ConversionSummary) throws -> ConversionSummary {
+        var summary = summary
+        let captured = CapturingDiagnostics()
+        let reader = ICalendarReader(fileDescriptor: input.fd, prefix: input.prefix, name: input.name, diagnostics: captured)
+        let live = UncheckedSendable(reader)
+        let sink = GoogleJSONSink(output: output, ndjson: options.to == .ndjson, options: options.mapping,
+                                  sourceName: input.name, diagnostics: counter,
+                                  zoneEquivalent: { tzid, year in live.value.ianaEquivalent(ofInputZone: tzid, around: year) })
+        do {
+            let pipeline = ICalendarToGooglePipeline(workers: options.workers)
+            let r = try pipeline.run(reader: reader, readerDiagnostics: captured, sink: sink, ndjson: options.to == .ndjson,
+                                     sourceName: input.name, diagnostics: counter)
+            if !r.began { try sink.begin(CalendarInfo()) }
+            try sink.end()
+            summary.events = r.events
+            summary.skipped = r.skipped
+        } catch let e as ICalendarReadError {
+            output.discard()
+            throw ConvertError.failed(e.description)
+        } catch let e as OutputError {
+            output.discard()
+            throw ConvertError.failed(e.description)
+        }
+        return try finish(summary, input: input, output: output, counter: counter)
+    }
+
+    private func finish(_ summary: ConversionSummary, input: Input, output: Output, counter: DiagnosticCounter) throws -> ConversionSummary {
+        var summary = summary
+        for (name, n) in summary.skipped.sorted(by: { $0.key < $1.key }) {
+            counter.emit(Diagnostic(.note, "\(n) \(name) component\(n == 1 ? "" : "s") skipped: calport converts events only", file: input.name))
         }
         summary.warnings = counter.warnings
         summary.errors = counter.errors

@@ -49,16 +49,22 @@ public final class Output {
 
     public func write(_ s: String) throws {
         var s = s
-        try s.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw OutputError(description: "\(name): write failed: \(String(cString: strerror(errno)))")
-                }
-                off += n
+        try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func write(bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    private func write(_ buf: UnsafeRawBufferPointer) throws {
+        var off = 0
+        while off < buf.count {
+            let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw OutputError(description: "\(name): write failed: \(String(cString: strerror(errno)))")
             }
+            off += n
         }
     }
 

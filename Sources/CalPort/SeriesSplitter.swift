@@ -26,9 +26,15 @@ enum SeriesSplitter {
             }
             let master = out[m]
             let ridInstant = instant(rid, utcOffset) ?? 0
-            // Occurrences of the series before the override (for COUNT).
-            let before = RecurrenceExpander.expand(master, windowStart: Int.min / 4, windowEnd: ridInstant, limit: 1_000_000, utcOffset: utcOffset)
-                .occurrences.count
+            // Occurrences of the series before the override (for COUNT). The expansion is bounded;
+            // when a bound cut it short the count is too low, and the user is told.
+            let counted = RecurrenceExpander.expand(master, windowStart: Int.min / 4, windowEnd: ridInstant, limit: 1_000_000, utcOffset: utcOffset)
+            let before = counted.occurrences.count
+            if master.recurrenceRules.contains(where: { $0.uppercased().contains("COUNT=") }) {
+                for p in counted.problems {
+                    report(Diagnostic(.warning, "RANGE=THISANDFUTURE at \(rid.icalValue): counting the \(before) occurrences before it: \(p); the new series' COUNT may be too high", uid: uid))
+                }
+            }
             let newUID = uid + "-" + rid.icalValue
             // The original series ends just before the override.
             out[m].recurrenceRules = master.recurrenceRules.map { endRule($0, before: rid, start: masterStart, utcOffset) }

@@ -68,6 +68,12 @@ public final class Input {
 
     deinit { if owned { close(fd) } }
 
+    /// A regular file (it can be read again at any offset), not a pipe or a terminal.
+    var isRegularFile: Bool {
+        var st = stat()
+        return owned && fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// Whether the input contains `text`: the whole file for a regular file (read again
     /// through its own descriptor), the first 64 KiB otherwise.
     func mentions(_ text: String) -> Bool {
@@ -86,6 +92,25 @@ public final class Input {
             if Bytes.contains(window, needle) { return true }
             carry = Array(window.suffix(needle.count - 1))
         }
+    }
+
+    /// `readAll()` as Data, read into place (sized from the file when it is a regular file).
+    func readAllData() throws -> Data {
+        var all = Data()
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
+            all.reserveCapacity(prefix.count + Int(st.st_size))
+        }
+        all.append(contentsOf: prefix)
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw InputError(description: "\(name): read error: \(String(cString: strerror(errno)))", isDataError: false) }
+            if n == 0 { break }
+            buf.withUnsafeBytes { all.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return all
     }
 
     /// Everything from the start to the end of the input.
@@ -134,12 +159,69 @@ final class GoogleJSONSource: EventSource {
     private var info: CalendarInfo?
     private var mapper: GoogleEventMapper
     private let sink: DiagnosticSink
+    private let itemDecoder = JSONDecoder()
+    /// A `calendar#events` file read item by item (see `Streamed`); nil when read whole.
+    private var streamed: Streamed?
+
+    /// Where each item is in the file, and what folding cancelled occurrences changes.
+    private struct Streamed {
+        let fd: Int32
+        /// The items that stay after folding: offset and length in the file, and index before folding.
+        var kept: [(offset: Int, length: Int, index: Int)]
+        var recurrence: [Int: [String]?]
+    }
 
     init(_ input: Input, options: MappingOptions, diagnostics: DiagnosticSink) throws {
         name = input.name
         sink = diagnostics
-        let data = Data(try input.readAll())
         let decoder = JSONDecoder()
+        let name = input.name, sink = diagnostics
+        func report(_ d: Diagnostic) {
+            var d = d
+            d.file = name
+            sink.emit(d)
+        }
+        // A regular file holding a `{…, "items": […]}` object is read one item at a time, twice:
+        // once to check every item and learn what folding needs, once to convert. Memory
+        // then does not grow with the number of items. Anything else is read whole.
+        if input.isRegularFile, input.prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+            var keyed: [(index: Int, key: OccurrenceKey)] = []
+            var positions: [(offset: Int, length: Int)] = []
+            let envelopeBytes = JSONItemScanner.scan(fd: input.fd) { offset, bytes in
+                // The first reading decodes only what folding needs, and only from items that
+                // can be a series or cancelled (the words appear, or escapes that could spell
+                // them); the second decodes each item whole, and reports what is not valid there.
+                let candidate = Bytes.contains(bytes, GoogleJSONSource.recurrenceKey) || Bytes.contains(bytes, GoogleJSONSource.cancelled)
+                    || Bytes.contains(bytes, GoogleJSONSource.unicodeEscape)
+                guard candidate else {
+                    positions.append((offset, bytes.count))
+                    return true
+                }
+                guard let g = try? decoder.decode(FoldFields.self, from: Data(bytes)) else { return false }
+                if let key = OccurrenceKey(id: g.id, iCalUID: g.iCalUID, status: g.status, recurringEventId: g.recurringEventId,
+                                           recurrence: g.recurrence, originalStartTime: g.originalStartTime) {
+                    keyed.append((positions.count, key))
+                }
+                positions.append((offset, bytes.count))
+                return true
+            }
+            if let envelopeBytes, let envelope = try? decoder.decode(GoogleEvents.self, from: Data(envelopeBytes)), envelope.items == nil {
+                var info = CalendarInfo()
+                info.name = envelope.summary
+                info.description = envelope.description
+                info.timeZone = envelope.timeZone
+                self.info = info
+                mapper = GoogleEventMapper(options: options, calendarTimeZone: info.timeZone)
+                let plan = mapper.cancelledOccurrencePlan(keyed, report: report)
+                keyed = []
+                var kept: [(offset: Int, length: Int, index: Int)] = []
+                kept.reserveCapacity(positions.count - plan.drop.count)
+                for (i, p) in positions.enumerated() where !plan.drop.contains(i) { kept.append((p.offset, p.length, i)) }
+                streamed = Streamed(fd: input.fd, kept: kept, recurrence: plan.recurrence)
+                return
+            }
+        }
+        let data = try input.readAllData()
         var info = CalendarInfo()
         if data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") {
             items = try GoogleJSONSource.decode([GoogleEvent].self, data, decoder, name)
@@ -160,12 +242,45 @@ final class GoogleJSONSource: EventSource {
         }
         self.info = info
         mapper = GoogleEventMapper(options: options, calendarTimeZone: info.timeZone)
-        let name = input.name, sink = diagnostics
-        items = mapper.foldingCancelledOccurrences(items) { d in
-            var d = d
-            d.file = name
-            sink.emit(d)
+        mapper.foldCancelledOccurrences(in: &items, report: report)
+    }
+
+    private static let recurrenceKey = Array("\"recurrence\"".utf8), cancelled = Array("cancelled".utf8),
+                       unicodeEscape = Array("\\u".utf8)
+
+    /// The fields of an item that folding cancelled occurrences reads.
+    private struct FoldFields: Decodable {
+        var id: String?
+        var iCalUID: String?
+        var status: String?
+        var recurringEventId: String?
+        var recurrence: [String]?
+        var originalStartTime: EventDateTime?
+    }
+
+    /// Item `at` of a streamed file, with what folding changed.
+    private func streamedItem(_ at: Int) throws -> GoogleEvent {
+        let s = streamed!
+        let (offset, length, index) = s.kept[at]
+        var bytes = [UInt8](repeating: 0, count: length)
+        var got = 0
+        while got < length {
+            let n = bytes.withUnsafeMutableBytes { pread(s.fd, $0.baseAddress! + got, length - got, off_t(offset + got)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                throw InputError(description: "\(name): read error: \(n < 0 ? String(cString: strerror(errno)) : "the file became shorter")", isDataError: false)
+            }
+            got += n
         }
+        var g: GoogleEvent
+        do { g = try itemDecoder.decode(GoogleEvent.self, from: Data(bytes)) } catch {
+            // Where the whole document would have failed: at this item's path.
+            var why = JSONCodec.explain(error)
+            why = why.hasPrefix(".") || why.hasPrefix("[") ? ".items[\(index)]" + why : ".items[\(index)]: " + why
+            throw InputError(description: "\(name): not Google Calendar JSON: \(why)", isDataError: true)
+        }
+        if let r = s.recurrence[index] { g.recurrence = r }
+        return g
     }
 
     static func decode<T: Decodable>(_ t: T.Type, _ data: Data, _ d: JSONDecoder, _ name: String) throws -> T {
@@ -179,10 +294,11 @@ final class GoogleJSONSource: EventSource {
             info = nil
             return .calendar(i)
         }
-        guard index < items.count else { return nil }
+        guard index < (streamed?.kept.count ?? items.count) else { return nil }
         defer { index += 1 }
         let at = index
-        let e = mapper.event(from: items[at]) { d in
+        let item = streamed == nil ? items[at] : try streamedItem(at)
+        let e = mapper.event(from: item) { d in
             var d = d
             d.file = name
             d.message = "items[\(at)]: " + d.message

@@ -5,21 +5,43 @@ extension Property {
     /// `name:` shape. The name is upper-cased, parameter values lose their quotes, the value
     /// is kept exactly.
     public init?(contentLine text: String) {
-        let u = Array(text.utf8)
+        var text = text
+        guard let p = text.withUTF8({ Property(contentLineUTF8: $0) }) else { return nil }
+        self = p
+    }
+
+    /// `init(contentLine:)` on the line's UTF-8 bytes.
+    public init?(contentLineBytes bytes: [UInt8]) {
+        guard let p = bytes.withUnsafeBufferPointer({ Property(contentLineUTF8: $0) }) else { return nil }
+        self = p
+    }
+
+    private init?(contentLineUTF8 u: UnsafeBufferPointer<UInt8>) {
         var i = 0
         func isNameByte(_ b: UInt8) -> Bool {
             (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
         }
+        // Names are ASCII letters, digits, `-` and `_`: upper-cased byte by byte.
+        func upperName(_ r: Range<Int>) -> String {
+            String(unsafeUninitializedCapacity: r.count) { out in
+                for (k, j) in r.enumerated() {
+                    let b = u[j]
+                    out[k] = b >= 0x61 && b <= 0x7A ? b - 0x20 : b
+                }
+                return r.count
+            }
+        }
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: u[r]), as: UTF8.self) }
         while i < u.count, isNameByte(u[i]) { i += 1 }
         guard i > 0, i < u.count, u[i] == UInt8(ascii: ";") || u[i] == UInt8(ascii: ":") else { return nil }
-        let name = String(decoding: u[0..<i], as: UTF8.self).uppercased()
+        let name = upperName(0..<i)
         var parameters: [Parameter] = []
         while i < u.count, u[i] == UInt8(ascii: ";") {
             i += 1
             let ns = i
             while i < u.count, isNameByte(u[i]) { i += 1 }
             guard i > ns, i < u.count, u[i] == UInt8(ascii: "=") else { return nil }
-            let pname = String(decoding: u[ns..<i], as: UTF8.self).uppercased()
+            let pname = upperName(ns..<i)
             i += 1
             var values: [String] = []
             while true {
@@ -28,14 +50,14 @@ extension Property {
                     i = vs
                     while i < u.count, u[i] != UInt8(ascii: "\"") { i += 1 }
                     guard i < u.count else { return nil }
-                    values.append(String(decoding: u[vs..<i], as: UTF8.self))
+                    values.append(text(vs..<i))
                     i += 1
                 } else {
                     let vs = i
                     while i < u.count, u[i] != UInt8(ascii: ","), u[i] != UInt8(ascii: ";"), u[i] != UInt8(ascii: ":") {
                         i += 1
                     }
-                    values.append(String(decoding: u[vs..<i], as: UTF8.self))
+                    values.append(text(vs..<i))
                 }
                 if i < u.count, u[i] == UInt8(ascii: ",") { i += 1; continue }
                 break
@@ -43,16 +65,35 @@ extension Property {
             parameters.append(Parameter(name: pname, values: values))
         }
         guard i < u.count, u[i] == UInt8(ascii: ":") else { return nil }
-        self.init(name: name, parameters: parameters, value: String(decoding: u[(i + 1)...], as: UTF8.self))
+        self.init(name: name, parameters: parameters, value: text((i + 1)..<u.count))
     }
 
     /// The content line (unfolded). Parameter values with `:`, `;` or `,` are quoted.
     public var contentLine: String {
-        var s = name
-        for p in parameters {
-            s += ";" + p.name + "=" + p.values.map(Property.quoteIfNeeded).joined(separator: ",")
+        var out: [UInt8] = []
+        out.reserveCapacity(name.utf8.count + value.utf8.count + 16 * parameters.count + 1)
+        func add(_ s: String) {
+            var s = s
+            s.withUTF8 { out.append(contentsOf: $0) }
         }
-        return s + ":" + value
+        add(name)
+        for p in parameters {
+            out.append(UInt8(ascii: ";"))
+            add(p.name)
+            out.append(UInt8(ascii: "="))
+            for (k, v) in p.values.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                // Only a value with `"`, `:`, `;` or `,` changes (see `quoteIfNeeded`).
+                if v.utf8.contains(where: { $0 == 0x22 || $0 == 0x3A || $0 == 0x3B || $0 == 0x2C }) {
+                    add(Property.quoteIfNeeded(v))
+                } else {
+                    add(v)
+                }
+            }
+        }
+        out.append(UInt8(ascii: ":"))
+        add(value)
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func quoteIfNeeded(_ v: String) -> String {

@@ -44,7 +44,7 @@ extension String {
 /// values that hold free text such as CN.
 public enum ParameterText {
     public static func decode(_ s: String) -> String {
-        guard s.contains("^") else { return s }
+        guard s.utf8.contains(UInt8(ascii: "^")) else { return s }
         var out = ""
         var caret = false
         for c in s {
@@ -66,6 +66,8 @@ public enum ParameterText {
     }
 
     public static func encode(_ s: String) -> String {
+        // Without these bytes no character below can occur (`\r\n` holds a `\n`).
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "^") || $0 == UInt8(ascii: "\"") || $0 == 0x0A }) else { return s }
         guard s.contains(where: { $0 == "^" || $0 == "\"" || $0 == "\n" || $0 == "\r\n" }) else { return s }
         var out = ""
         for c in s {
@@ -112,24 +114,26 @@ public enum ICalText {
 
     public static func unescape(_ s: String) -> String {
         guard s.utf8.contains(UInt8(ascii: "\\")) else { return s }
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        var escaping = false
-        for c in s.unicodeScalars {
-            if escaping {
-                switch c {
-                case "n", "N": out += "\n"
-                default: out.unicodeScalars.append(c)  // \\ \; \, and lenient for anything else
+        // On bytes: `\` and the letters after it are ASCII, and a byte that follows `\` and
+        // starts a multi-byte character is kept with the rest of that character.
+        var s = s
+        return s.withUTF8 { u in
+            var out: [UInt8] = []
+            out.reserveCapacity(u.count)
+            var escaping = false
+            for b in u {
+                if escaping {
+                    out.append(b == UInt8(ascii: "n") || b == UInt8(ascii: "N") ? 0x0A : b)  // \\ \; \, and lenient for anything else
+                    escaping = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaping = true
+                } else {
+                    out.append(b)
                 }
-                escaping = false
-            } else if c == "\\" {
-                escaping = true
-            } else {
-                out.unicodeScalars.append(c)
             }
+            if escaping { out.append(UInt8(ascii: "\\")) }
+            return String(decoding: out, as: UTF8.self)
         }
-        if escaping { out += "\\" }
-        return out
     }
 
     /// Splits a TEXT list (CATEGORIES, RESOURCES) at unescaped commas, unescaping each item.

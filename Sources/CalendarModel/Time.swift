@@ -58,9 +58,15 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable {
     }
 
     /// `YYYYMMDD`, the iCalendar DATE form.
-    public var basicFormat: String { pad(year, 4) + pad(month, 2) + pad(day, 2) }
+    public var basicFormat: String {
+        if let s = fixedWidth([(year, 4), (month, 2), (day, 2)], separators: [0, 0]) { return s }
+        return pad(year, 4) + pad(month, 2) + pad(day, 2)
+    }
     /// `YYYY-MM-DD`, the RFC 3339 full-date form.
-    public var extendedFormat: String { pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) }
+    public var extendedFormat: String {
+        if let s = fixedWidth([(year, 4), (month, 2), (day, 2)], separators: [0x2D, 0x2D]) { return s }
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+    }
 }
 
 /// A wall-clock date and time, with no zone attached.
@@ -103,10 +109,16 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable {
     }
 
     /// `YYYYMMDDTHHMMSS`, the iCalendar DATE-TIME form without zone designator.
-    public var basicFormat: String { date.basicFormat + "T" + pad(hour, 2) + pad(minute, 2) + pad(second, 2) }
+    public var basicFormat: String {
+        if let s = fixedWidth([(date.year, 4), (date.month, 2), (date.day, 2), (hour, 2), (minute, 2), (second, 2)],
+                              separators: [0, 0, 0x54, 0, 0]) { return s }
+        return date.basicFormat + "T" + pad(hour, 2) + pad(minute, 2) + pad(second, 2)
+    }
     /// `YYYY-MM-DDTHH:MM:SS`, the RFC 3339 form without offset.
     public var extendedFormat: String {
-        date.extendedFormat + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2)
+        if let s = fixedWidth([(date.year, 4), (date.month, 2), (date.day, 2), (hour, 2), (minute, 2), (second, 2)],
+                              separators: [0x2D, 0x2D, 0x54, 0x3A, 0x3A]) { return s }
+        return date.extendedFormat + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2)
     }
 }
 
@@ -211,6 +223,35 @@ public struct ICalDuration: Hashable, Sendable, Codable {
         }
         guard num.isEmpty, any else { return nil }
         self.init(isNegative: neg, weeks: w, days: d, hours: h, minutes: m, seconds: sec)
+    }
+}
+
+/// Zero-padded fields with an ASCII separator byte between each two (0 for none), written
+/// in one go; nil when a field is negative or wider than its width (then `pad` spells it).
+@inline(__always)
+func fixedWidth(_ fields: [(Int, Int)], separators: [UInt8]) -> String? {
+    var length = 0
+    for (i, (n, width)) in fields.enumerated() {
+        var limit = 1
+        for _ in 0..<width { limit *= 10 }
+        guard n >= 0, n < limit else { return nil }
+        length += width + (i > 0 && separators[i - 1] != 0 ? 1 : 0)
+    }
+    return String(unsafeUninitializedCapacity: length) { buf in
+        var at = 0
+        for (i, (n, width)) in fields.enumerated() {
+            if i > 0 && separators[i - 1] != 0 {
+                buf[at] = separators[i - 1]
+                at += 1
+            }
+            var v = n
+            for k in stride(from: width - 1, through: 0, by: -1) {
+                buf[at + k] = 0x30 + UInt8(v % 10)
+                v /= 10
+            }
+            at += width
+        }
+        return at
     }
 }
 

@@ -15,85 +15,153 @@ public enum FastJSON {
     }
 
     public static func compact(_ e: GoogleEvent) -> String {
-        var out = ""
-        out.reserveCapacity(1024)
-        write(e.node, into: &out, indent: nil)
-        return out
+        var out: [UInt8] = []
+        compact(e, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// JSONEncoder's `.prettyPrinted` layout (`"key" : value`, two-space indent) at a depth.
     public static func pretty(_ e: GoogleEvent, depth: Int = 0) -> String {
-        var out = ""
-        out.reserveCapacity(2048)
-        write(e.node, into: &out, indent: depth)
-        return out
+        var out: [UInt8] = []
+        pretty(e, depth: depth, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func write(_ n: Node, into out: inout String, indent: Int?) {
+    /// `compact(_:)`, appended to UTF-8 bytes (no String in between).
+    public static func compact(_ e: GoogleEvent, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 1024)
+        write(e.node, into: &out, indent: nil)
+    }
+
+    /// `pretty(_:depth:)`, appended to UTF-8 bytes.
+    public static func pretty(_ e: GoogleEvent, depth: Int = 0, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 2048)
+        write(e.node, into: &out, indent: depth)
+    }
+
+    @inline(__always)
+    private static func append(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    @inline(__always)
+    private static func append(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    private static func appendInt(_ i: Int, to out: inout [UInt8]) {
+        if i < 0 {
+            out.append(UInt8(ascii: "-"))
+            // Int.min has no positive counterpart: let the standard library spell it.
+            if i == Int.min { append(String(i).dropFirst().description, to: &out); return }
+        }
+        var v = i.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            } while v > 0
+            out.append(contentsOf: d[(20 - n)...])
+        }
+    }
+
+    static func write(_ n: Node, into out: inout [UInt8], indent: Int?) {
         switch n {
         case .string(let s): writeString(s, into: &out)
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? "\(d)" : "null"
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): appendInt(i, to: &out)
+        case .double(let d): append(d.isFinite ? "\(d)" : "null", to: &out)
+        case .null: append("null", to: &out)
+        case .bool(let b): append(b ? "true" : "false", to: &out)
         case .array(let items):
-            guard !items.isEmpty else { out += indent == nil ? "[]" : "[\n\n" + String(repeating: "  ", count: indent!) + "]"; return }
-            out += "["
+            guard !items.isEmpty else {
+                if let indent {
+                    append("[\n\n", to: &out)
+                    spaces(indent, &out)
+                    out.append(UInt8(ascii: "]"))
+                } else {
+                    append("[]", to: &out)
+                }
+                return
+            }
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
                 write(item, into: &out, indent: indent.map { $0 + 1 })
             }
             newline(&out, indent)
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            guard !fields.isEmpty else { out += indent == nil ? "{}" : "{\n\n" + String(repeating: "  ", count: indent!) + "}"; return }
-            out += "{"
+            guard !fields.isEmpty else {
+                if let indent {
+                    append("{\n\n", to: &out)
+                    spaces(indent, &out)
+                    out.append(UInt8(ascii: "}"))
+                } else {
+                    append("{}", to: &out)
+                }
+                return
+            }
+            out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in fields.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
                 writeString(key, into: &out)
-                out += indent == nil ? ":" : " : "
+                if indent == nil { out.append(UInt8(ascii: ":")) } else { append(" : ", to: &out) }
                 write(value, into: &out, indent: indent.map { $0 + 1 })
             }
             newline(&out, indent)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func newline(_ out: inout String, _ indent: Int?) {
-        guard let indent else { return }
-        out += "\n"
-        out += String(repeating: "  ", count: indent)
+    private static func spaces(_ indent: Int, _ out: inout [UInt8]) {
+        for _ in 0..<indent { append("  ", to: &out) }
     }
 
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }
-        if !needsEscape {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case "\u{08}": out += "\\b"
-                case "\u{0C}": out += "\\f"
+    private static func newline(_ out: inout [UInt8], _ indent: Int?) {
+        guard let indent else { return }
+        out.append(0x0A)
+        spaces(indent, &out)
+    }
+
+    private static let hexDigits: StaticString = "0123456789abcdef"
+
+    /// A JSON string as JSONEncoder writes it with `.withoutEscapingSlashes`: `"` and `\\`
+    /// and control characters escaped, everything else (UTF-8 included) as is.
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { bytes in
+            out.append(0x22)
+            var run = 0  // start of the bytes not yet copied
+            for i in 0..<bytes.count {
+                let b = bytes[i]
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+                run = i + 1
+                switch b {
+                case 0x22: append("\\\"", to: &out)
+                case 0x5C: append("\\\\", to: &out)
+                case 0x0A: append("\\n", to: &out)
+                case 0x0D: append("\\r", to: &out)
+                case 0x09: append("\\t", to: &out)
+                case 0x08: append("\\b", to: &out)
+                case 0x0C: append("\\f", to: &out)
                 default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
+                    append("\\u00", to: &out)
+                    out.append(hexDigits.utf8Start[Int(b >> 4)])
+                    out.append(hexDigits.utf8Start[Int(b & 0x0F)])
                 }
             }
+            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...])) }
+            out.append(0x22)
         }
-        out += "\""
     }
 
     static func node(_ v: JSONValue) -> Node {

@@ -10,14 +10,15 @@ struct RawComponentText {
 
     /// The text handed to libical.
     var text: String {
-        var s = ""
-        s.reserveCapacity(lines.reduce(0) { $0 + $1.bytes.count + 2 } + name.utf8.count + 8)
+        var b: [UInt8] = []
+        b.reserveCapacity(lines.reduce(0) { $0 + $1.bytes.count + 2 } + name.utf8.count + 8)
         for l in lines {
-            s += String(decoding: l.bytes, as: UTF8.self)
-            s += "\r\n"
+            b += l.bytes
+            b.append(0x0D)
+            b.append(0x0A)
         }
-        if truncated { s += "END:\(name)\r\n" }
-        return s
+        if truncated { b += Array("END:\(name)\r\n".utf8) }
+        return String(decoding: b, as: UTF8.self)
     }
 }
 
@@ -40,7 +41,7 @@ struct RawComponent {
         var stack: [RawComponent] = []
         var root: RawComponent?
         for l in raw.lines {
-            guard let cl = ContentLine(l.text, line: l.number) else {
+            guard let cl = ContentLine(bytes: l.bytes, line: l.number) else {
                 if !stack.isEmpty { stack[stack.count - 1].malformed.append(l.number) }
                 continue
             }
@@ -76,7 +77,8 @@ struct ComponentScanner {
     static let maximumDepth = 32
 
     private let reader: LineReader
-    private var insideCalendar = false
+    /// Between BEGIN:VCALENDAR and its END (at the end of the input: the file was cut short).
+    private(set) var insideCalendar = false
 
     init(reader: LineReader) { self.reader = reader }
 

@@ -21,4 +21,11 @@ struct ContentLine {
         property = p
         self.line = line
     }
+
+    /// The same from the line's UTF-8 bytes.
+    init?(bytes: [UInt8], line: Int) {
+        guard let p = Property(contentLineBytes: bytes) else { return nil }
+        property = p
+        self.line = line
+    }
 }

@@ -4,9 +4,12 @@ import CalendarModel
 /// Typed times, durations and counters come from libical; text and everything kept verbatim
 /// from calport's tokens, so escapes and unknown parameters survive.
 struct EventDecoder {
-    let registry: TimeZoneRegistry
+    /// The zones TZIDs resolve against.
+    let zones: ZoneSnapshot
     let file: String
-    let sink: DiagnosticSink
+    /// Receives each diagnostic; `onceKey` is set for those reported once per input (an
+    /// unknown TZID): the receiver drops all but the first with the same key.
+    let report: (_ diagnostic: Diagnostic, _ onceKey: String?) -> Void
 
     /// Properties that map to typed fields of `Event`; everything else is kept verbatim.
     static let typedProperties: Set<String> = [
@@ -28,7 +31,10 @@ struct EventDecoder {
         let uid = event.uid
 
         func diag(_ sev: Diagnostic.Severity, _ msg: String, line: Int? = nil) {
-            sink.emit(Diagnostic(sev, msg, file: file, line: line ?? raw.startLine, uid: uid))
+            report(Diagnostic(sev, msg, file: file, line: line ?? raw.startLine, uid: uid), nil)
+        }
+        func once(_ msg: String, _ key: String) {
+            report(Diagnostic(.warning, msg, file: file, line: raw.startLine, uid: uid), key)
         }
         if raw.truncated { diag(.error, "VEVENT has no END:VEVENT; read up to the end of the input") }
         for l in tree.malformed { diag(.warning, "line is not a content line (`NAME:value`); ignored", line: l) }
@@ -48,12 +54,15 @@ struct EventDecoder {
         }
 
         // Typed values through libical.
-        for v in parsed.typedValues() {
+        // libical's typed getters resolve TZIDs against its built-in zone cache, which is not
+        // thread-safe: they run under the libical lock (the parse above runs unlocked).
+        let typed = Libical.lock.withLock { parsed.typedValues() }
+        for v in typed {
             switch v {
-            case .dtstart(let t): event.start = time(t, diag)
-            case .dtend(let t): event.end = time(t, diag)
+            case .dtstart(let t): event.start = time(t, diag, once)
+            case .dtend(let t): event.end = time(t, diag, once)
             case .recurrenceID(let t, let future):
-                event.recurrenceID = time(t, diag)
+                event.recurrenceID = time(t, diag, once)
                 event.recurrenceIDThisAndFuture = future
             case .duration(let d): event.duration = d
             case .created(let t): event.created = utc(t)
@@ -61,11 +70,11 @@ struct EventDecoder {
             case .timestamp(let t): event.timestamp = utc(t)
             case .sequence(let n): event.sequence = n
             case .priority(let n): event.priority = n
-            case .exdate(let t): event.exceptionDates.append(time(t, diag))
-            case .rdate(let t): event.recurrenceDates.append(.time(time(t, diag)))
-            case .rdatePeriod(let s, let e): event.recurrenceDates.append(.period(start: time(s, diag), end: time(e, diag)))
+            case .exdate(let t): event.exceptionDates.append(time(t, diag, once))
+            case .rdate(let t): event.recurrenceDates.append(.time(time(t, diag, once)))
+            case .rdatePeriod(let s, let e): event.recurrenceDates.append(.period(start: time(s, diag, once), end: time(e, diag, once)))
             case .rdatePeriodDuration(let s, let d):
-                event.recurrenceDates.append(.periodWithDuration(start: time(s, diag), duration: d))
+                event.recurrenceDates.append(.periodWithDuration(start: time(s, diag, once), duration: d))
             case .triggerAbsolute, .triggerRelative, .repeatCount: break
             }
         }
@@ -73,15 +82,20 @@ struct EventDecoder {
         // Text and verbatim through calport's tokens.
         var seen: Set<String> = []
         for p in tree.properties {
-            let single = !["ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "CATEGORIES", "ATTACH"].contains(p.name)
-            guard EventDecoder.typedProperties.contains(p.name), !(single && seen.contains(p.name)) else {
-                if EventDecoder.typedProperties.contains(p.name) {
+            let single: Bool
+            switch p.name {
+            case "ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "CATEGORIES", "ATTACH": single = false
+            default: single = true
+            }
+            let typed = EventDecoder.typedProperties.contains(p.name)
+            guard typed, !(single && seen.contains(p.name)) else {
+                if typed {
                     diag(.warning, "\(p.name) appears more than once; the first is used, this one kept verbatim", line: p.line)
                 }
                 event.properties.append(p.property)
                 continue
             }
-            seen.insert(p.name)
+            if single { seen.insert(p.name) }  // only single properties are looked up
             keepExtraParameters(of: p, in: &event)
             switch p.name {
             case "SUMMARY": event.summary = ICalText.unescape(p.value)
@@ -118,7 +132,7 @@ struct EventDecoder {
                 diag(.warning, "\(child.name) inside a VEVENT is not part of iCalendar; ignored", line: child.startLine)
                 continue
             }
-            let typed = alarmIndex < libAlarms.count ? parsed.typedValues(of: libAlarms[alarmIndex]) : []
+            let typed = alarmIndex < libAlarms.count ? Libical.lock.withLock { parsed.typedValues(of: libAlarms[alarmIndex]) } : []
             alarmIndex += 1
             event.alarms.append(alarm(child, typed: typed, diag))
         }
@@ -133,7 +147,8 @@ struct EventDecoder {
     }
 
     private func keepExtraParameters(of p: ContentLine, in event: inout Event) {
-        if ["ORGANIZER", "ATTENDEE"].contains(p.name) { return }  // CalendarUser keeps its own
+        if p.name == "ORGANIZER" || p.name == "ATTENDEE" { return }  // CalendarUser keeps its own
+        guard !p.parameters.isEmpty else { return }
         let modelled = EventDecoder.modelledParameters[p.name] ?? []
         let extra = p.parameters.filter { !modelled.contains($0.name) }
         guard !extra.isEmpty else { return }
@@ -141,15 +156,14 @@ struct EventDecoder {
         event.propertyParameters[p.name, default: []].append(contentsOf: extra)
     }
 
-    private func time(_ t: LibicalTime, _ diag: (Diagnostic.Severity, String, Int?) -> Void) -> EventTime {
+    private func time(_ t: LibicalTime, _ diag: (Diagnostic.Severity, String, Int?) -> Void,
+                      _ once: (_ message: String, _ key: String) -> Void) -> EventTime {
         if t.isDate { return .date(LocalDate(year: t.year, month: t.month, day: t.day)) }
         let local = t.localDateTime
         if t.isUTC { return .utc(local) }
         guard let tzid = t.tzid else { return .floating(local) }
-        guard let zone = registry.zone(for: tzid) else {
-            if registry.firstReportOfUnknown(tzid) {
-                diag(.warning, "TZID \"\(tzid)\" has no VTIMEZONE in the input and is not in the tz database; times in it cannot be placed on the timeline (reported once)", nil)
-            }
+        guard let zone = zones.zone(for: tzid) else {
+            once("TZID \"\(tzid)\" has no VTIMEZONE in the input and is not in the tz database; times in it cannot be placed on the timeline (reported once)", tzid)
             return .zoned(local, tzid: tzid, utcOffset: nil)
         }
         return .zoned(local, tzid: tzid, utcOffset: zone.utcOffset(at: local))

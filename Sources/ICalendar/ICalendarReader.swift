@@ -17,6 +17,53 @@ public enum ICalendarItem: Sendable {
     case skipped(component: String, line: Int)
 }
 
+/// What `ICalendarReader.nextPending()` yields, in input order.
+public enum ICalendarPendingItem: Sendable {
+    case calendar(CalendarInfo)
+    case timeZone(TimeZoneDefinition)
+    /// A VEVENT not yet decoded.
+    case event(PendingEvent)
+    case skipped(component: String, line: Int)
+}
+
+/// A VEVENT as read, with the zones its TZIDs resolve against (the input's VTIMEZONEs up
+/// to where it was read, then the tz database). Decoding does not touch the reader.
+public struct PendingEvent: @unchecked Sendable {
+    let raw: RawComponentText
+    let zones: ZoneSnapshot
+    let file: String
+
+    /// The line the VEVENT starts on.
+    public var line: Int { raw.startLine }
+
+    /// A diagnostic of decoding; `onceKey` marks one reported once per input (see
+    /// `ICalendarReader.emit(_:to:)`).
+    public struct Report: Sendable {
+        public var diagnostic: Diagnostic
+        public var onceKey: String?
+    }
+
+    /// The event and its diagnostics, in the order they arose.
+    public func decode() -> (event: Event, diagnostics: [Report]) {
+        var reports: [Report] = []
+        let e = EventDecoder(zones: zones, file: file) { d, key in reports.append(Report(diagnostic: d, onceKey: key)) }.decode(raw)
+        return (e, reports)
+    }
+
+    func decode(reportingTo reader: ICalendarReader) -> Event {
+        EventDecoder(zones: zones, file: file) { d, key in
+            if key.map(reader.registry.firstReportOfUnknown) ?? true { reader.sink.emit(d) }
+        }.decode(raw)
+    }
+
+    /// For a VTIMEZONE of the input whose TZID is not an IANA name, the IANA zone with the
+    /// same offsets and transitions in the years around `year` (as the reader's
+    /// `ianaEquivalent(ofInputZone:around:)`, against this event's zones).
+    public func ianaEquivalent(ofInputZone tzid: String, around year: Int) -> String? {
+        zones.ianaEquivalent(of: tzid, around: year)
+    }
+}
+
 public struct ICalendarReadError: Error, CustomStringConvertible {
     public var description: String
 }
@@ -27,14 +74,15 @@ public final class ICalendarReader {
     public let name: String
     private var scanner: ComponentScanner
     private let lineReader: LineReader
-    private let registry = TimeZoneRegistry()
-    private let sink: DiagnosticSink
+    fileprivate let registry = TimeZoneRegistry()
+    fileprivate let sink: DiagnosticSink
     private var info: CalendarInfo?
     private var infoYielded = false
     private var sawCalendar = false
     private var strayLines = 0
     private var fd: Int32 = -1
     private var reportedOverlong = 0
+    private var reportedUnterminated = false
     public private(set) var skippedCounts: [String: Int] = [:]
 
     /// Reads a file; `-` reads standard input.
@@ -92,6 +140,25 @@ public final class ICalendarReader {
     }
 
     public func next() throws -> ICalendarItem? {
+        guard let item = try nextPending() else { return nil }
+        switch item {
+        case .calendar(let info): return .calendar(info)
+        case .timeZone(let def): return .timeZone(def)
+        case .skipped(let component, let line): return .skipped(component: component, line: line)
+        case .event(let pending): return .event(pending.decode(reportingTo: self), line: pending.line)
+        }
+    }
+
+    /// Emits diagnostics of an event decoded apart from the reader (`PendingEvent.decode()`),
+    /// in the order they are given: those reported once per input are dropped after the first.
+    public func emit(_ diagnostics: [PendingEvent.Report], to sink: DiagnosticSink) {
+        for r in diagnostics where r.onceKey.map(registry.firstReportOfUnknown) ?? true { sink.emit(r.diagnostic) }
+    }
+
+    /// As `next()`, but events come undecoded: `PendingEvent.decode()` may run on any thread,
+    /// and gives the same event and diagnostics whenever it runs. The reader's own
+    /// diagnostics are emitted to its sink during this call, before the item is returned.
+    public func nextPending() throws -> ICalendarPendingItem? {
         if let raw = pendingComponent {
             pendingComponent = nil
             if let out = handle(raw) { return out }
@@ -117,7 +184,12 @@ public final class ICalendarReader {
                 }
                 if !sawCalendar {
                     diag(.error, lineReader.bytesRead == 0 && strayLines == 0 ? "the input is empty" : "no BEGIN:VCALENDAR found: this is not an iCalendar file", line: nil)
-                } else if let i = flushInfo() {
+                } else if scanner.insideCalendar && !reportedUnterminated {
+                    // A cut between components leaves every component whole: say the file is cut.
+                    reportedUnterminated = true
+                    diag(.warning, "the input ends before END:VCALENDAR; it may have been cut short", line: nil)
+                }
+                if sawCalendar, let i = flushInfo() {
                     return i
                 }
                 return nil
@@ -142,6 +214,9 @@ public final class ICalendarReader {
             case .tooDeep(let name, let line):
                 diag(.error, "\(name) nests components deeper than \(ComponentScanner.maximumDepth) levels; skipped", line: line)
             case .component(let raw):
+                if raw.truncated && raw.name != "VEVENT" {  // EventDecoder reports a cut VEVENT
+                    diag(.error, "\(raw.name) has no END:\(raw.name); read up to the end of the input", line: raw.startLine)
+                }
                 if !sawCalendar {
                     sawCalendar = true
                     info = CalendarInfo()
@@ -158,7 +233,7 @@ public final class ICalendarReader {
 
     private var pendingComponent: RawComponentText?
 
-    private func flushInfo() -> ICalendarItem? {
+    private func flushInfo() -> ICalendarPendingItem? {
         guard !infoYielded, let info else { return nil }
         infoYielded = true
         return .calendar(info)
@@ -189,8 +264,8 @@ public final class ICalendarReader {
     private var releasing = false
     static let maximumDeferred = 10_000
 
-    private func decode(_ raw: RawComponentText) -> ICalendarItem {
-        .event(EventDecoder(registry: registry, file: name, sink: sink).decode(raw), line: raw.startLine)
+    private func decode(_ raw: RawComponentText) -> ICalendarPendingItem {
+        .event(PendingEvent(raw: raw, zones: ZoneSnapshot(inputZones: registry.inputZones, registry: registry), file: name))
     }
 
     /// TZIDs the component names that neither the input so far nor the tz database defines.
@@ -198,7 +273,7 @@ public final class ICalendarReader {
         var out: Set<String> = []
         for l in raw.lines where l.bytes.count > 6 {
             guard Bytes.contains(l.bytes, ICalendarReader.tzidUpper) || Bytes.contains(l.bytes, ICalendarReader.tzidLower),
-                  let p = ContentLine(l.text, line: l.number), let tzid = p.parameter("TZID") else { continue }
+                  let p = ContentLine(bytes: l.bytes, line: l.number), let tzid = p.parameter("TZID") else { continue }
             if registry.zone(for: tzid) == nil { out.insert(tzid) }
         }
         return out
@@ -206,7 +281,7 @@ public final class ICalendarReader {
 
     private static let tzidUpper = Array(";TZID=".utf8), tzidLower = Array(";tzid=".utf8)
 
-    private func handle(_ raw: RawComponentText) -> ICalendarItem? {
+    private func handle(_ raw: RawComponentText) -> ICalendarPendingItem? {
         switch raw.name {
         case "VEVENT":
             if !deferred.isEmpty || !(waitingFor.isEmpty && unknownZones(in: raw).isEmpty) {
@@ -233,7 +308,7 @@ public final class ICalendarReader {
         }
     }
 
-    private func registerTimeZone(_ raw: RawComponentText) -> ICalendarItem? {
+    private func registerTimeZone(_ raw: RawComponentText) -> ICalendarPendingItem? {
         let tree = RawComponent(raw)
         // TZID is TEXT: `Kuala Lumpur\, Singapore` names the zone `Kuala Lumpur, Singapore`.
         guard let tzid = tree.properties.first(where: { $0.name == "TZID" }).map({ ICalText.unescape($0.value) }) else {

@@ -169,7 +169,14 @@ final class LibicalZone: @unchecked Sendable {
     init?(vtimezone: LibicalComponent) {
         guard let z = icaltimezone_new() else { return nil }
         // icaltimezone_set_component takes the component; clone it so `vtimezone` keeps its own.
-        guard let clone = icalcomponent_new_clone(vtimezone.pointer), icaltimezone_set_component(z, clone) != 0 else {
+        guard let clone = icalcomponent_new_clone(vtimezone.pointer) else {
+            icaltimezone_free(z, 1)
+            return nil
+        }
+        // On failure (no TZID at the top, e.g. libical read two roots into an XROOT) the zone
+        // did not take the clone: free it here, or every such VTIMEZONE leaks its tree.
+        guard icaltimezone_set_component(z, clone) != 0 else {
+            icalcomponent_free(clone)
             icaltimezone_free(z, 1)
             return nil
         }

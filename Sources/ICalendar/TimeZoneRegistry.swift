@@ -23,21 +23,46 @@ final class TzifZoneOffsets: ZoneOffsets {
 
 /// Resolves TZIDs: first against the VTIMEZONEs of the input, then against the system tz
 /// database (its TZif files, else libical's built-in zones).
-final class TimeZoneRegistry {
+///
+/// Thread-safe: the reader registers zones on its thread while events are decoded on
+/// others. Decoding on other threads goes through a `ZoneSnapshot`, which sees the input's
+/// zones as they were when the event was read, so the result does not depend on timing.
+final class TimeZoneRegistry: @unchecked Sendable {
+    private let lock = Lock()
     private var fromInput: [String: LibicalZone] = [:]
     private var builtin: [String: ZoneOffsets?] = [:]
-    private var equivalents: [String: String?] = [:]
+    private var equivalentsByYear: [ZoneYear: String?] = [:]
+    private var reportedUnknown: Set<String> = []
+
+    private struct ZoneYear: Hashable {
+        var zone: ObjectIdentifier
+        var tzid: String
+        var year: Int
+    }
 
     func register(_ definition: TimeZoneDefinition, zone: LibicalZone) {
-        fromInput[definition.tzid] = zone
+        lock.withLock { fromInput[definition.tzid] = zone }
     }
 
     func zone(for tzid: String) -> ZoneOffsets? {
-        if let z = fromInput[tzid] { return z }
-        if let cached = builtin[tzid] { return cached }
+        if let z = lock.withLock({ fromInput[tzid] }) { return z }
+        return systemZoneCached(tzid)
+    }
+
+    /// The input's zones as they are now (a copy-on-write value: cheap until the next VTIMEZONE).
+    var inputZones: [String: LibicalZone] { lock.withLock { fromInput } }
+
+    /// A tz database zone, looked up once per TZID.
+    func systemZoneCached(_ tzid: String) -> ZoneOffsets? {
+        if let cached = lock.withLock({ builtin[tzid] }) { return cached }
         let z = TimeZoneRegistry.systemZone(tzid) ?? TimeZoneRegistry.ianaSuffix(of: tzid).flatMap(TimeZoneRegistry.systemZone)
-        builtin[tzid] = z
-        return z
+        return lock.withLock {
+            // Another thread may have looked it up meanwhile: keep the first, so every caller
+            // shares one object.
+            if let cached = builtin[tzid] { return cached }
+            builtin[tzid] = z
+            return z
+        }
     }
 
     static func systemZone(_ name: String) -> ZoneOffsets? {
@@ -50,17 +75,22 @@ final class TimeZoneRegistry {
     /// The IANA zone whose offsets and transitions equal those of a VTIMEZONE from the
     /// input with a name that is not an IANA name, over the years around `year`.
     func ianaEquivalent(of tzid: String, around year: Int) -> String? {
-        if let known = equivalents[tzid] { return known }
-        guard let zone = fromInput[tzid] else { return nil }
+        guard let zone = lock.withLock({ fromInput[tzid] }) else { return nil }
+        return ianaEquivalent(of: zone, tzid: tzid, around: year)
+    }
+
+    /// As `ianaEquivalent(of:around:)` for a given zone object, cached per zone and year, so
+    /// the answer does not depend on which event asked first.
+    func ianaEquivalent(of zone: LibicalZone, tzid: String, around year: Int) -> String? {
+        let key = ZoneYear(zone: ObjectIdentifier(zone), tzid: tzid, year: year)
+        if let known = lock.withLock({ equivalentsByYear[key] }) { return known }
         let match = ZoneMatcher.ianaEquivalent(of: zone, tzid: tzid, years: (year - 1)...(year + 1))
-        equivalents[tzid] = .some(match)
+        lock.withLock { equivalentsByYear[key] = .some(match) }
         return match
     }
 
-    private var reportedUnknown: Set<String> = []
-
     /// True the first time an unknown TZID is asked about, so it is reported once.
-    func firstReportOfUnknown(_ tzid: String) -> Bool { reportedUnknown.insert(tzid).inserted }
+    func firstReportOfUnknown(_ tzid: String) -> Bool { lock.withLock { reportedUnknown.insert(tzid).inserted } }
 
     /// `/mozilla.org/20050126_1/Europe/Berlin` and similar vendor prefixes name an IANA zone
     /// in their last one to three path segments.
@@ -72,5 +102,22 @@ final class TimeZoneRegistry {
             if candidate.first?.isUppercase == true, systemZone(candidate) != nil { return candidate }
         }
         return nil
+    }
+}
+
+/// The zones an event is resolved against: the input's VTIMEZONEs as they were when the
+/// event was read, then the tz database.
+struct ZoneSnapshot: @unchecked Sendable {
+    let inputZones: [String: LibicalZone]
+    let registry: TimeZoneRegistry
+
+    func zone(for tzid: String) -> ZoneOffsets? {
+        if let z = inputZones[tzid] { return z }
+        return registry.systemZoneCached(tzid)
+    }
+
+    func ianaEquivalent(of tzid: String, around year: Int) -> String? {
+        guard let zone = inputZones[tzid] else { return nil }
+        return registry.ianaEquivalent(of: zone, tzid: tzid, around: year)
     }
 }
