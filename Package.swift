@@ -51,7 +51,8 @@ let package = Package(
         .target(name: "LoopbackHTTP"),
         // SQLite for the push journal and the archive mirror: a thin wrapper, WAL, flock.
         .target(name: "StateStore", dependencies: ["CSQLite"]),
-        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel"]),
+        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel",
+                                              .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "calport",
             dependencies: ["CalPort", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,0 +1,79 @@
+import Foundation
+import GoogleCalendar
+
+/// Whether an event in Google already holds what calport would send: the fields calport writes
+/// and an update can change, normalised (Google's defaults filled in, times compared as
+/// instants or dates, lists compared as sets). Ids, etags, timestamps, creator, organizer,
+/// iCalUID, sequence and conference data are not compared: they are Google's, read-only after
+/// creation, or rewritten by Google.
+enum PushComparison {
+    /// The names of the fields that differ; empty when the event is as wanted.
+    static func differences(wanted w: GoogleEvent, existing e: GoogleEvent) -> [String] {
+        var out: [String] = []
+        func check(_ name: String, _ same: Bool) { if !same { out.append(name) } }
+        check("summary", (w.summary ?? "") == (e.summary ?? ""))
+        check("description", (w.description ?? "") == (e.description ?? ""))
+        check("location", (w.location ?? "") == (e.location ?? ""))
+        check("start", sameTime(w.start, e.start))
+        check("end", sameTime(w.end, e.end))
+        check("recurrence", Set(w.recurrence ?? []) == Set(e.recurrence ?? []))
+        check("status", (w.status ?? "confirmed") == (e.status ?? "confirmed"))
+        check("transparency", (w.transparency ?? "opaque") == (e.transparency ?? "opaque"))
+        check("visibility", (w.visibility ?? "default") == (e.visibility ?? "default"))
+        check("colorId", w.colorId == e.colorId)
+        check("attendees", attendees(w.attendees) == attendees(e.attendees))
+        check("reminders", reminders(w.reminders) == reminders(e.reminders))
+        check("extendedProperties", (w.extendedProperties?.private ?? [:]) == (e.extendedProperties?.private ?? [:])
+            && (w.extendedProperties?.shared ?? [:]) == (e.extendedProperties?.shared ?? [:]))
+        check("source", (w.source?.url, w.source?.title) == (e.source?.url, e.source?.title))
+        check("attachments", attachments(w.attachments) == attachments(e.attachments))
+        check("guestsCanInviteOthers", (w.guestsCanInviteOthers ?? true) == (e.guestsCanInviteOthers ?? true))
+        check("guestsCanModify", (w.guestsCanModify ?? false) == (e.guestsCanModify ?? false))
+        check("guestsCanSeeOtherGuests", (w.guestsCanSeeOtherGuests ?? true) == (e.guestsCanSeeOtherGuests ?? true))
+        check("anyoneCanAddSelf", (w.anyoneCanAddSelf ?? false) == (e.anyoneCanAddSelf ?? false))
+        check("privateCopy", (w.privateCopy ?? false) == (e.privateCopy ?? false))
+        check("endTimeUnspecified", (w.endTimeUnspecified ?? false) == (e.endTimeUnspecified ?? false))
+        return out
+    }
+
+    static func sameTime(_ a: EventDateTime?, _ b: EventDateTime?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (let x?, let y?):
+            if x.date != nil || y.date != nil { return x.date == y.date }
+            guard let s = x.dateTime, let t = y.dateTime else { return false }
+            guard s == t || PushKey.instant(s, zone: x.timeZone) == PushKey.instant(t, zone: y.timeZone) else { return false }
+            // The zone decides how a series repeats across daylight-saving changes.
+            return x.timeZone == nil || x.timeZone == y.timeZone
+        default: return false
+        }
+    }
+
+    struct AttendeeValue: Hashable {
+        var email: String, name: String, optional: Bool, response: String, resource: Bool, comment: String, guests: Int
+    }
+
+    static func attendees(_ list: [GoogleEvent.Attendee]?) -> Set<AttendeeValue> {
+        Set((list ?? []).map {
+            AttendeeValue(email: ($0.email ?? "").lowercased(), name: $0.displayName ?? "", optional: $0.optional ?? false,
+                          response: $0.responseStatus ?? "needsAction", resource: $0.resource ?? false,
+                          comment: $0.comment ?? "", guests: $0.additionalGuests ?? 0)
+        })
+    }
+
+    struct RemindersValue: Hashable {
+        var useDefault: Bool
+        var overrides: [String]
+    }
+
+    static func reminders(_ r: GoogleEvent.Reminders?) -> RemindersValue {
+        // No reminders object: Google uses the calendar's defaults.
+        guard let r else { return RemindersValue(useDefault: true, overrides: []) }
+        return RemindersValue(useDefault: r.useDefault ?? false,
+                              overrides: (r.overrides ?? []).map { "\($0.method ?? "popup")/\($0.minutes ?? 0)" }.sorted())
+    }
+
+    static func attachments(_ list: [GoogleEvent.EventAttachment]?) -> [String] {
+        (list ?? []).map { "\($0.fileUrl ?? "")\u{0}\($0.title ?? "")\u{0}\($0.mimeType ?? "")" }
+    }
+}

@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import GoogleCalendar
+
+/// Which event of the input a Google event stands for: its UID, plus the original start of the
+/// occurrence for an override (RECURRENCE-ID) or a cancelled occurrence. Original starts are
+/// compared as instants (UTC `yyyyMMddTHHmmssZ`) or dates (`yyyyMMdd`), never as strings with
+/// offsets, since Google rewrites offsets.
+public struct PushKey: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public var uid: String
+    /// Nil for a series or a single event.
+    public var instance: String?
+
+    public init(uid: String, instance: String? = nil) {
+        self.uid = uid
+        self.instance = instance
+    }
+
+    public var isInstance: Bool { instance != nil }
+    public var series: PushKey { PushKey(uid: uid) }
+
+    public var description: String { instance.map { "\(uid) @ \($0)" } ?? uid }
+
+    public static func < (a: PushKey, b: PushKey) -> Bool {
+        (a.uid, a.instance ?? "") < (b.uid, b.instance ?? "")
+    }
+
+    /// The key of a Google event that carries its iCalUID (nil for tombstones, which do not).
+    init?(_ g: GoogleEvent) {
+        guard let uid = g.iCalUID, !uid.isEmpty else { return nil }
+        if let original = g.originalStartTime {
+            guard let stamp = Self.stamp(original) else { return nil }
+            self.init(uid: uid, instance: stamp)
+        } else {
+            self.init(uid: uid)
+        }
+    }
+
+    /// `yyyyMMdd` for a date, the UTC instant `yyyyMMddTHHmmssZ` for a date-time.
+    public static func stamp(_ t: EventDateTime) -> String? {
+        if let d = t.date { return d.replacingOccurrences(of: "-", with: "") }
+        guard let s = t.dateTime, let seconds = instant(s, zone: t.timeZone) else { return nil }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    /// Seconds since the epoch of an RFC 3339 date-time; one without an offset is read in `zone`.
+    static func instant(_ s: String, zone: String?) -> Int? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: s) { return Int(d.timeIntervalSince1970.rounded()) }
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return Int(d.timeIntervalSince1970.rounded()) }
+        // No offset: a wall time in the event's zone.
+        let local = DateFormatter()
+        local.locale = Locale(identifier: "en_US_POSIX")
+        local.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
+        local.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        return local.date(from: String(s.prefix(19))).map { Int($0.timeIntervalSince1970) }
+    }
+}
+
+/// Event ids calport chooses for `--mode insert`: base32hex (Google's alphabet `0-9a-v`) of
+/// SHA-256 over the calendar, the UID and the occurrence, so the same event always gets the
+/// same id and a second run meets it (409, or a listing) instead of adding a copy.
+public enum PushEventID {
+    public static func make(calendarId: String, key: PushKey) -> String {
+        let digest = SHA256Digest.hash(Array("calport-push\u{0}\(calendarId)\u{0}\(key.uid)\u{0}\(key.instance ?? "")".utf8))
+        return base32hex(digest)
+    }
+
+    /// RFC 4648 base32hex, lower case, no padding: 52 characters for 32 bytes.
+    static func base32hex(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuv")
+        var out = ""
+        var buffer = 0, bits = 0
+        for b in bytes {
+            buffer = (buffer << 8) | Int(b)
+            bits += 8
+            while bits >= 5 {
+                out.append(alphabet[(buffer >> (bits - 5)) & 31])
+                bits -= 5
+            }
+            buffer &= (1 << bits) - 1
+        }
+        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
+        return out
+    }
+
+    /// Whether `id` is a valid client-chosen event id (base32hex, 5 to 1024 characters).
+    static func isValid(_ id: String) -> Bool {
+        (5...1024).contains(id.count) && id.allSatisfy { ("0"..."9").contains($0) || ("a"..."v").contains($0) }
+    }
+}
+
+/// SHA-256 (swift-crypto), for event ids, the journal's input identity and lock names.
+enum SHA256Digest {
+    static func hash(_ message: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: message)) }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+}

@@ -1,0 +1,173 @@
+import CalendarModel
+import Foundation
+import GoogleCalendar
+import ICalendar
+
+/// One event of the input, mapped to what Google should hold.
+public struct PushItem: Sendable {
+    /// Position in the input (0-based), for stable ordering and messages.
+    public var index: Int
+    public var key: PushKey
+    /// The event as read (written back to the rejects file when it fails).
+    public var event: Event
+    /// The Google resource calport sends (without id; the planner adds what the mode needs).
+    public var google: GoogleEvent
+    /// An override (RECURRENCE-ID) whose series is not in the input: sent as an exception
+    /// when Google already has the series, else as a single event (`asSingle`).
+    public var orphan: Bool
+    public var asSingle: GoogleEvent?
+    /// The input line, for messages.
+    public var line: Int?
+}
+
+/// The input of a push: its events mapped for Google, and those that cannot be sent.
+public struct PushInput: Sendable {
+    public var name: String
+    public var info: CalendarInfo
+    public var timeZones: [TimeZoneDefinition]
+    public var items: [PushItem]
+    /// Events refused before anything is sent, with the reason.
+    public var rejects: [(event: Event, line: Int?, reason: String)]
+    /// SHA-256 of what is to be pushed (the mapped events in order), so that the journal can
+    /// tell a re-run of the same input from a new one.
+    public var identity: String
+
+    /// The property a rejects file puts on an event to say why it failed; ignored on input.
+    public static let reasonProperty = "X-CALPORT-PUSH-ERROR"
+
+    /// Reads `path` (`-`: standard input) in any format calport reads and maps each event as
+    /// `calport convert` does. Mapping errors make an event a reject; warnings and notes go to
+    /// `diagnostics` and the event is sent.
+    public static func load(path: String, mapping: MappingOptions, diagnostics: DiagnosticSink) throws -> PushInput {
+        let input: Input
+        do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
+        // The content decides: a file named .ics that is not iCalendar is bad input, not an
+        // empty calendar.
+        guard let format = Format.detect(prefix: input.prefix) else {
+            throw ConvertError.badInput(input.prefix.isEmpty
+                ? "\(input.name): the input is empty"
+                : "\(input.name): not iCalendar (no BEGIN:VCALENDAR) and not JSON")
+        }
+        let source: EventSource
+        do {
+            switch format {
+            case .ics: source = ICalendarSource(input, diagnostics: diagnostics)
+            case .json: source = try GoogleJSONSource(input, options: mapping, diagnostics: diagnostics)
+            case .ndjson: source = NDJSONSource(input, options: mapping, diagnostics: diagnostics)
+            }
+        } catch let e as InputError {
+            throw e.isDataError ? ConvertError.badInput(e.description) : ConvertError.failed(e.description)
+        }
+        var info = CalendarInfo()
+        var zones: [TimeZoneDefinition] = []
+        var events: [(Event, Int?)] = []
+        do {
+            while let item = try source.next() {
+                switch item {
+                case .calendar(let i): if info == CalendarInfo() { info = i }
+                case .timeZone(let z): zones.append(z)
+                case .event(var e, let at):
+                    e.properties.removeAll { $0.name == reasonProperty }
+                    events.append((e, at))
+                }
+            }
+        } catch let e as ICalendarReadError {
+            throw ConvertError.failed(e.description)
+        } catch let e as InputError {
+            throw e.isDataError ? ConvertError.badInput(e.description) : ConvertError.failed(e.description)
+        }
+
+        let reader = (source as? ICalendarSource)?.reader
+        // A RANGE=THISANDFUTURE override changes its series: split as convert does.
+        if events.contains(where: { $0.0.recurrenceIDThisAndFuture }) {
+            let offsets: (String, LocalDateTime) -> Int? = { z, l in reader?.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
+            let lines = Dictionary(events.map { ($0.0.uid ?? "", $0.1) }, uniquingKeysWith: { a, _ in a })
+            events = SeriesSplitter.split(events.map(\.0), utcOffset: offsets) { d in
+                var d = d
+                d.file = input.name
+                diagnostics.emit(d)
+            }.map { ($0, lines[$0.uid ?? ""] ?? nil) }
+        }
+
+        // A cancelled occurrence of a cancelled series: Google takes no exception on a deleted
+        // series, so it becomes an EXDATE of the series (what the occurrence means).
+        let cancelledSeries = Dictionary(events.enumerated().filter { $0.element.0.recurrenceID == nil && $0.element.0.status == .cancelled && $0.element.0.isRecurring }
+            .compactMap { i, e in e.0.uid.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
+        if !cancelledSeries.isEmpty {
+            var folded: Set<Int> = []
+            for (i, (e, _)) in events.enumerated() {
+                guard let r = e.recurrenceID, e.status == .cancelled, let uid = e.uid, let m = cancelledSeries[uid] else { continue }
+                if !events[m].0.exceptionDates.contains(r) { events[m].0.exceptionDates.append(r) }
+                folded.insert(i)
+            }
+            events = events.enumerated().filter { !folded.contains($0.offset) }.map(\.element)
+        }
+
+        var mapper = GoogleEventMapper(options: mapping, calendarTimeZone: info.timeZone)
+        if let reader {
+            let r = UncheckedSendable(reader)
+            mapper.zoneEquivalent = { tzid, year in r.value.ianaEquivalent(ofInputZone: tzid, around: year) }
+        }
+        let seriesUIDs = Set(events.filter { $0.0.recurrenceID == nil }.compactMap(\.0.uid))
+        var result = PushInput(name: input.name, info: info, timeZones: zones, items: [], rejects: [], identity: "")
+        var seen: [PushKey: Int] = [:]
+        var digestInput: [UInt8] = []
+        for (e, line) in events {
+            var problems: [String] = []
+            let g = mapper.googleEvent(from: e) { d in
+                var d = d
+                d.file = input.name
+                d.line = line
+                if d.severity == .error { problems.append(d.message) }
+                diagnostics.emit(d)
+            }
+            guard let uid = e.uid, !uid.isEmpty else {
+                result.rejects.append((e, line, "the event has no UID"))
+                continue
+            }
+            if g.start == nil || g.end == nil { problems.append("the event has no start (DTSTART), which Google requires") }
+            var key = PushKey(uid: uid)
+            if let original = g.originalStartTime {
+                guard let stamp = PushKey.stamp(original) else {
+                    result.rejects.append((e, line, "the RECURRENCE-ID cannot be read as a date or an instant"))
+                    continue
+                }
+                key.instance = stamp
+            }
+            if !problems.isEmpty {
+                result.rejects.append((e, line, problems.joined(separator: "; ")))
+                continue
+            }
+            if let earlier = seen[key] {
+                let where_ = result.items[earlier].line.map { " (line \($0))" } ?? ""
+                diagnostics.emit(Diagnostic(.warning, "a second event with the same UID\(key.isInstance ? " and RECURRENCE-ID" : "") as an earlier one\(where_); the later one is pushed",
+                                            file: input.name, line: line, uid: uid))
+                result.items[earlier].google = g
+                result.items[earlier].event = e
+                result.items[earlier].line = line
+                continue
+            }
+            var item = PushItem(index: result.items.count, key: key, event: e, google: g, orphan: false, asSingle: nil, line: line)
+            if key.isInstance && !seriesUIDs.contains(uid) {
+                item.orphan = true
+                var single = e
+                if let r = e.recurrenceID {
+                    single.properties.append(Property(name: "RECURRENCE-ID", parameters: r.icalParameters, value: r.icalValue))
+                }
+                single.recurrenceID = nil
+                item.asSingle = mapper.googleEvent(from: single) { _ in }
+            }
+            seen[key] = result.items.count
+            result.items.append(item)
+        }
+        for item in result.items {
+            digestInput += Array(item.key.description.utf8) + [0]
+            digestInput += Array(FastJSON.compact(item.google).utf8) + [0]
+        }
+        result.identity = SHA256Digest.hex(SHA256Digest.hash(digestInput))
+        if result.items.isEmpty && !result.rejects.isEmpty {
+            throw ConvertError.badInput("\(input.name): no event can be pushed (\(result.rejects.count) rejected: \(result.rejects[0].reason))")
+        }
+        return result
+    }
+}

@@ -1,0 +1,323 @@
+import CalendarModel
+import Foundation
+import GoogleCalendar
+
+/// How events reach Google.
+public enum PushMode: String, Sendable, Codable, CaseIterable {
+    /// events.import: keeps the organizer and the iCalUID and never sends mail (Google's advice
+    /// for migrations).
+    case `import`
+    /// events.insert with ids derived from UID and RECURRENCE-ID: the calendar becomes the
+    /// organizer, and Google emails attendees when `--send-updates` says so.
+    case insert
+}
+
+/// What to do with events the calendar already has.
+public enum OnExisting: String, Sendable, Codable, CaseIterable {
+    /// Update those whose content differs; leave the rest.
+    case update
+    /// Leave every existing event as it is.
+    case skip
+}
+
+/// Whom Google emails in insert mode.
+public enum NotifyScope: String, Sendable, Codable, CaseIterable {
+    case none, external, all
+
+    var sendUpdates: SendUpdates {
+        switch self {
+        case .none: .none
+        case .external: .externalOnly
+        case .all: .all
+        }
+    }
+}
+
+public struct PushOptions: Sendable {
+    public var calendarId: String
+    public var mode: PushMode
+    public var sendUpdates: NotifyScope
+    public var onExisting: OnExisting
+    public var dryRun: Bool
+    /// Calls per multipart batch request; 1 sends each call as a request of its own.
+    public var batchSize: Int
+    /// Requests in flight at once.
+    public var concurrency: Int
+
+    /// 50 calls per batch and 4 batches in flight: measured against the fake with 50 ms
+    /// latency (bench/push.sh), larger batches gain little while a rate-limited batch costs
+    /// more to retry. See README, "calport push".
+    public static let defaultBatchSize = 50
+    public static let defaultConcurrency = 4
+
+    public init(calendarId: String, mode: PushMode = .import, sendUpdates: NotifyScope = .none, onExisting: OnExisting = .update,
+                dryRun: Bool = false, batchSize: Int = PushOptions.defaultBatchSize, concurrency: Int = PushOptions.defaultConcurrency) {
+        self.calendarId = calendarId
+        self.mode = mode
+        self.sendUpdates = sendUpdates
+        self.onExisting = onExisting
+        self.dryRun = dryRun
+        self.batchSize = batchSize
+        self.concurrency = concurrency
+    }
+
+    /// The sendUpdates sent with insert, update and the like: import never mails, and an
+    /// update of an imported event must not either.
+    var sendUpdatesValue: SendUpdates { mode == .import ? .none : sendUpdates.sendUpdates }
+}
+
+/// What the plan does with one event.
+public enum PushAction: String, Sendable, Codable, CaseIterable {
+    case create, update, unchanged, skip, reject
+}
+
+public struct PushPlanEntry: Sendable {
+    public var key: PushKey
+    /// Index into `PushInput.items`; nil for events refused while reading.
+    public var item: Int?
+    public var action: PushAction
+    /// Why: the reject reason, what makes a skip, or "revive" for a cancelled event brought back.
+    public var reason: String?
+    /// The fields that differ, for updates (and skips).
+    public var changes: [String] = []
+    /// The Google id of the existing event (update), or the chosen id (insert-mode create).
+    public var eventId: String?
+    /// The event is cancelled in Google and the update brings it back.
+    public var revive = false
+    /// An override or a cancelled occurrence of a series: sent after the series.
+    public var isException = false
+    /// The Google id of the series, when Google already has it.
+    public var seriesId: String?
+    /// What is sent (create and update).
+    public var body: GoogleEvent?
+    /// Addresses Google would email about this change (insert mode with --send-updates).
+    public var recipients: [String] = []
+    /// The input line of an event refused while reading.
+    public var line: Int?
+}
+
+/// The plan of a push: one entry per input event, in input order (series before their
+/// exceptions when applied).
+public struct PushPlan: Sendable {
+    public var entries: [PushPlanEntry]
+    public var ownerEmail: String?
+
+    public func count(_ a: PushAction) -> Int { entries.lazy.filter { $0.action == a }.count }
+
+    /// Addresses that would be emailed, by domain (one per message: an address emailed about
+    /// two events counts twice).
+    public var notificationsByDomain: [String: Int] {
+        var out: [String: Int] = [:]
+        for e in entries where e.action == .create || e.action == .update {
+            for r in e.recipients { out[Self.domain(r), default: 0] += 1 }
+        }
+        return out
+    }
+
+    public var notificationCount: Int { notificationsByDomain.values.reduce(0, +) }
+    public var distinctRecipients: Int {
+        Set(entries.filter { $0.action == .create || $0.action == .update }.flatMap(\.recipients)).count
+    }
+
+    static func domain(_ address: String) -> String {
+        address.split(separator: "@").last.map { $0.lowercased() } ?? address
+    }
+}
+
+/// What the calendar holds, indexed the ways a push looks things up.
+struct ExistingIndex {
+    var byKey: [PushKey: GoogleEvent] = [:]
+    var byId: [String: GoogleEvent] = [:]
+    /// Live series (recurring masters) by UID: their ids, for exceptions.
+    var seriesIdByUID: [String: String] = [:]
+    var count = 0
+
+    /// `known`: ids calport created or updated in this calendar before (from the journal), so
+    /// that tombstones, which Google lists without iCalUID, can be recognised.
+    init(_ events: [GoogleEvent], known: [String: PushKey]) {
+        count = events.count
+        var uidById: [String: String] = [:]
+        for g in events {
+            guard let id = g.id else { continue }
+            byId[id] = g
+            if let uid = g.iCalUID { uidById[id] = uid }
+        }
+        for (id, key) in known where key.instance == nil && uidById[id] == nil { uidById[id] = key.uid }
+        for g in events {
+            var key = PushKey(g)
+            if key == nil, let id = g.id {
+                if let master = g.recurringEventId, let uid = uidById[master], let original = g.originalStartTime,
+                   let stamp = PushKey.stamp(original) {
+                    key = PushKey(uid: uid, instance: stamp)
+                } else if let k = known[id] {
+                    key = k
+                }
+            }
+            guard let key else { continue }
+            // Duplicates (from other tools): a live event wins over a cancelled one.
+            if let other = byKey[key], other.status != "cancelled", g.status == "cancelled" { continue }
+            byKey[key] = g
+            if g.status != "cancelled", g.originalStartTime == nil, g.recurrence?.isEmpty == false, let id = g.id {
+                seriesIdByUID[key.uid] = id
+            }
+        }
+    }
+}
+
+/// Decides, for every input event, create / update / unchanged / skip / reject.
+struct PushPlanner {
+    var options: PushOptions
+    /// The calendar owner's address (the calendar id for `primary`), to leave out of the
+    /// recipients count.
+    var ownerEmail: String?
+
+    func plan(_ input: PushInput, existing: ExistingIndex) -> PushPlan {
+        var entries: [PushPlanEntry] = []
+        // Series the plan sends or already has: UID -> entry index.
+        var seriesEntry: [String: Int] = [:]
+        var singlesFromOrphans: Set<String> = []
+        var cancelledSeries: Set<String> = []
+        let ordered = input.items.sorted { ($0.key.isInstance ? 1 : 0, $0.index) < ($1.key.isInstance ? 1 : 0, $1.index) }
+        for item in ordered {
+            var wanted = item.google
+            var key = item.key
+            var isException = key.isInstance
+            if item.orphan {
+                if existing.seriesIdByUID[key.uid] == nil, let single = item.asSingle {
+                    guard singlesFromOrphans.insert(key.uid).inserted else {
+                        entries.append(PushPlanEntry(key: key, item: item.index, action: .reject,
+                                                     reason: "another override of this series, which is not in the input, is already pushed as a single event"))
+                        continue
+                    }
+                    wanted = single
+                    key = key.series
+                    isException = false
+                }
+            }
+            var entry = PushPlanEntry(key: key, item: item.index, action: .create, isException: isException)
+            if isException {
+                if wanted.status != "cancelled", cancelledSeries.contains(key.uid) {
+                    entry.action = .reject
+                    entry.reason = "its series is cancelled (STATUS:CANCELLED) and Google cancels every occurrence of a cancelled series; "
+                        + "cancel this occurrence too, or un-cancel the series"
+                    entries.append(entry)
+                    continue
+                }
+                if let s = seriesEntry[key.uid], entries[s].action == .reject {
+                    entry.action = .reject
+                    entry.reason = "its series could not be pushed"
+                    entries.append(entry)
+                    continue
+                }
+                entry.seriesId = existing.seriesIdByUID[key.uid]
+                    ?? seriesEntry[key.uid].flatMap { entries[$0].action == .create ? nil : entries[$0].eventId }
+                if entry.seriesId == nil && seriesEntry[key.uid] == nil {
+                    entry.action = .reject
+                    entry.reason = "Google has no live series with this UID to attach the occurrence to"
+                    entries.append(entry)
+                    continue
+                }
+            }
+            var found = existing.byKey[key]
+            if found == nil, options.mode == .insert, !isException {
+                found = existing.byId[PushEventID.make(calendarId: options.calendarId, key: key)]
+            }
+            if let found {
+                entry.eventId = found.id
+                if found.status == "cancelled" && wanted.status != "cancelled" {
+                    entry.changes = ["status"]
+                    entry.revive = true
+                    if options.onExisting == .skip {
+                        entry.action = .skip
+                        entry.reason = "cancelled in Google (--on-existing skip)"
+                    } else {
+                        entry.action = .update
+                        entry.reason = "revive: the event was deleted in Google"
+                    }
+                } else {
+                    let changes = found.status == "cancelled" ? [] : PushComparison.differences(wanted: wanted, existing: found)
+                    entry.changes = changes
+                    if changes.isEmpty {
+                        entry.action = .unchanged
+                    } else if options.onExisting == .skip {
+                        entry.action = .skip
+                        entry.reason = "differs in " + changes.joined(separator: ", ") + " (--on-existing skip)"
+                    } else {
+                        entry.action = .update
+                    }
+                }
+                if entry.action == .update { entry.body = updateBody(wanted, existing: found) }
+            } else {
+                entry.action = .create
+                entry.body = createBody(wanted, key: key, isException: isException)
+                if options.mode == .insert && !isException { entry.eventId = entry.body?.id }
+            }
+            if !isException {
+                seriesEntry[key.uid] = entries.count
+                if wanted.status == "cancelled" { cancelledSeries.insert(key.uid) }
+            }
+            if entry.action == .create || entry.action == .update {
+                entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { entries[$0].body } : nil)
+            }
+            entries.append(entry)
+        }
+        for (event, line, reason) in input.rejects {
+            var entry = PushPlanEntry(key: PushKey(uid: event.uid ?? "(no UID)", instance: event.recurrenceID.map { $0.icalValue }),
+                                      item: nil, action: .reject, reason: reason)
+            entry.line = line
+            entries.append(entry)
+        }
+        return PushPlan(entries: entries, ownerEmail: ownerEmail)
+    }
+
+    /// Fields Google sets itself or keeps after creation.
+    static func strip(_ g: inout GoogleEvent) {
+        g.kind = nil
+        g.etag = nil
+        g.created = nil
+        g.updated = nil
+        g.creator = nil
+        g.htmlLink = nil
+        g.hangoutLink = nil
+    }
+
+    func createBody(_ wanted: GoogleEvent, key: PushKey, isException: Bool) -> GoogleEvent {
+        var g = wanted
+        Self.strip(&g)
+        g.iCalUID = key.uid
+        if options.mode == .insert {
+            if !isException { g.id = PushEventID.make(calendarId: options.calendarId, key: key) }
+            // insert makes the calendar the organizer; the source's organizer is not writable.
+            g.organizer = nil
+        }
+        return g
+    }
+
+    func updateBody(_ wanted: GoogleEvent, existing: GoogleEvent) -> GoogleEvent {
+        var g = wanted
+        Self.strip(&g)
+        // Read-only after creation: Google keeps its values.
+        g.id = nil
+        g.iCalUID = nil
+        g.organizer = nil
+        g.recurringEventId = nil
+        g.originalStartTime = nil
+        // Google refuses a sequence below its own; unknown (a tombstone): keep Google's.
+        if let want = wanted.sequence, let have = existing.sequence, want > have { g.sequence = want } else { g.sequence = nil }
+        return g
+    }
+
+    /// Who Google would email: in insert mode with --send-updates all or external, the
+    /// attendees other than the calendar's owner (external: outside the owner's domain).
+    func recipients(_ body: GoogleEvent, series: GoogleEvent?) -> [String] {
+        guard options.mode == .insert, options.sendUpdates != .none else { return [] }
+        let people = (body.attendees?.isEmpty == false ? body.attendees : series?.attendees) ?? []
+        let owner = ownerEmail?.lowercased()
+        let ownerDomain = owner.map(PushPlan.domain)
+        return people.compactMap { a -> String? in
+            guard let email = a.email?.lowercased(), email != owner, a.`self` != true else { return nil }
+            if options.sendUpdates == .external, let ownerDomain, PushPlan.domain(email) == ownerDomain { return nil }
+            return email
+        }
+    }
+}
