@@ -4,22 +4,26 @@ import CalendarModel
 import Foundation
 import GoogleCalendar
 
-struct Verify: ParsableCommand {
+struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that two calendars have the same occurrences.",
         discussion: """
-            A and B are each an .ics file, a Google calendar#events JSON file or NDJSON. Both \
+            A and B are each an .ics file, a Google calendar#events JSON file, NDJSON, or a Google \
+            calendar as google:CALENDAR_ID (listed through the API, as `calport pull` reads it; \
+            write ./google:x for a file of that name). Both \
             are expanded with libical's recurrence engine over the window, overrides and \
             cancelled occurrences applied, and compared occurrence by occurrence: missing, \
             extra, and changed start, end (as instants; all-day as dates), summary, location, \
             description, status, transparency, attendees and reminders.
 
-            Exit codes: 0 equivalent; 1 different; 64 usage; 65 an input is not readable data.
+            Exit codes: 0 equivalent; 1 different; 64 usage; 65 an input is not readable data; \
+            for a google: side also 69 Google unavailable and 77 not signed in or no access.
 
             Examples:
               calport verify work.ics work.json
               calport convert work.ics --to json | calport verify work.ics -
               calport verify old.ics new.ics --window 2024-01-01/2025-01-01 --json
+              calport verify work.ics google:primary            # check a migration against its source
             """
     )
 
@@ -41,8 +45,13 @@ struct Verify: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @OptionGroup var google: GoogleOptions
+
     func validate() throws {
         if a == "-" && b == "-" { throw ValidationError("only one of A and B can be standard input") }
+        for side in [a, b] where side.hasPrefix(GoogleCalendarSide.prefix) && GoogleCalendarSide.calendarId(side) == nil {
+            throw ValidationError("\(side): give a calendar id after google: (e.g. google:primary)")
+        }
         if let w = window, Verify.parseWindow(w) == nil {
             throw ValidationError("--window \(w) is not START/END, e.g. 2024-01-01/2025-01-01")
         }
@@ -67,14 +76,24 @@ struct Verify: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let printer = DiagnosticPrinter()
         defer { printer.finish() }
         let mapping = MappingOptions(defaultTimeZone: defaultTimeZone)
         let left: LoadedCalendar, right: LoadedCalendar
+        var session: GoogleSession?
+        func load(_ side: String) async throws -> LoadedCalendar {
+            guard let calendarId = GoogleCalendarSide.calendarId(side) else {
+                return try CalendarLoader.load(path: side, mapping: mapping, diagnostics: printer)
+            }
+            do {
+                if session == nil { session = try google.session() }
+                return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: printer)
+            } catch let e as ExitCode { throw e } catch { throw Exit.report(error) }
+        }
         do {
-            left = try CalendarLoader.load(path: a, mapping: mapping, diagnostics: printer)
-            right = try CalendarLoader.load(path: b, mapping: mapping, diagnostics: printer)
+            left = try await load(a)
+            right = try await load(b)
         } catch let e as ConvertError {
             StandardError.write("calport: \(e)\n")
             if case .failed = e { throw Exit.failure }

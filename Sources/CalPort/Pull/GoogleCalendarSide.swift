@@ -1,0 +1,21 @@
+import CalendarModel
+import GoogleCalendar
+
+/// A Google calendar as one side of `calport verify`: `google:CALENDAR_ID`.
+public enum GoogleCalendarSide {
+    public static let prefix = "google:"
+
+    /// The calendar id of a `google:ID` argument; nil for anything else (a file).
+    public static func calendarId(_ argument: String) -> String? {
+        guard argument.hasPrefix(prefix) else { return nil }
+        let id = String(argument.dropFirst(prefix.count))
+        return id.isEmpty ? nil : id
+    }
+
+    /// Lists the calendar as `calport pull` does and maps it as the .ics would carry it.
+    public static func load(calendarId: String, api: GoogleCalendarAPI, mapping: MappingOptions,
+                            diagnostics: DiagnosticSink) async throws -> LoadedCalendar {
+        let fetched = try await CalendarFetcher(api: api).full(calendarId: calendarId)
+        return CalendarRenderer.loaded(fetched.items, info: fetched.info, mapping: mapping, diagnostics: diagnostics)
+    }
+}

@@ -1,0 +1,205 @@
+import CalendarModel
+import Foundation
+import GoogleCalendar
+
+/// What `calport pull` is asked to do.
+public struct PullOptions: Sendable {
+    public var calendars: [String]
+    /// Every calendar of the account's calendar list (added to `calendars`).
+    public var allCalendars: Bool
+    /// A file, `-`/nil for standard output, or (`outputIsDirectory`) a directory.
+    public var output: String?
+    /// Each calendar goes to `<output>/<calendar-id>.<format>` (several calendars).
+    public var outputIsDirectory: Bool
+    public var format: Format
+    /// RFC 3339 bounds as Google takes them (see `PullOptions.rfc3339Bound`).
+    public var timeMin: String?
+    public var timeMax: String?
+    public var includeCancelled: Bool
+    public var mapping: MappingOptions
+    public var fallbackTimestamp: LocalDateTime
+
+    public init(calendars: [String], allCalendars: Bool = false, output: String? = nil, outputIsDirectory: Bool = false, format: Format = .ics,
+                timeMin: String? = nil, timeMax: String? = nil, includeCancelled: Bool = false,
+                mapping: MappingOptions = MappingOptions(), fallbackTimestamp: LocalDateTime? = nil) {
+        self.calendars = calendars
+        self.allCalendars = allCalendars
+        self.output = output
+        self.outputIsDirectory = outputIsDirectory
+        self.format = format
+        self.timeMin = timeMin
+        self.timeMax = timeMax
+        self.includeCancelled = includeCancelled
+        self.mapping = mapping
+        self.fallbackTimestamp = fallbackTimestamp ?? ConvertOptions.defaultTimestamp()
+    }
+
+    /// A `--time-min`/`--time-max` value as Google wants it: a date (`2025-01-01`, midnight UTC)
+    /// or an RFC 3339 date-time with `Z` or an offset. Nil when it is neither.
+    public static func rfc3339Bound(_ s: String) -> String? {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        let digits = Set("0123456789")
+        func isDate(_ d: Substring) -> Bool {
+            let parts = d.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+                  parts.allSatisfy({ $0.allSatisfy(digits.contains) }),
+                  let y = Int(parts[0]), let m = Int(parts[1]), let day = Int(parts[2]) else { return false }
+            return LocalDate(year: y, month: m, day: day).isValid
+        }
+        if t.count == 10 { return isDate(Substring(t)) ? t + "T00:00:00Z" : nil }
+        guard let tIndex = t.firstIndex(where: { $0 == "T" || $0 == "t" }), isDate(t[..<tIndex]) else { return nil }
+        var rest = t[t.index(after: tIndex)...]
+        var zone: Substring
+        if rest.hasSuffix("Z") || rest.hasSuffix("z") {
+            zone = "Z"
+            rest = rest.dropLast()
+        } else if let sign = rest.lastIndex(where: { $0 == "+" || $0 == "-" }) {
+            zone = rest[sign...]
+            rest = rest[..<sign]
+            let z = zone.dropFirst().split(separator: ":")
+            guard z.count == 2, z.allSatisfy({ $0.count == 2 && $0.allSatisfy(digits.contains) }),
+                  Int(z[0])! < 24, Int(z[1])! < 60 else { return nil }
+        } else {
+            return nil
+        }
+        let clock = rest.split(separator: ".", maxSplits: 1)
+        let hms = clock.first.map { $0.split(separator: ":", omittingEmptySubsequences: false) } ?? []
+        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && $0.allSatisfy(digits.contains) }),
+              Int(hms[0])! < 24, Int(hms[1])! < 60, Int(hms[2])! < 61 else { return nil }
+        if clock.count == 2 && (clock[1].isEmpty || !clock[1].allSatisfy(digits.contains)) { return nil }
+        return String(t[..<tIndex]) + "T" + String(rest) + String(zone)
+    }
+}
+
+/// One calendar's part of a pull.
+public struct PullCalendarReport: Sendable, Codable {
+    public var calendarId: String
+    public var name: String?
+    public var timeZone: String?
+    /// Where it was written ("<stdout>" for standard output).
+    public var output: String?
+    /// Entries events.list returned, and in how many pages.
+    public var received = 0
+    public var pages = 0
+    public var written = RenderSummary()
+    public var warnings = 0
+    public var errors = 0
+    /// Why this calendar failed; nil when it was written.
+    public var failure: String?
+    public var advice: String?
+}
+
+/// What `calport pull` did, for the summary line and `--report`.
+public struct PullReport: Sendable, Codable {
+    public var command = "pull"
+    public var format: String
+    public var calendars: [PullCalendarReport] = []
+    /// HTTP requests sent (retries included), requests sent again, and response bytes received.
+    public var requests = 0
+    public var retries = 0
+    public var responseBytes = 0
+    public var seconds = 0.0
+    /// The exit code (see `Outcome`).
+    public var exitCode: Int32 = 0
+}
+
+/// `calport pull`: full exports of Google calendars to .ics, JSON or NDJSON.
+public struct Puller: Sendable {
+    public let api: GoogleCalendarAPI
+    public let options: PullOptions
+
+    public init(api: GoogleCalendarAPI, options: PullOptions) {
+        self.api = api
+        self.options = options
+    }
+
+    /// The calendars to pull: those named, then (with `allCalendars`) the rest of the list.
+    public func calendarIds() async throws -> [String] {
+        var ids = options.calendars
+        if options.allCalendars {
+            for entry in try await api.allCalendars() {
+                if let id = entry.id, !ids.contains(id) { ids.append(id) }
+            }
+        }
+        return ids
+    }
+
+    /// Where a calendar is written: the output itself for one calendar, else
+    /// `<dir>/<calendar-id>.<format>`.
+    public static func destination(for calendarId: String, output: String?, format: Format, several: Bool) -> String? {
+        guard several, let dir = output else { return output }
+        let base = dir.hasSuffix("/") ? String(dir.dropLast()) : dir
+        return base + "/" + CalendarRenderer.fileName(forCalendarId: calendarId) + "." + format.rawValue
+    }
+
+    /// Pulls every calendar; one that fails does not stop the others. `outcome` is success,
+    /// partial (some calendars failed) or the first failure's code (all failed).
+    public func run(ids: [String], diagnostics: DiagnosticSink, progress: ProgressReporter?) async -> (PullReport, Outcome) {
+        var report = PullReport(format: options.format.rawValue)
+        let started = Date()
+        let several = options.outputIsDirectory
+        var outcomes: [Outcome] = []
+        for id in ids {
+            var r = PullCalendarReport(calendarId: id)
+            let counter = DiagnosticCounter(forwardingTo: diagnostics)
+            do {
+                let fetched = try await CalendarFetcher(api: api).full(
+                    calendarId: id, timeMin: options.timeMin, timeMax: options.timeMax,
+                    includeCancelled: options.includeCancelled, progress: progress)
+                r.name = fetched.info.name
+                r.timeZone = fetched.info.timeZone
+                r.received = fetched.items.count
+                r.pages = fetched.pages
+                let out = try Output(path: Self.destination(for: id, output: options.output, format: options.format, several: several))
+                r.output = out.name
+                do {
+                    switch options.format {
+                    case .ics:
+                        r.written = try CalendarRenderer.writeICalendar(
+                            fetched.items, info: fetched.info, mapping: options.mapping,
+                            fallbackTimestamp: options.fallbackTimestamp, diagnostics: counter) { try out.write($0) }
+                    case .json:
+                        r.written = try CalendarRenderer.writeJSON(fetched.items, info: fetched.info) { try out.write($0) }
+                    case .ndjson:
+                        r.written = try CalendarRenderer.writeNDJSON(fetched.items) { try out.write($0) }
+                    }
+                    try out.commit()
+                } catch {
+                    out.discard()
+                    throw error
+                }
+                if r.written.skippedTombstones > 0 {
+                    progress?.note("\(id): \(r.written.skippedTombstones) cancelled entries without a start left out of the .ics (use --format json or ndjson to keep them)")
+                }
+                r.warnings = counter.warnings
+                r.errors = counter.errors
+                outcomes.append(r.errors > 0 ? .dataError : .success)
+            } catch {
+                let f = Failure(error)
+                r.failure = f.message
+                r.advice = f.advice
+                r.warnings = counter.warnings
+                r.errors = counter.errors
+                outcomes.append(f.outcome)
+                progress?.note("\(id): \(f)")
+            }
+            report.calendars.append(r)
+        }
+        progress?.finish()
+        report.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+        let stats = api.stats
+        report.requests = stats.requests
+        report.retries = stats.retries
+        let outcome = Self.combined(outcomes)
+        report.exitCode = outcome.rawValue
+        return (report, outcome)
+    }
+
+    /// One exit code for several calendars: all alike → that one; some succeeded → partial.
+    public static func combined(_ outcomes: [Outcome]) -> Outcome {
+        guard let first = outcomes.first else { return .success }
+        if outcomes.allSatisfy({ $0 == first }) { return first }
+        if outcomes.contains(.success) { return .partial }
+        return outcomes.first { $0 != .success && $0 != .dataError } ?? first
+    }
+}
