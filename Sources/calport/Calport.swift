@@ -14,6 +14,6 @@ struct Calport: AsyncParsableCommand {
             Data goes to standard output, diagnostics and progress to standard error.
             """,
         version: Versions.summary,
-        subcommands: [Convert.self, Verify.self, Auth.self, Calendars.self, Pull.self, Push.self]
+        subcommands: [Convert.self, Verify.self, Auth.self, Calendars.self, Pull.self, Archive.self, Push.self]
     )
 }

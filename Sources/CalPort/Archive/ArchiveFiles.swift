@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+public struct ArchiveFileError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// File operations of the archive, each safe against `kill -9` at any point.
+enum ArchiveFiles {
+    static func failure(_ path: String, _ what: String) -> ArchiveFileError {
+        ArchiveFileError(description: "\(path): \(what): \(String(cString: strerror(errno)))")
+    }
+
+    /// Replaces `path` with `bytes`: a temporary file beside it (`.<name>.calport-XXXXXX`),
+    /// written, flushed, renamed over the target, and the directory flushed, so that the target
+    /// is always either the old file or the new one, also after a power cut.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        var template = Array(((dir.isEmpty ? "." : dir) + "/." + base + temporaryMarker + "XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw failure(path, "cannot create a temporary file") }
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var ok = false
+        defer {
+            if !ok {
+                close(fd)
+                unlink(temporary)
+            }
+        }
+        let mask = umask(0)
+        umask(mask)
+        fchmod(fd, 0o666 & ~mask)
+        try bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw failure(path, "write failed")
+                }
+                off += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw failure(path, "cannot flush") }
+        ok = true
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let e = ArchiveFileError(description: "\(path): cannot replace: \(String(cString: strerror(errno)))")
+            unlink(temporary)
+            throw e
+        }
+        syncDirectory(dir.isEmpty ? "." : dir)
+    }
+
+    static let temporaryMarker = ".calport-"
+
+    static func syncDirectory(_ dir: String) {
+        let d = open(dir, O_RDONLY)
+        if d >= 0 {
+            fsync(d)
+            close(d)
+        }
+    }
+
+    /// Temporary files a killed run left in `dir` (only called under the archive lock).
+    static func removeLeftovers(in dir: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for n in names where n.hasPrefix(".") && n.contains(temporaryMarker) { unlink(dir + "/" + n) }
+    }
+
+    /// `YYYY-MM-DD.ics` or `YYYY-MM-DD.ics.gz`: the date, else nil.
+    static func snapshotDate(_ name: String) -> String? {
+        let stem: Substring
+        if name.hasSuffix(".ics.gz") { stem = name.dropLast(7) } else if name.hasSuffix(".ics") { stem = name.dropLast(4) } else { return nil }
+        let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return nil }
+        return String(stem)
+    }
+
+    /// Snapshot file names in `dir`, newest date first.
+    static func snapshots(in dir: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { snapshotDate($0) != nil }.sorted { a, b in
+            let (da, db) = (snapshotDate(a)!, snapshotDate(b)!)
+            return da != db ? da > db : a > b
+        }
+    }
+}
+
+/// The changes log, `<calendar>/changes.ndjson`: one JSON object a line, appended after the
+/// mirror commits. Lines carry the mirror's sequence number, so appending is idempotent: a run
+/// appends the changes after the last complete line's `seq`. A line torn by a crash (no final
+/// newline) is cut off first and written again whole.
+enum ChangesLog {
+    static let fileName = "changes.ndjson"
+
+    /// The `seq` of the last complete line, after cutting a torn last line; 0 for no log.
+    static func repairAndLastSequence(_ path: String) throws -> Int64 {
+        let fd = open(path, O_RDWR)
+        if fd < 0 {
+            if errno == ENOENT { return 0 }
+            throw ArchiveFiles.failure(path, "cannot open")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ArchiveFiles.failure(path, "cannot stat") }
+        let size = Int(st.st_size)
+        if size == 0 { return 0 }
+        var window = 4096
+        while true {
+            let start = max(0, size - window)
+            var buf = [UInt8](repeating: 0, count: size - start)
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(start)) }
+            guard n == buf.count else { throw ArchiveFiles.failure(path, "cannot read") }
+            // Cut a torn tail: everything after the last newline.
+            var end = buf.count
+            if buf.last != 0x0A {
+                guard let nl = buf.lastIndex(of: 0x0A) else {
+                    if start == 0 { return try truncate(fd, path, to: 0) }
+                    window *= 4
+                    continue
+                }
+                guard ftruncate(fd, off_t(start + nl + 1)) == 0, fsync(fd) == 0 else { throw ArchiveFiles.failure(path, "cannot repair a torn last line") }
+                end = nl + 1
+            }
+            // The last complete line is between the previous newline and `end - 1`.
+            let body = buf[..<(end - 1)]
+            guard let previous = body.lastIndex(of: 0x0A) else {
+                if start > 0 { window *= 4; continue }
+                return sequence(of: Array(body))
+            }
+            return sequence(of: Array(body[(previous + 1)...]))
+        }
+    }
+
+    private static func truncate(_ fd: Int32, _ path: String, to length: Int) throws -> Int64 {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw ArchiveFiles.failure(path, "cannot repair a torn last line") }
+        return 0
+    }
+
+    private static func sequence(of line: [UInt8]) -> Int64 {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return 0 }
+        return (object["seq"] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// Appends changes (already after the log's last `seq`) as whole lines, then flushes.
+    static func append(_ changes: [ArchiveChange], to path: String) throws {
+        guard !changes.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var text = [UInt8]()
+        for c in changes {
+            text += try encoder.encode(c)
+            text.append(0x0A)
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ArchiveFiles.failure(path, "cannot open") }
+        defer { close(fd) }
+        try text.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ArchiveFiles.failure(path, "write failed")
+                }
+                off += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw ArchiveFiles.failure(path, "cannot flush") }
+    }
+}

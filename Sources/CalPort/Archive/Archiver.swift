@@ -1,0 +1,329 @@
+import CalendarModel
+import Foundation
+import GoogleCalendar
+import StateStore
+
+/// What `calport archive` is asked to do.
+public struct ArchiveOptions: Sendable {
+    public var calendars: [String]
+    public var directory: String
+    /// Snapshots kept per calendar (newest first); nil keeps all.
+    public var keep: Int?
+    public var gzip: Bool
+    public var mapping: MappingOptions
+    /// When the run happens: names the snapshot (its UTC date) and stamps the changes log.
+    public var now: Date
+
+    public init(calendars: [String], directory: String, keep: Int? = nil, gzip: Bool = false,
+                mapping: MappingOptions = MappingOptions(), now: Date = ArchiveOptions.currentTime()) {
+        self.calendars = calendars
+        self.directory = directory
+        self.keep = keep
+        self.gzip = gzip
+        self.mapping = mapping
+        self.now = now
+    }
+
+    /// `SOURCE_DATE_EPOCH` when set (reproducible runs), else the clock.
+    public static func currentTime(environment: [String: String] = ProcessInfo.processInfo.environment) -> Date {
+        if let s = environment["SOURCE_DATE_EPOCH"], let n = Int(s) { return Date(timeIntervalSince1970: TimeInterval(n)) }
+        return Date()
+    }
+}
+
+/// One calendar's part of an archive run.
+public struct ArchiveCalendarReport: Sendable, Codable {
+    public enum Mode: String, Sendable, Codable {
+        /// No mirror yet: a full listing.
+        case full
+        /// The changes since the stored sync token.
+        case incremental
+        /// The sync token had expired (410): a full listing diffed against the mirror.
+        case resync
+    }
+    public var calendarId: String
+    public var name: String?
+    public var mode: Mode?
+    /// Entries events.list returned, and in how many pages.
+    public var received = 0
+    public var pages = 0
+    public var added = 0
+    public var changed = 0
+    public var deleted = 0
+    /// Events in the snapshot, and where it is.
+    public var events = 0
+    public var snapshot: String?
+    public var pruned: [String] = []
+    public var warnings = 0
+    public var errors = 0
+    public var failure: String?
+    public var advice: String?
+}
+
+public struct ArchiveReport: Sendable, Codable {
+    public var command = "archive"
+    public var directory: String
+    public var calendars: [ArchiveCalendarReport] = []
+    /// HTTP requests sent (retries included), requests sent again, and response bytes received.
+    public var requests = 0
+    public var retries = 0
+    public var responseBytes = 0
+    public var seconds = 0.0
+    public var exitCode: Int32 = 0
+}
+
+/// `calport archive`: a mirror of each calendar in `DIR/mirror.sqlite` kept current with sync
+/// tokens, and per run a complete, deterministic snapshot `DIR/<calendar>/<UTC date>.ics` and the
+/// run's changes appended to `DIR/<calendar>/changes.ndjson`.
+///
+/// Order of a calendar's run, each step safe to interrupt:
+/// 1. append to the changes log what the mirror recorded but the log lacks (a crash after
+///    step 5 of an earlier run);
+/// 2. list the changes since the sync token, or everything (first run, or 410: then the full
+///    listing is diffed against the mirror, so that deletions in the gap are found);
+/// 3. write the snapshot of the new state atomically (temporary file, fsync, rename);
+/// 4. commit the new events, the sync token and the changes to the mirror in one transaction;
+/// 5. append the changes to the log; prune old snapshots.
+///
+/// Killed before 3 ends, the previous snapshot and the mirror are untouched and the next run
+/// starts from the same token. Killed between 3 and 4, the snapshot is already the new state and
+/// the next run fetches the same changes again (the mirror still holds the old token).
+public struct Archiver: Sendable {
+    public static let lockFileName = "archive.lock"
+
+    public let api: GoogleCalendarAPI
+    public let options: ArchiveOptions
+
+    public init(api: GoogleCalendarAPI, options: ArchiveOptions) {
+        self.api = api
+        self.options = options
+    }
+
+    /// The lock that keeps two runs on one directory apart; nil when another run holds it.
+    public static func lock(directory: String) throws -> ArchiveLock? {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try FileLock(path: directory + "/" + lockFileName).map(ArchiveLock.init)
+    }
+
+    public var runTime: String {
+        LocalDateTime(secondsSinceEpoch: Int(options.now.timeIntervalSince1970)).extendedFormat + "Z"
+    }
+
+    public var snapshotDate: String {
+        LocalDateTime(secondsSinceEpoch: Int(options.now.timeIntervalSince1970)).date.extendedFormat
+    }
+
+    /// Archives every calendar (the caller holds the lock). One that fails does not stop the others.
+    public func run(diagnostics: DiagnosticSink, progress: ProgressReporter?) async -> (ArchiveReport, Outcome) {
+        var report = ArchiveReport(directory: options.directory)
+        let started = Date()
+        var outcomes: [Outcome] = []
+        let mirror: ArchiveMirror
+        do { mirror = try ArchiveMirror(path: options.directory + "/" + ArchiveMirror.fileName) } catch {
+            let f = Failure(error)
+            progress?.note(f.description)
+            for id in options.calendars {
+                report.calendars.append(ArchiveCalendarReport(calendarId: id, failure: f.message, advice: f.advice))
+            }
+            report.exitCode = Outcome.failure.rawValue
+            return (report, .failure)
+        }
+        for id in options.calendars {
+            var r = ArchiveCalendarReport(calendarId: id)
+            let counter = DiagnosticCounter(forwardingTo: diagnostics)
+            do {
+                try await archive(id, mirror: mirror, report: &r, diagnostics: counter, progress: progress)
+                outcomes.append(counter.errors > 0 ? .dataError : .success)
+            } catch {
+                let f = Failure(error)
+                r.failure = f.message
+                r.advice = f.advice
+                outcomes.append(f.outcome)
+                progress?.note("\(id): \(f)")
+            }
+            r.warnings = counter.warnings
+            r.errors = counter.errors
+            report.calendars.append(r)
+        }
+        progress?.finish()
+        report.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+        let stats = api.stats
+        report.requests = stats.requests
+        report.retries = stats.retries
+        let outcome = Puller.combined(outcomes)
+        report.exitCode = outcome.rawValue
+        return (report, outcome)
+    }
+
+    func archive(_ calendarId: String, mirror: ArchiveMirror, report r: inout ArchiveCalendarReport,
+                 diagnostics: DiagnosticSink, progress: ProgressReporter?) async throws {
+        let dir = options.directory + "/" + CalendarRenderer.fileName(forCalendarId: calendarId)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        ArchiveFiles.removeLeftovers(in: dir)
+        let logPath = dir + "/" + ChangesLog.fileName
+        try flushLog(calendarId, mirror: mirror, to: logPath)
+
+        let state = try mirror.state(calendarId: calendarId)
+        let fetcher = CalendarFetcher(api: api)
+        var fetched: FetchedCalendar
+        if let token = state.syncToken {
+            do {
+                fetched = try await fetcher.changes(calendarId: calendarId, syncToken: token, progress: progress)
+                r.mode = .incremental
+            } catch let e as GoogleAPIError where e.fullSyncRequired {
+                progress?.note("\(calendarId): the sync token expired; listing the whole calendar and comparing it with the mirror")
+                fetched = try await fetcher.full(calendarId: calendarId, progress: progress)
+                r.mode = .resync
+            }
+        } else {
+            fetched = try await fetcher.full(calendarId: calendarId, progress: progress)
+            r.mode = .full
+        }
+        r.received = fetched.items.count
+        r.pages = fetched.pages
+        guard let newToken = fetched.nextSyncToken else {
+            throw Failure(message: "\(calendarId): Google gave no sync token for the listing", outcome: .failure)
+        }
+
+        // The new state, and what changed.
+        let plan = try Self.plan(old: state.events, fetched: fetched.items, incremental: r.mode == .incremental,
+                                 calendarId: calendarId, run: runTime)
+        var info = fetched.info
+        if info.name == nil { info.name = state.info.name }
+        if info.timeZone == nil { info.timeZone = state.info.timeZone }
+        if info.description == nil && r.mode == .incremental { info.description = state.info.description }
+        r.name = info.name
+
+        // The snapshot first: the mirror moves on only once it is on disk.
+        let decoder = JSONDecoder()
+        var events: [GoogleEvent] = []
+        events.reserveCapacity(plan.state.count)
+        for (id, json) in plan.state {
+            do { events.append(try decoder.decode(GoogleEvent.self, from: Data(json.utf8))) } catch {
+                throw Failure(message: "\(calendarId): the mirror's copy of event \(id) is not readable: \(JSONCodec.explain(error))", outcome: .failure)
+            }
+        }
+        let fallback = LocalDateTime(secondsSinceEpoch: 0)
+        var text = [UInt8]()
+        let summary = try CalendarRenderer.writeICalendar(events, info: info, mapping: options.mapping, fallbackTimestamp: fallback,
+                                                          diagnostics: diagnostics) { text += Array($0.utf8) }
+        r.events = summary.events
+        let name = snapshotDate + (options.gzip ? ".ics.gz" : ".ics")
+        let path = dir + "/" + name
+        try ArchiveFiles.writeAtomically(options.gzip ? try Gzip.compress(text) : text, to: path)
+        r.snapshot = path
+        // One snapshot a day: the other form of today's, if an earlier run wrote it, goes.
+        let other = dir + "/" + snapshotDate + (options.gzip ? ".ics" : ".ics.gz")
+        if FileManager.default.fileExists(atPath: other) { try? FileManager.default.removeItem(atPath: other) }
+
+        try mirror.commit(calendarId: calendarId, info: info, syncToken: newToken, run: runTime, snapshot: name,
+                          upserts: plan.upserts, deletions: plan.deletions, changes: plan.changes)
+        for c in plan.changes {
+            switch c.kind {
+            case .added: r.added += 1
+            case .changed: r.changed += 1
+            case .deleted: r.deleted += 1
+            }
+        }
+        try flushLog(calendarId, mirror: mirror, to: logPath)
+        if let keep = options.keep {
+            for old in ArchiveFiles.snapshots(in: dir).dropFirst(max(keep, 1)) {
+                if (try? FileManager.default.removeItem(atPath: dir + "/" + old)) != nil { r.pruned.append(old) }
+            }
+        }
+    }
+
+    /// Appends what the mirror recorded after the log's last line.
+    func flushLog(_ calendarId: String, mirror: ArchiveMirror, to path: String) throws {
+        let last = try ChangesLog.repairAndLastSequence(path)
+        try ChangesLog.append(try mirror.changes(calendarId: calendarId, after: last), to: path)
+    }
+
+    /// The mirror's new content and the changes that lead there.
+    public struct Plan: Sendable {
+        /// Event id to JSON: the whole new state.
+        public var state: [String: String]
+        public var upserts: [(id: String, json: String)]
+        public var deletions: [String]
+        public var changes: [ArchiveChange]
+    }
+
+    /// Whether an entry is a cancelled occurrence of a series (kept: it is an EXDATE).
+    static func isCancelledOccurrence(_ g: GoogleEvent) -> Bool {
+        g.status == "cancelled" && (g.originalStartTime != nil || g.recurringEventId != nil)
+    }
+
+    /// Computes the new state. `incremental`: `fetched` are changes to apply to `old` (a
+    /// cancelled event or series leaves the mirror, with its occurrences); else `fetched` is the
+    /// whole calendar and whatever the mirror has beyond it was deleted.
+    public static func plan(old: [String: String], fetched: [GoogleEvent], incremental: Bool,
+                            calendarId: String, run: String) throws -> Plan {
+        var state = incremental ? old : [:]
+        var parsed: [String: GoogleEvent] = [:]
+        var removedSeries: [String] = []
+        for g in fetched {
+            guard let id = g.id else { continue }
+            if g.status == "cancelled" && !isCancelledOccurrence(g) {
+                state[id] = nil
+                parsed[id] = nil
+                removedSeries.append(id)
+            } else {
+                state[id] = FastJSON.compact(g)
+                parsed[id] = g
+            }
+        }
+        if !removedSeries.isEmpty {
+            // Occurrences of a deleted series go with it.
+            let gone = Set(removedSeries)
+            let decoder = JSONDecoder()
+            for (id, json) in state where id.contains("_") {
+                let g = parsed[id] ?? (try? decoder.decode(GoogleEvent.self, from: Data(json.utf8)))
+                if let s = g?.recurringEventId, gone.contains(s) { state[id] = nil }
+            }
+        }
+
+        var upserts: [(id: String, json: String)] = []
+        var deletions: [String] = []
+        var changes: [ArchiveChange] = []
+        let decoder = JSONDecoder()
+        func event(_ json: String?) -> GoogleEvent? { json.flatMap { try? decoder.decode(GoogleEvent.self, from: Data($0.utf8)) } }
+        for id in Set(old.keys).union(state.keys).sorted() {
+            let before = old[id], after = state[id]
+            guard before != after else { continue }
+            if let after { upserts.append((id, after)) } else { deletions.append(id) }
+            let b = event(before), a = parsed[id] ?? event(after)
+            let wasLive = b.map { $0.status != "cancelled" } ?? false
+            let isLive = a.map { $0.status != "cancelled" } ?? false
+            let kind: ArchiveChange.Kind
+            switch (wasLive, isLive) {
+            case (true, true): kind = .changed
+            case (false, true): kind = .added
+            case (true, false): kind = .deleted
+            case (false, false):
+                // A cancelled occurrence appears (or a tombstone goes with its series): an
+                // occurrence deleted, once.
+                // Not logged on a first run: the calendar simply has that EXDATE.
+                guard after != nil, before == nil, !old.isEmpty else { continue }
+                kind = .deleted
+            }
+            var described = isLive ? a : (b ?? a)
+            // A cancelled occurrence is listed bare: name it after its series.
+            if described?.iCalUID == nil, let series = described?.recurringEventId,
+               let master = parsed[series] ?? event(state[series] ?? old[series]) {
+                let summary = described?.summary ?? master.summary
+                described?.iCalUID = master.iCalUID
+                described?.summary = summary
+            }
+            changes.append(ArchiveChange(calendar: calendarId, run: run, kind: kind, id: id,
+                                         iCalUID: described?.iCalUID, summary: described?.summary))
+        }
+        return Plan(state: state, upserts: upserts, deletions: deletions, changes: changes)
+    }
+}
+
+/// The archive directory's lock (flock: the kernel drops it when the process dies).
+public final class ArchiveLock: @unchecked Sendable {
+    private let lock: FileLock
+    init(_ lock: FileLock) { self.lock = lock }
+    public func release() { lock.release() }
+}

@@ -1,0 +1,101 @@
+import CalendarModel
+import Foundation
+import StateStore
+
+/// One entry of the changes log: what a run found changed in a calendar.
+public struct ArchiveChange: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case added, changed, deleted }
+    /// Position in the mirror's `changes` table (increasing across runs): the log's order and
+    /// its idempotence key.
+    public var seq: Int64 = 0
+    public var calendar: String
+    /// When the run started (RFC 3339 UTC).
+    public var run: String
+    public var kind: Kind
+    public var id: String
+    public var iCalUID: String?
+    public var summary: String?
+}
+
+/// The archive's mirror of each calendar: every live event's JSON keyed by event id (cancelled
+/// occurrences of series included, as their tombstones, for the EXDATEs), the sync token, the
+/// calendar's name and zone, and the changes recorded so far. SQLite in WAL mode with
+/// synchronous=FULL: a transaction is all there or not at all after `kill -9` or a power cut.
+public final class ArchiveMirror {
+    public static let fileName = "mirror.sqlite"
+    let db: Database
+
+    public struct CalendarState: Sendable {
+        public var info = CalendarInfo()
+        public var syncToken: String?
+        public var lastSnapshot: String?
+        /// Event id to its JSON (`FastJSON.compact`).
+        public var events: [String: String] = [:]
+    }
+
+    public init(path: String) throws {
+        db = try Database(path: path)
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS calendars(
+                id TEXT PRIMARY KEY, name TEXT, time_zone TEXT, description TEXT,
+                sync_token TEXT, last_run TEXT, last_snapshot TEXT);
+            CREATE TABLE IF NOT EXISTS events(
+                calendar_id TEXT NOT NULL, event_id TEXT NOT NULL, json TEXT NOT NULL,
+                PRIMARY KEY(calendar_id, event_id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS changes(
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, calendar_id TEXT NOT NULL, run TEXT NOT NULL,
+                kind TEXT NOT NULL, event_id TEXT NOT NULL, ical_uid TEXT, summary TEXT);
+            CREATE INDEX IF NOT EXISTS changes_by_calendar ON changes(calendar_id, seq);
+            """)
+    }
+
+    public func state(calendarId: String) throws -> CalendarState {
+        var s = CalendarState()
+        if let row = try db.first("SELECT name, time_zone, description, sync_token, last_snapshot FROM calendars WHERE id = ?", [calendarId]) {
+            s.info.name = row[0].string
+            s.info.timeZone = row[1].string
+            s.info.description = row[2].string
+            s.syncToken = row[3].string
+            s.lastSnapshot = row[4].string
+        }
+        try db.forEach("SELECT event_id, json FROM events WHERE calendar_id = ?", [calendarId]) { row in
+            if let id = row[0].string, let json = row[1].string { s.events[id] = json }
+        }
+        return s
+    }
+
+    /// Applies one run to the mirror in one transaction: the events that changed, the new sync
+    /// token and calendar details, and the changes for the log.
+    public func commit(calendarId: String, info: CalendarInfo, syncToken: String?, run: String, snapshot: String,
+                       upserts: [(id: String, json: String)], deletions: [String], changes: [ArchiveChange]) throws {
+        try db.transaction {
+            try db.run("""
+                INSERT INTO calendars(id, name, time_zone, description, sync_token, last_run, last_snapshot)
+                VALUES(?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,
+                    description = excluded.description, sync_token = excluded.sync_token,
+                    last_run = excluded.last_run, last_snapshot = excluded.last_snapshot
+                """, [calendarId, info.name, info.timeZone, info.description, syncToken, run, snapshot])
+            for id in deletions {
+                try db.run("DELETE FROM events WHERE calendar_id = ? AND event_id = ?", [calendarId, id])
+            }
+            for (id, json) in upserts {
+                try db.run("INSERT OR REPLACE INTO events(calendar_id, event_id, json) VALUES(?, ?, ?)", [calendarId, id, json])
+            }
+            for c in changes {
+                try db.run("INSERT INTO changes(calendar_id, run, kind, event_id, ical_uid, summary) VALUES(?, ?, ?, ?, ?, ?)",
+                           [calendarId, c.run, c.kind.rawValue, c.id, c.iCalUID, c.summary])
+            }
+        }
+    }
+
+    /// The recorded changes of a calendar after `seq`, in order.
+    public func changes(calendarId: String, after seq: Int64) throws -> [ArchiveChange] {
+        try db.query("SELECT seq, run, kind, event_id, ical_uid, summary FROM changes WHERE calendar_id = ? AND seq > ? ORDER BY seq",
+                     [calendarId, seq]).map { row in
+            ArchiveChange(seq: row[0].int ?? 0, calendar: calendarId, run: row[1].string ?? "",
+                          kind: ArchiveChange.Kind(rawValue: row[2].string ?? "") ?? .changed, id: row[3].string ?? "",
+                          iCalUID: row[4].string, summary: row[5].string)
+        }
+    }
+}
