@@ -122,13 +122,13 @@ struct Push: AsyncParsableCommand {
             StandardError.write("calport: reject: \(e.key): \(e.reason ?? "")\n")
         }
         if options.mode == .insert && options.sendUpdates != .none {
-            StandardError.write("calport: \(preview.notificationText)\n")
+            StandardError.write("calport: \(preview.notificationText(upperBound: options.sendUpdates == .external))\n")
             if !dryRun && plan.notificationCount > 0 && !yes {
                 guard isatty(0) == 1 else {
                     StandardError.write("calport: refusing to send email without --yes (standard input is not a terminal); nothing was sent\n")
                     throw Exit.usage
                 }
-                StandardError.write("calport: send \(plan.notificationCount) emails and push \(sending) events? [y/N] ")
+                StandardError.write("calport: send \(options.sendUpdates == .external ? "up to " : "")\(plan.notificationCount) emails and push \(sending) events? [y/N] ")
                 let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
                 guard answer == "y" || answer == "yes" else {
                     StandardError.write("calport: nothing was sent\n")
@@ -138,6 +138,7 @@ struct Push: AsyncParsableCommand {
         }
         let result = await engine.apply(plan, input: input, existing: existing)
         var wrote: [String] = []
+        var wroteAll = true
         do {
             if let report {
                 try PushReport(result, input: input, options: options).write(to: report)
@@ -149,6 +150,7 @@ struct Push: AsyncParsableCommand {
             }
         } catch {
             StandardError.write("calport: \(error)\n")
+            wroteAll = false
         }
         StandardError.write("calport: " + result.summaryText(calendar: calendar).replacingOccurrences(of: "\n", with: "\ncalport: ") + "\n")
         for w in wrote { StandardError.write("calport: \(w)\n") }
@@ -160,5 +162,7 @@ struct Push: AsyncParsableCommand {
         }
         let code = result.outcome
         if code != .success { throw Exit.code(code) }
+        // Everything was pushed, but a file the user asked for is missing.
+        if !wroteAll { throw Exit.failure }
     }
 }

@@ -319,6 +319,61 @@ import Glibc
         #expect(h.storedKeys().values.allSatisfy { $0 == 1 })
     }
 
+    @Test func guestRepliesInGoogleAreNeitherComparedNorReset() async throws {
+        // Insert mode: the calendar organizes and Bo accepts in Google. Pushing the same .ics
+        // (where Bo still needs to act) must not count as a change: no update, nobody emailed,
+        // and Bo's answer stays.
+        let h = try PushHarness()
+        let input = try h.write("small.ics", Self.small)
+        let first = try h.push(input, ["--mode", "insert", "--send-updates", "all", "--yes"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let api = try h.api()
+        let series = try #require(h.fake.storedEvents(calendarId: h.calendarId).first {
+            $0.iCalUID == "standup@example.com" && $0.recurringEventId == nil })
+        var answered = try await api.getEvent(calendarId: h.calendarId, eventId: series.id!)
+        answered.attendees = answered.attendees?.map { a in
+            var a = a
+            if a.email == "bo@example.com" { a.responseStatus = "accepted"; a.comment = "see you" }
+            return a
+        }
+        _ = try await api.updateEvent(answered, calendarId: h.calendarId, eventId: series.id!, sendUpdates: .none)
+        h.fake.resetStatistics()
+        let again = try h.push(input, ["--mode", "insert", "--send-updates", "all", "--yes", "--report", h.path("again.json")])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(h.writeCalls == 0 && h.fake.sendUpdatesValues.isEmpty)
+        let r = try PushReportFile.read(h.path("again.json"))
+        #expect(r.summary.updated == 0 && r.summary.notificationsRequested == 0)
+
+        // A real change (a new summary) is sent, and Bo's answer survives the update.
+        let moved = try h.write("moved.ics", Self.small.replacingOccurrences(of: "SUMMARY:Stand-up\nORGANIZER", with: "SUMMARY:Daily stand-up\nORGANIZER"))
+        let changed = try h.push(moved, ["--mode", "insert", "--send-updates", "all", "--yes"])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        let after = try await api.getEvent(calendarId: h.calendarId, eventId: series.id!)
+        #expect(after.summary == "Daily stand-up")
+        let bo = after.attendees?.first { $0.email == "bo@example.com" }
+        #expect(bo?.responseStatus == "accepted" && bo?.comment == "see you")
+    }
+
+    @Test func onExistingSkipHoldsAfterAConflict() async throws {
+        // As deletedEventUnknownToTheJournalIsRevivedAfterTheConflict, with --on-existing skip:
+        // the event found after the 409 is left as it is, and counted as skipped.
+        let h = try PushHarness()
+        var g = GoogleEvent()
+        g.iCalUID = "lunch@example.com"
+        g.summary = "Old lunch"
+        g.start = EventDateTime(dateTime: "2025-01-07T12:00:00Z")
+        g.end = EventDateTime(dateTime: "2025-01-07T13:00:00Z")
+        let ids = try h.fake.seed([g], calendarId: h.calendarId)
+        try await h.api().deleteEvent(calendarId: h.calendarId, eventId: ids[0], sendUpdates: .none)
+        let input = try h.write("small.ics", Self.small)
+        let run = try h.push(input, ["--on-existing", "skip", "--report", h.path("r.json")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lunch = h.fake.storedEvents(calendarId: h.calendarId).filter { $0.iCalUID == "lunch@example.com" }
+        #expect(lunch.count == 1 && lunch[0].status == "cancelled" && lunch[0].summary == "Old lunch")
+        let r = try PushReportFile.read(h.path("r.json"))
+        #expect(r.summary.skipped >= 1 && r.summary.updated == 0)
+    }
+
     @Test func sendUpdatesNeedsInsertMode() throws {
         let h = try PushHarness()
         let input = try h.write("small.ics", Self.small)

@@ -13,6 +13,13 @@ struct PushUnitTests {
         #expect(a != PushEventID.make(calendarId: "other", key: PushKey(uid: "x@example.com")))
         #expect(a.count == 52)
         #expect(a.allSatisfy { ("0"..."9").contains($0) || ("a"..."v").contains($0) })
+        // Known answers (Python: base32hexencode(sha256(b"calport-push\0primary\0lunch@example.com\0"))
+        // lower-cased, without padding): a change here would give every inserted event a new id,
+        // and the next push would duplicate them all.
+        #expect(PushEventID.make(calendarId: "primary", key: PushKey(uid: "lunch@example.com"))
+            == "jj7ec8ic02dpuo79catc344l5kflrqc73rccg8di7eia0n1sssrg")
+        #expect(PushEventID.make(calendarId: "primary", key: PushKey(uid: "standup@example.com", instance: "20250113T080000Z"))
+            == "ukk5lgk00ikvd4fp52j0dr5ell4124p3ao9h836oh83uv0hnu2pg")
     }
 
     @Test func occurrenceKeysCompareInstantsNotOffsets() {

@@ -6,9 +6,13 @@ import GoogleCalendar
 /// instants or dates, lists compared as sets). Ids, etags, timestamps, creator, organizer,
 /// iCalUID, sequence and conference data are not compared: they are Google's, read-only after
 /// creation, or rewritten by Google.
+///
+/// With `repliesFromGoogle` (insert mode, where the calendar organizes and guests answer in
+/// Google) the attendees' own answers (response status, comment, additional guests) are not
+/// compared either: a guest who accepted does not make the event differ from the .ics.
 enum PushComparison {
     /// The names of the fields that differ; empty when the event is as wanted.
-    static func differences(wanted w: GoogleEvent, existing e: GoogleEvent) -> [String] {
+    static func differences(wanted w: GoogleEvent, existing e: GoogleEvent, repliesFromGoogle: Bool = false) -> [String] {
         var out: [String] = []
         func check(_ name: String, _ same: Bool) { if !same { out.append(name) } }
         check("summary", (w.summary ?? "") == (e.summary ?? ""))
@@ -21,7 +25,7 @@ enum PushComparison {
         check("transparency", (w.transparency ?? "opaque") == (e.transparency ?? "opaque"))
         check("visibility", (w.visibility ?? "default") == (e.visibility ?? "default"))
         check("colorId", w.colorId == e.colorId)
-        check("attendees", attendees(w.attendees) == attendees(e.attendees))
+        check("attendees", attendees(w.attendees, withReplies: !repliesFromGoogle) == attendees(e.attendees, withReplies: !repliesFromGoogle))
         check("reminders", reminders(w.reminders) == reminders(e.reminders))
         check("extendedProperties", (w.extendedProperties?.private ?? [:]) == (e.extendedProperties?.private ?? [:])
             && (w.extendedProperties?.shared ?? [:]) == (e.extendedProperties?.shared ?? [:]))
@@ -53,12 +57,27 @@ enum PushComparison {
         var email: String, name: String, optional: Bool, response: String, resource: Bool, comment: String, guests: Int
     }
 
-    static func attendees(_ list: [GoogleEvent.Attendee]?) -> Set<AttendeeValue> {
+    static func attendees(_ list: [GoogleEvent.Attendee]?, withReplies: Bool = true) -> Set<AttendeeValue> {
         Set((list ?? []).map {
             AttendeeValue(email: ($0.email ?? "").lowercased(), name: $0.displayName ?? "", optional: $0.optional ?? false,
-                          response: $0.responseStatus ?? "needsAction", resource: $0.resource ?? false,
-                          comment: $0.comment ?? "", guests: $0.additionalGuests ?? 0)
+                          response: withReplies ? $0.responseStatus ?? "needsAction" : "", resource: $0.resource ?? false,
+                          comment: withReplies ? $0.comment ?? "" : "", guests: withReplies ? $0.additionalGuests ?? 0 : 0)
         })
+    }
+
+    /// `wanted`'s attendees with the answers `existing` holds for the same addresses, so that an
+    /// update does not reset what guests replied in Google.
+    static func keepingReplies(_ wanted: [GoogleEvent.Attendee]?, from existing: [GoogleEvent.Attendee]?) -> [GoogleEvent.Attendee]? {
+        guard var list = wanted, let existing, !existing.isEmpty else { return wanted }
+        var answers: [String: GoogleEvent.Attendee] = [:]
+        for a in existing { if let email = a.email?.lowercased() { answers[email] = a } }
+        for i in list.indices {
+            guard let email = list[i].email?.lowercased(), let had = answers[email] else { continue }
+            list[i].responseStatus = had.responseStatus
+            list[i].comment = had.comment
+            list[i].additionalGuests = had.additionalGuests
+        }
+        return list
     }
 
     struct RemindersValue: Hashable {

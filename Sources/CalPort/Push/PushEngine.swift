@@ -11,6 +11,8 @@ public struct PushOutcome: Sendable, Codable {
         case failed
         /// Not sent: the push stopped first.
         case notSent
+        /// A create met an existing event that differs, and --on-existing skip leaves it alone.
+        case skipped
     }
     public var state: State
     public var googleId: String?
@@ -46,7 +48,7 @@ public struct PushResult: Sendable {
     public var updated: Int { count(.update, .done) }
     public var revived: Int { zip(plan.entries, outcomes).lazy.filter { $0.0.revive && $0.1.state == .done }.count }
     public var unchanged: Int { plan.count(.unchanged) }
-    public var skipped: Int { plan.count(.skip) }
+    public var skipped: Int { plan.count(.skip) + outcomes.lazy.filter { $0.state == .skipped }.count }
     public var rejected: Int { plan.count(.reject) }
     public var failed: Int { outcomes.lazy.filter { $0.state == .failed }.count }
     public var notSent: Int { outcomes.lazy.filter { $0.state == .notSent }.count }
@@ -343,8 +345,14 @@ public final class PushEngine: @unchecked Sendable {
                 return
             }
             if existing.status != "cancelled" || wanted.status == "cancelled",
-               PushComparison.differences(wanted: wanted, existing: existing).isEmpty {
+               PushComparison.differences(wanted: wanted, existing: existing, repliesFromGoogle: options.repliesFromGoogle).isEmpty {
                 ledger.set(i, PushOutcome(state: .done, googleId: id, alreadyPresent: true))
+                try journal?.finished([(entry.key, id, nil)], calendarId: options.calendarId)
+                return
+            }
+            if options.onExisting == .skip {
+                let why = existing.status == "cancelled" ? "cancelled in Google" : "exists in Google and differs"
+                ledger.set(i, PushOutcome(state: .skipped, googleId: id, error: "\(why) (--on-existing skip)"))
                 try journal?.finished([(entry.key, id, nil)], calendarId: options.calendarId)
                 return
             }

@@ -64,6 +64,10 @@ public struct PushOptions: Sendable {
     /// The sendUpdates sent with insert, update and the like: import never mails, and an
     /// update of an imported event must not either.
     var sendUpdatesValue: SendUpdates { mode == .import ? .none : sendUpdates.sendUpdates }
+    /// Insert mode: the calendar organizes and guests answer in Google, so their answers are
+    /// Google's once an event exists (not compared, not overwritten). Import mode copies the
+    /// answers recorded in the source.
+    var repliesFromGoogle: Bool { mode == .insert }
 }
 
 /// What the plan does with one event.
@@ -235,7 +239,8 @@ struct PushPlanner {
                         entry.reason = "revive: the event was deleted in Google"
                     }
                 } else {
-                    let changes = found.status == "cancelled" ? [] : PushComparison.differences(wanted: wanted, existing: found)
+                    let changes = found.status == "cancelled" ? []
+                        : PushComparison.differences(wanted: wanted, existing: found, repliesFromGoogle: options.repliesFromGoogle)
                     entry.changes = changes
                     if changes.isEmpty {
                         entry.action = .unchanged
@@ -304,19 +309,20 @@ struct PushPlanner {
         g.originalStartTime = nil
         // Google refuses a sequence below its own; unknown (a tombstone): keep Google's.
         if let want = wanted.sequence, let have = existing.sequence, want > have { g.sequence = want } else { g.sequence = nil }
+        if options.repliesFromGoogle { g.attendees = PushComparison.keepingReplies(g.attendees, from: existing.attendees) }
         return g
     }
 
-    /// Who Google would email: in insert mode with --send-updates all or external, the
-    /// attendees other than the calendar's owner (external: outside the owner's domain).
+    /// Who Google may email: in insert mode with --send-updates all or external, the attendees
+    /// other than the calendar's owner. For external, Google itself picks those who are not
+    /// Google Calendar users (sendUpdates=externalOnly), which calport cannot know: every guest
+    /// is counted, so the number is an upper bound and the confirmation is never skipped.
     func recipients(_ body: GoogleEvent, series: GoogleEvent?) -> [String] {
         guard options.mode == .insert, options.sendUpdates != .none else { return [] }
         let people = (body.attendees?.isEmpty == false ? body.attendees : series?.attendees) ?? []
         let owner = ownerEmail?.lowercased()
-        let ownerDomain = owner.map(PushPlan.domain)
         return people.compactMap { a -> String? in
             guard let email = a.email?.lowercased(), email != owner, a.`self` != true else { return nil }
-            if options.sendUpdates == .external, let ownerDomain, PushPlan.domain(email) == ownerDomain { return nil }
             return email
         }
     }

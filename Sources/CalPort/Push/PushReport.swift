@@ -94,11 +94,16 @@ extension PushResult {
         return lines.joined(separator: "\n")
     }
 
-    /// "N messages to M addresses: example.com 12, example.org 3" for the plan.
-    public var notificationText: String {
+    /// "N messages to M addresses: example.com 12, example.org 3" for the plan; with
+    /// `upperBound` (--send-updates external, where Google picks the recipients) "up to N".
+    public func notificationText(upperBound: Bool) -> String {
         let byDomain = plan.notificationsByDomain.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
         let list = byDomain.prefix(20).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let more = byDomain.count > 20 ? ", and \(byDomain.count - 20) more domains" : ""
+        if upperBound {
+            return "up to \(plan.notificationCount) emails to \(plan.distinctRecipients) addresses may be sent by Google "
+                + "(externalOnly: Google mails the guests who do not use Google Calendar): \(list)\(more)"
+        }
         return "\(plan.notificationCount) emails to \(plan.distinctRecipients) addresses would be sent by Google: \(list)\(more)"
     }
 
