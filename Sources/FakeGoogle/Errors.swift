@@ -71,6 +71,7 @@ struct APIError: Error {
         code: 429, reason: "rateLimitExceeded", message: "Rate Limit Exceeded", domain: "usageLimits",
         extraHeaders: [("Retry-After", "1")])
     static let backendError = APIError(code: 503, reason: "backendError", message: "Backend Error")
+    static let writerAccessRequired = APIError(code: 403, reason: "forbidden", message: "You need to have writer access to this calendar.")
     static let internalError = APIError(code: 500, reason: "backendError", message: "Backend Error")
 
     static func notSupported(_ what: String) -> APIError {

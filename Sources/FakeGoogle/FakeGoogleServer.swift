@@ -181,6 +181,7 @@ public final class FakeGoogleServer: @unchecked Sendable {
     private var faultRNG = SplitMix64(seed: 0)
     private var failQueue: [Fault] = []
     private var usageLimited = false
+    private var readerOnly = false
     private var rateLimitSetting: RateLimit?
     private var recentCalls: [UInt64] = []
     private var stats = Statistics()
@@ -291,6 +292,13 @@ public final class FakeGoogleServer: @unchecked Sendable {
     public var usageLimitsExceeded: Bool {
         get { locked { usageLimited } }
         set { locked { usageLimited = newValue } }
+    }
+
+    /// While true, every write fails with 403 `forbidden` ("You need to have writer access to
+    /// this calendar."), reads work: the account can only read the calendar.
+    public var writesForbidden: Bool {
+        get { locked { readerOnly } }
+        set { locked { readerOnly = newValue } }
     }
 
     public var rateLimit: RateLimit? {
@@ -688,6 +696,7 @@ public final class FakeGoogleServer: @unchecked Sendable {
             return decision(for: inBatch && fault == .dropConnection ? .backendError : fault)
         }
         if usageLimited && write && !wholeBatch { return decision(for: .quotaExceeded) }
+        if readerOnly && write && !wholeBatch { return .error(.writerAccessRequired) }
         if let limit = rateLimitSetting, !wholeBatch {
             let now = DispatchTime.now().uptimeNanoseconds
             let window = UInt64(limit.per.components.seconds) * 1_000_000_000 + UInt64(limit.per.components.attoseconds / 1_000_000_000)

@@ -432,6 +432,16 @@ import Glibc
         #expect(quota.stderr.contains("run the same command again"))
         h.fake.usageLimitsExceeded = false
 
+        // A calendar the account may only read: the first refused write stops the push.
+        h.fake.writesForbidden = true
+        h.fake.resetStatistics()
+        let many = try h.generate(events: 200)
+        let readOnly = try h.push(many, ["--batch-size", "10", "--concurrency", "1"])
+        #expect(readOnly.status == 77, "\(readOnly.stderr)")
+        #expect(readOnly.stderr.contains("writer access"))
+        #expect(h.writeCalls > 0 && h.writeCalls <= 10, "one batch sent, then stopped: \(h.writeCalls) writes")
+        h.fake.writesForbidden = false
+
         // Another push to the same calendar holds the lock.
         let lockDir = h.path("state")
         let files = try FileManager.default.contentsOfDirectory(atPath: lockDir).filter { $0.hasPrefix("push-") && $0.hasSuffix(".lock") }

@@ -298,7 +298,8 @@ public final class PushEngine: @unchecked Sendable {
     /// Errors after which sending more is pointless or harmful.
     static func stopsThePush(_ e: GoogleAPIError) -> Bool {
         switch e.kind {
-        case .unauthorized, .quotaExceeded, .apiNotEnabled, .insufficientScope: true
+        // forbidden (no writer access to the calendar) fails every write alike.
+        case .unauthorized, .quotaExceeded, .apiNotEnabled, .insufficientScope, .forbidden: true
         case .notFound: e.operation == "batch"
         default: false
         }
