@@ -77,12 +77,7 @@ struct Archive: AsyncParsableCommand {
         }
         defer { lock.release() }
 
-        let counting: CountingHTTPClient
-        let session: GoogleSession
-        do {
-            counting = CountingHTTPClient(try CurlHTTPClient())
-            session = try GoogleSession.open(profile: google.profile, http: counting)
-        } catch { throw Exit.report(error) }
+        let (session, counting) = try google.countingSession()
 
         let archiver = Archiver(api: session.api, options: ArchiveOptions(calendars: ids, directory: dir, keep: keep, gzip: gzip))
         let printer = DiagnosticPrinter()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CalPort
+import HTTP
 
 /// Options every command that talks to Google takes.
 struct GoogleOptions: ParsableArguments {
@@ -14,5 +15,14 @@ struct GoogleOptions: ParsableArguments {
     /// Opens the session, or prints why not (with advice) and exits with the matching code.
     func session() throws -> GoogleSession {
         do { return try GoogleSession.open(profile: profile, verbose: verbose) } catch { throw Exit.report(error) }
+    }
+
+    /// `session()` over a client that counts requests and response bytes, for the summaries
+    /// and reports of pull and archive.
+    func countingSession() throws -> (GoogleSession, CountingHTTPClient) {
+        do {
+            let counting = CountingHTTPClient(try CurlHTTPClient())
+            return (try GoogleSession.open(profile: profile, verbose: verbose, http: counting), counting)
+        } catch { throw Exit.report(error) }
     }
 }

@@ -89,12 +89,7 @@ struct Pull: AsyncParsableCommand {
                 throw Exit.failure
             }
         }
-        let counting: CountingHTTPClient
-        let session: GoogleSession
-        do {
-            counting = CountingHTTPClient(try CurlHTTPClient())
-            session = try GoogleSession.open(profile: google.profile, http: counting)
-        } catch { throw Exit.report(error) }
+        let (session, counting) = try google.countingSession()
 
         let options = PullOptions(
             calendars: ids, allCalendars: allCalendars, output: output, outputIsDirectory: several, format: format,

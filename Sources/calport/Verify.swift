@@ -16,8 +16,9 @@ struct Verify: AsyncParsableCommand {
             extra, and changed start, end (as instants; all-day as dates), summary, location, \
             description, status, transparency, attendees and reminders.
 
-            Exit codes: 0 equivalent; 1 different; 64 usage; 65 an input is not readable data; \
-            for a google: side also 69 Google unavailable and 77 not signed in or no access.
+            Exit codes: 0 equivalent; 1 different; 64 usage; 65 an input is not readable data \
+            (also a google: calendar that cannot be listed); for a google: side also 69 Google \
+            unavailable and 77 not signed in or no access.
 
             Examples:
               calport verify work.ics work.json
@@ -89,7 +90,12 @@ struct Verify: AsyncParsableCommand {
             do {
                 if session == nil { session = try google.session() }
                 return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: printer)
-            } catch let e as ExitCode { throw e } catch { throw Exit.report(error) }
+            } catch let e as ExitCode { throw e } catch {
+                // Exit 1 means "the calendars differ": a calendar that cannot be listed (a wrong
+                // id, an unexpected answer) is an input that cannot be read.
+                let code = Exit.report(error)
+                throw code == Exit.failure ? Exit.dataError : code
+            }
         }
         do {
             left = try await load(a)

@@ -180,6 +180,22 @@ struct PullTests {
         #expect(count(some) > 0 && count(some) < count(all))
     }
 
+    @Test("a time window keeps a series whole: its overrides and cancelled occurrences outside the window come too")
+    func timeBoundsKeepSeriesWhole() async throws {
+        // The weekly series runs 2025-01-06 to 2025-02-24, moved on 01-20, cancelled on 02-03;
+        // the window 02-10..03-01 holds the series, but neither exception.
+        let account = try FakeAccount()
+        _ = try await Self.seedCalendar(account, count: 0)
+        let whole = try account.run(["pull", "--calendar", "primary", "-o", account.path("whole.ics"), "-q"])
+        let window = try account.run(["pull", "--calendar", "primary", "--time-min", "2025-02-10", "--time-max", "2025-03-01",
+                                      "-o", account.path("window.ics"), "-q"])
+        #expect(whole.status == 0 && window.status == 0, "\(window.stderr)")
+        let text = try String(contentsOfFile: account.path("window.ics"), encoding: .utf8)
+        #expect(text.contains("EXDATE") && text.contains("RECURRENCE-ID") && text.contains("Stand-up (moved)"))
+        let v = try account.run(["verify", account.path("whole.ics"), account.path("window.ics")])
+        #expect(v.status == 0, "\(v.stdoutText)")
+    }
+
     @Test("a refused token exits 77 and never shows the token")
     func authFailure() async throws {
         let account = try FakeAccount()
