@@ -175,11 +175,11 @@ python3 "$OUT/client.py" "$ROOT" "$CALPORT_ACCESS_TOKEN" "$OUT/client-stats.json
 log "calport pull"
 "$CALPORT" pull --calendar primary -o "$OUT/pull.ics" --report "$OUT/pull.json" --quiet
 log "calport archive (first run)"
-SOURCE_DATE_EPOCH=1735689600 "$CALPORT" archive --calendar primary --dir "$OUT/archive" --report "$OUT/archive-1.json" --quiet
+CALPORT_NOW=1735689600 "$CALPORT" archive --calendar primary --dir "$OUT/archive" --report "$OUT/archive-1.json" --quiet
 log "10 changes"
 python3 "$OUT/client.py" "$ROOT" "$CALPORT_ACCESS_TOKEN" "$OUT/client-stats.json" change
 log "calport archive (nightly run)"
-SOURCE_DATE_EPOCH=1735776000 "$CALPORT" archive --calendar primary --dir "$OUT/archive" --report "$OUT/archive-2.json" --quiet
+CALPORT_NOW=1735776000 "$CALPORT" archive --calendar primary --dir "$OUT/archive" --report "$OUT/archive-2.json" --quiet
 log "checks: the pull against what was imported; the nightly snapshot against a fresh pull"
 # NDJSON has no calendar zone; the generated calendar's floating times are in its
 # X-WR-TIMEZONE, Europe/Berlin (the fake's calendar is in UTC).

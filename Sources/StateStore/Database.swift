@@ -221,7 +221,12 @@ public final class FileLock {
             throw DatabaseError(path: path, code: errno, message: String(cString: strerror(errno)))
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
             close(fd)
+            fd = -1  // deinit runs for a failed init too: nothing left to close
+            guard code == EWOULDBLOCK else {
+                throw DatabaseError(path: path, code: code, message: "cannot lock: \(String(cString: strerror(code)))")
+            }
             return nil
         }
     }

@@ -21,7 +21,7 @@ struct ArchiveTests {
     static func archive(_ account: FakeAccount, day: String = day1, _ extra: [String] = []) throws -> Run {
         let reportPath = account.path("report-\(UUID().uuidString).json")
         let r = try account.run(["archive", "--calendar", "primary", "--dir", account.path("archive"), "--report", reportPath, "-q"] + extra,
-                                environment: ["SOURCE_DATE_EPOCH": day])
+                                environment: ["CALPORT_NOW": day])
         let data = (try? Data(contentsOf: URL(fileURLWithPath: reportPath))) ?? Data("{}".utf8)
         return Run(result: r, report: (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
     }
@@ -179,7 +179,7 @@ struct ArchiveTests {
         let p = Process()
         p.executableURL = Paths.calport
         p.arguments = ["archive", "--calendar", "primary", "--dir", account.path("archive"), "-q"]
-        p.environment = ProcessInfo.processInfo.environment.merging(account.environment) { $1 }.merging(["SOURCE_DATE_EPOCH": Self.day1]) { $1 }
+        p.environment = ProcessInfo.processInfo.environment.merging(account.environment) { $1 }.merging(["CALPORT_NOW": Self.day1]) { $1 }
         p.standardError = FileHandle.nullDevice
         try p.run()
         try await Task.sleep(for: .milliseconds(1500))
@@ -278,5 +278,18 @@ struct ArchiveTests {
         #expect(try Self.archive(account, day: Self.day3).result.status == 0)
         #expect(try Self.snapshot(account, "2025-01-03") == plain)
         #expect(!FileManager.default.fileExists(atPath: dir + "/2025-01-03.ics.gz"))
+    }
+
+    @Test("--keep never prunes the snapshot the run just wrote, even when the clock stepped back")
+    func keepSparesTodaysSnapshot() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 5)
+        #expect(try Self.archive(account, day: Self.day3).result.status == 0)
+        let back = try Self.archive(account, day: Self.day1, ["--keep", "1"])
+        #expect(back.result.status == 0, "\(back.result.stderr)")
+        let dir = Self.calendarDir(account)
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".ics") }
+        #expect(snapshots == ["2025-01-01.ics"])
+        #expect(back.calendar["snapshot"] as? String == dir + "/2025-01-01.ics")
     }
 }

@@ -110,7 +110,7 @@ enum ChangesLog {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw ArchiveFiles.failure(path, "cannot stat") }
-        let size = Int(st.st_size)
+        var size = Int(st.st_size)
         if size == 0 { return 0 }
         var window = 4096
         while true {
@@ -127,6 +127,7 @@ enum ChangesLog {
                     continue
                 }
                 guard ftruncate(fd, off_t(start + nl + 1)) == 0, fsync(fd) == 0 else { throw ArchiveFiles.failure(path, "cannot repair a torn last line") }
+                size = start + nl + 1
                 end = nl + 1
             }
             // The last complete line is between the previous newline and `end - 1`.

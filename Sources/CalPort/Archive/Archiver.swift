@@ -24,9 +24,11 @@ public struct ArchiveOptions: Sendable {
         self.now = now
     }
 
-    /// `SOURCE_DATE_EPOCH` when set (reproducible runs), else the clock.
+    /// The clock, or `CALPORT_NOW` (seconds since 1970) for tests and benchmarks. Not
+    /// `SOURCE_DATE_EPOCH`: build environments export that, and an archive run under one would
+    /// write the same day's snapshot every night and never rotate.
     public static func currentTime(environment: [String: String] = ProcessInfo.processInfo.environment) -> Date {
-        if let s = environment["SOURCE_DATE_EPOCH"], let n = Int(s) { return Date(timeIntervalSince1970: TimeInterval(n)) }
+        if let s = environment["CALPORT_NOW"], let n = Int(s) { return Date(timeIntervalSince1970: TimeInterval(n)) }
         return Date()
     }
 }
@@ -191,7 +193,6 @@ public struct Archiver: Sendable {
         var info = fetched.info
         if info.name == nil { info.name = state.info.name }
         if info.timeZone == nil { info.timeZone = state.info.timeZone }
-        if info.description == nil && r.mode == .incremental { info.description = state.info.description }
         r.name = info.name
 
         // The snapshot first: the mirror moves on only once it is on disk.
@@ -227,7 +228,8 @@ public struct Archiver: Sendable {
         }
         try flushLog(calendarId, mirror: mirror, to: logPath)
         if let keep = options.keep {
-            for old in ArchiveFiles.snapshots(in: dir).dropFirst(max(keep, 1)) {
+            // Today's snapshot stays whatever the others' dates say (a clock that stepped back).
+            for old in ArchiveFiles.snapshots(in: dir).filter({ $0 != name }).dropFirst(max(keep, 1) - 1) {
                 if (try? FileManager.default.removeItem(atPath: dir + "/" + old)) != nil { r.pruned.append(old) }
             }
         }
