@@ -100,7 +100,11 @@ struct Push: AsyncParsableCommand {
             throw Exit.dataError
         }
         let session = try google.session()
-        let options = PushOptions(calendarId: calendar, mode: mode, sendUpdates: sendUpdates, onExisting: onExisting,
+        // The calendar's own id: "primary" and the account's address are one calendar, with one
+        // lock, one journal and one set of insert-mode event ids.
+        let calendarId: String
+        do { calendarId = try await session.api.calendar(id: calendar).id ?? calendar } catch { throw Exit.report(error) }
+        let options = PushOptions(calendarId: calendarId, mode: mode, sendUpdates: sendUpdates, onExisting: onExisting,
                                   dryRun: dryRun, batchSize: batchSize, concurrency: concurrency)
         let progress = ProgressReporter(label: "push", quiet: quiet)
         let engine: PushEngine

@@ -374,6 +374,30 @@ import Glibc
         #expect(r.summary.skipped >= 1 && r.summary.updated == 0)
     }
 
+    @Test func primaryAndTheAccountAddressAreOneCalendar() throws {
+        // Insert mode derives event ids from the calendar: "primary" and the address it stands
+        // for must give the same ids, the same journal and the same lock.
+        let h = try PushHarness()
+        let input = try h.write("small.ics", Self.small)
+        let address = h.fake.primaryCalendarId
+        func push(_ calendar: String) throws -> RunResult {
+            try calport(["push", input, "--calendar", calendar, "--mode", "insert", "--report", h.path("\(calendar).json")],
+                        environment: h.environment)
+        }
+        let first = try push("primary")
+        #expect(first.status == 0, "\(first.stderr)")
+        let lunch = h.fake.storedEvents(calendarId: address).first { $0.iCalUID == "lunch@example.com" }
+        #expect(lunch?.id == PushEventID.make(calendarId: address, key: PushKey(uid: "lunch@example.com")))
+        h.fake.resetStatistics()
+        let again = try push(address)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(h.writeCalls == 0)
+        let r = try PushReportFile.read(h.path("\(address).json"))
+        #expect(r.summary.created == 0 && r.summary.unchanged > 0)
+        let locks = try FileManager.default.contentsOfDirectory(atPath: h.path("state")).filter { $0.hasSuffix(".lock") }
+        #expect(locks.count == 1)
+    }
+
     @Test func sendUpdatesNeedsInsertMode() throws {
         let h = try PushHarness()
         let input = try h.write("small.ics", Self.small)
