@@ -280,6 +280,28 @@ struct ArchiveTests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/2025-01-03.ics.gz"))
     }
 
+    @Test("a mirror deleted and made again still logs every change")
+    func newMirrorKeepsLogging() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 30)
+        #expect(try Self.archive(account, day: Self.day1).result.status == 0)
+        let log = Self.calendarDir(account) + "/changes.ndjson"
+        let before = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count
+        #expect(before >= 30)
+        try FileManager.default.removeItem(atPath: account.path("archive/mirror.sqlite"))
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: account.path("archive/mirror.sqlite" + suffix)) }
+        var g = SeedEvents.event(1000, tag: "late")
+        g.summary = "Added after the reset"
+        try await account.importEvents([g])
+        let second = try Self.archive(account, day: Self.day2)
+        #expect(second.result.status == 0, "\(second.result.stderr)")
+        let added = try #require(second.calendar["added"] as? Int)
+        #expect(added > before)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == before + added, "the new mirror's whole first listing is logged")
+        #expect(lines.contains { $0.contains("Added after the reset") })
+    }
+
     @Test("--keep never prunes the snapshot the run just wrote, even when the clock stepped back")
     func keepSparesTodaysSnapshot() async throws {
         let account = try FakeAccount()

@@ -238,6 +238,10 @@ public struct Archiver: Sendable {
     /// Appends what the mirror recorded after the log's last line.
     func flushLog(_ calendarId: String, mirror: ArchiveMirror, to path: String) throws {
         let last = try ChangesLog.repairAndLastSequence(path)
+        // A log ahead of its mirror was written from an earlier mirror (mirror.sqlite deleted
+        // or replaced, which starts the numbers again): the new mirror numbers on from the
+        // log's last line, or nothing would be logged until its numbers caught up.
+        if last > (try mirror.lastSequence(calendarId: calendarId)) { try mirror.continueNumbering(after: last) }
         try ChangesLog.append(try mirror.changes(calendarId: calendarId, after: last), to: path)
     }
 

@@ -89,6 +89,20 @@ public final class ArchiveMirror {
         }
     }
 
+    /// The sequence number of the calendar's last recorded change; 0 for none.
+    public func lastSequence(calendarId: String) throws -> Int64 {
+        try db.query("SELECT MAX(seq) FROM changes WHERE calendar_id = ?", [calendarId]).first?[0].int ?? 0
+    }
+
+    /// Makes the next recorded change's sequence number larger than `seq` (SQLite's
+    /// AUTOINCREMENT counter, kept in `sqlite_sequence`).
+    public func continueNumbering(after seq: Int64) throws {
+        try db.transaction {
+            try db.run("INSERT INTO sqlite_sequence(name, seq) SELECT 'changes', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'changes')")
+            try db.run("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'changes'", [seq])
+        }
+    }
+
     /// The recorded changes of a calendar after `seq`, in order.
     public func changes(calendarId: String, after seq: Int64) throws -> [ArchiveChange] {
         try db.query("SELECT seq, run, kind, event_id, ical_uid, summary FROM changes WHERE calendar_id = ? AND seq > ? ORDER BY seq",
