@@ -104,8 +104,8 @@ public struct Converter {
         do {
             switch from {
             case .ics: source = ICalendarSource(input, diagnostics: counter)
-            case .json: source = try GoogleJSONSource(input, options: options.mapping, diagnostics: counter)
-            case .ndjson: source = NDJSONSource(input, options: options.mapping, diagnostics: counter)
+            case .json: source = try GoogleJSONSource(input, options: options.mapping, diagnostics: counter, workers: options.workers)
+            case .ndjson: source = NDJSONSource(input, options: options.mapping, diagnostics: counter, workers: options.workers)
             }
         } catch let e as InputError {
             throw e.isDataError ? ConvertError.badInput(e.description) : ConvertError.failed(e.description)

@@ -162,6 +162,16 @@ final class GoogleJSONSource: EventSource {
     private let itemDecoder = JSONDecoder()
     /// A `calendar#events` file read item by item (see `Streamed`); nil when read whole.
     private var streamed: Streamed?
+    /// Threads that decode and map the items of a streamed file, a block at a time.
+    private let workers: Int
+    /// Items of a streamed file mapped ahead, from `aheadStart`: the event (or why its item
+    /// could not be read) and the mapping's diagnostics, emitted when the event is returned.
+    private var ahead: [MappedItem] = []
+    private var aheadStart = 0
+    /// The threads that map blocks of items ahead, and the first item not yet given to them.
+    private var pool: OrderedWorkPool<Range<Int>, [MappedItem]>?
+    private var submitted = 0
+    static let blockSize = 256
 
     /// Where each item is in the file, and what folding cancelled occurrences changes.
     private struct Streamed {
@@ -171,9 +181,12 @@ final class GoogleJSONSource: EventSource {
         var recurrence: [Int: [String]?]
     }
 
-    init(_ input: Input, options: MappingOptions, diagnostics: DiagnosticSink) throws {
+    /// `workers` > 1 decodes and maps the items of a `calendar#events` file on that many
+    /// threads; the events and diagnostics come in the same order as with one.
+    init(_ input: Input, options: MappingOptions, diagnostics: DiagnosticSink, workers: Int = 1) throws {
         name = input.name
         sink = diagnostics
+        self.workers = max(1, workers)
         let decoder = JSONDecoder()
         let name = input.name, sink = diagnostics
         func report(_ d: Diagnostic) {
@@ -258,29 +271,55 @@ final class GoogleJSONSource: EventSource {
         var originalStartTime: EventDateTime?
     }
 
-    /// Item `at` of a streamed file, with what folding changed.
-    private func streamedItem(_ at: Int) throws -> GoogleEvent {
-        let s = streamed!
-        let (offset, length, index) = s.kept[at]
-        var bytes = [UInt8](repeating: 0, count: length)
-        var got = 0
-        while got < length {
-            let n = bytes.withUnsafeMutableBytes { pread(s.fd, $0.baseAddress! + got, length - got, off_t(offset + got)) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                throw InputError(description: "\(name): read error: \(n < 0 ? String(cString: strerror(errno)) : "the file became shorter")", isDataError: false)
+    /// Reads and maps the items of a streamed file: a value that worker threads share, with
+    /// nothing in it that changes.
+    private struct ItemReader: @unchecked Sendable {  // JSONDecoder decodes on any thread
+        let streamed: Streamed
+        let mapper: GoogleEventMapper
+        let name: String
+        let decoder: JSONDecoder
+
+        /// Item `at`, with what folding changed.
+        func item(_ at: Int) throws -> GoogleEvent {
+            let (offset, length, index) = streamed.kept[at]
+            var bytes = [UInt8](repeating: 0, count: length)
+            var got = 0
+            while got < length {
+                let n = bytes.withUnsafeMutableBytes { pread(streamed.fd, $0.baseAddress! + got, length - got, off_t(offset + got)) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    throw InputError(description: "\(name): read error: \(n < 0 ? String(cString: strerror(errno)) : "the file became shorter")", isDataError: false)
+                }
+                got += n
             }
-            got += n
+            var g: GoogleEvent
+            do { g = try decoder.decode(GoogleEvent.self, from: Data(bytes)) } catch {
+                // Where the whole document would have failed: at this item's path.
+                var why = JSONCodec.explain(error)
+                why = why.hasPrefix(".") || why.hasPrefix("[") ? ".items[\(index)]" + why : ".items[\(index)]: " + why
+                throw InputError(description: "\(name): not Google Calendar JSON: \(why)", isDataError: true)
+            }
+            if let r = streamed.recurrence[index] { g.recurrence = r }
+            return g
         }
-        var g: GoogleEvent
-        do { g = try itemDecoder.decode(GoogleEvent.self, from: Data(bytes)) } catch {
-            // Where the whole document would have failed: at this item's path.
-            var why = JSONCodec.explain(error)
-            why = why.hasPrefix(".") || why.hasPrefix("[") ? ".items[\(index)]" + why : ".items[\(index)]: " + why
-            throw InputError(description: "\(name): not Google Calendar JSON: \(why)", isDataError: true)
+
+        /// Item `at` read and mapped: the event, or why the item could not be read, and the
+        /// mapping's diagnostics.
+        func mapped(_ at: Int) -> MappedItem {
+            var diagnostics: [Diagnostic] = []
+            do {
+                let g = try item(at)
+                let e = mapper.event(from: g) { d in diagnostics.append(GoogleJSONSource.located(d, item: at, file: name)) }
+                return MappedItem(event: .success(e), diagnostics: diagnostics)
+            } catch {
+                return MappedItem(event: .failure(error), diagnostics: diagnostics)
+            }
         }
-        if let r = s.recurrence[index] { g.recurrence = r }
-        return g
+    }
+
+    struct MappedItem: @unchecked Sendable {  // the error is an InputError, a value
+        var event: Result<Event, any Error>
+        var diagnostics: [Diagnostic]
     }
 
     static func decode<T: Decodable>(_ t: T.Type, _ data: Data, _ d: JSONDecoder, _ name: String) throws -> T {
@@ -289,23 +328,58 @@ final class GoogleJSONSource: EventSource {
         }
     }
 
+    static func located(_ d: Diagnostic, item at: Int, file: String) -> Diagnostic {
+        var d = d
+        d.file = file
+        d.message = "items[\(at)]: " + d.message
+        return d
+    }
+
     func next() throws -> StreamItem? {
         if let i = info {
             info = nil
             return .calendar(i)
         }
-        guard index < (streamed?.kept.count ?? items.count) else { return nil }
+        let count = streamed?.kept.count ?? items.count
+        guard index < count else {
+            pool?.close()
+            return nil
+        }
         defer { index += 1 }
         let at = index
-        let item = streamed == nil ? items[at] : try streamedItem(at)
-        let e = mapper.event(from: item) { d in
-            var d = d
-            d.file = name
-            d.message = "items[\(at)]: " + d.message
-            sink.emit(d)
+        guard let streamed else {
+            let e = mapper.event(from: items[at]) { d in sink.emit(Self.located(d, item: at, file: name)) }
+            return .event(e, location: at)
         }
-        return .event(e, location: at)
+        let reader = ItemReader(streamed: streamed, mapper: mapper, name: name, decoder: itemDecoder)
+        guard workers > 1 else {
+            let item = try reader.item(at)
+            let e = mapper.event(from: item) { d in sink.emit(Self.located(d, item: at, file: name)) }
+            return .event(e, location: at)
+        }
+        // Workers read and map blocks of items ahead while this thread hands out (and the
+        // caller writes) the block before; diagnostics are emitted as each event is returned.
+        if at - aheadStart >= ahead.count {
+            let pool = self.pool ?? OrderedWorkPool<Range<Int>, [MappedItem]>(threads: workers) { range in range.map(reader.mapped) }
+            self.pool = pool
+            func topUp() {
+                while pool.inFlight < workers * 2 && submitted < count {
+                    let end = min(count, submitted + Self.blockSize)
+                    pool.submit(submitted..<end)
+                    submitted = end
+                }
+            }
+            topUp()
+            aheadStart = at
+            ahead = pool.takeNext()
+            topUp()
+        }
+        let item = ahead[at - aheadStart]
+        for d in item.diagnostics { sink.emit(d) }
+        return .event(try item.event.get(), location: at)
     }
+
+    deinit { pool?.close() }
 }
 
 /// One Google Event resource per line.
@@ -314,15 +388,22 @@ final class NDJSONSource: EventSource {
     private let input: Input
     private let mapper: GoogleEventMapper
     private let sink: DiagnosticSink
+    private let workers: Int
     private var buffered: [(Event, Int)] = []
     private var started = false
     private var done = false
+    private var pool: OrderedWorkPool<[Line], [MappedLine]>?
+    /// Every line has been read (with several workers, not all may be mapped yet).
+    private var readAll = false
 
-    init(_ input: Input, options: MappingOptions, diagnostics: DiagnosticSink) {
+    /// `workers` > 1 decodes and maps each block of lines on that many threads; the events and
+    /// diagnostics come in the same order as with one.
+    init(_ input: Input, options: MappingOptions, diagnostics: DiagnosticSink, workers: Int = 1) {
         name = input.name
         self.input = input
         mapper = GoogleEventMapper(options: options)
         sink = diagnostics
+        self.workers = max(1, workers)
     }
 
     func next() throws -> StreamItem? {
@@ -341,26 +422,87 @@ final class NDJSONSource: EventSource {
 
     private var reader: LineBlockReader?
 
-    private func fill() throws {
-        if reader == nil { reader = LineBlockReader(input: input) }
+    /// One line of the input, and what came of it: the event (nil: the line was skipped) and
+    /// the diagnostics, emitted when the block is taken.
+    typealias Line = (bytes: [UInt8], number: Int)
+    struct MappedLine: Sendable {
+        var number: Int
+        var event: Event?
+        var diagnostics: [Diagnostic]
+    }
+
+    /// Decodes and maps a block of lines, on any thread.
+    static func map(_ lines: [Line], mapper: GoogleEventMapper, name: String) -> [MappedLine] {
         let decoder = JSONDecoder()
-        while buffered.count < 256, let (line, number) = try reader!.next() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        return lines.map { line in
+            var diagnostics: [Diagnostic] = []
             do {
-                let g = try decoder.decode(GoogleEvent.self, from: Data(line))
+                let g = try decoder.decode(GoogleEvent.self, from: Data(line.bytes))
                 let e = mapper.event(from: g) { d in
                     var d = d
                     d.file = name
-                    d.line = number
-                    sink.emit(d)
+                    d.line = line.number
+                    diagnostics.append(d)
                 }
-                buffered.append((e, number))
+                return MappedLine(number: line.number, event: e, diagnostics: diagnostics)
             } catch {
-                sink.emit(Diagnostic(.error, "not a Google Event resource: \(JSONCodec.explain(error)); line skipped", file: name, line: number))
+                let d = Diagnostic(.error, "not a Google Event resource: \(JSONCodec.explain(error)); line skipped", file: name, line: line.number)
+                return MappedLine(number: line.number, event: nil, diagnostics: [d])
             }
         }
-        if buffered.isEmpty { done = true }
     }
+
+    /// The next block of up to 256 non-blank lines; empty at the end of the input.
+    private func readBlock() throws -> [Line] {
+        if reader == nil { reader = LineBlockReader(input: input) }
+        var lines: [Line] = []
+        while lines.count < 256, let (line, number) = try reader!.next() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            lines.append((line, number))
+        }
+        return lines
+    }
+
+    /// Fills `buffered` with the next block that holds an event; sets `done` at the end. With
+    /// several workers, blocks are decoded ahead while the caller writes the one before.
+    private func fill() throws {
+        let name = name, mapper = mapper
+        while buffered.isEmpty {
+            let mapped: [MappedLine]
+            if workers == 1 {
+                let block = try readBlock()
+                if block.isEmpty {
+                    done = true
+                    return
+                }
+                mapped = Self.map(block, mapper: mapper, name: name)
+            } else {
+                let pool = self.pool ?? OrderedWorkPool<[Line], [MappedLine]>(threads: workers) { Self.map($0, mapper: mapper, name: name) }
+                self.pool = pool
+                try topUp(pool)
+                if pool.inFlight == 0 {
+                    done = true
+                    pool.close()
+                    return
+                }
+                mapped = pool.takeNext()
+                try topUp(pool)
+            }
+            for line in mapped {
+                for d in line.diagnostics { sink.emit(d) }
+                if let e = line.event { buffered.append((e, line.number)) }
+            }
+        }
+    }
+
+    private func topUp(_ pool: OrderedWorkPool<[Line], [MappedLine]>) throws {
+        while pool.inFlight < workers * 2 && !readAll {
+            let block = try readBlock()
+            if block.isEmpty { readAll = true } else { pool.submit(block) }
+        }
+    }
+
+    deinit { pool?.close() }
 }
 
 /// Splits an input into lines, one block in memory at a time.

@@ -112,6 +112,38 @@ import Testing
         #expect(lines == lines.sorted())
     }
 
+    @Test func googleJSONAndNDJSONReadTheSameOnAnyNumberOfThreads() throws {
+        // The generated calendar as Google JSON and NDJSON (more than one block of items),
+        // with a broken NDJSON line and an event whose mapping reports, read back to .ics.
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ics = dir.appendingPathComponent("generated.ics")
+        try ParallelConversionTests.generatedCalendar(events: 1_200).write(to: ics, atomically: true, encoding: .utf8)
+        let json = try ParallelConversionTests.convert(ics.path, to: .json, workers: 1, in: dir)
+        let ndjson = try ParallelConversionTests.convert(ics.path, to: .ndjson, workers: 1, in: dir)
+        var lines = String(decoding: ndjson.output, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.count > 600)
+        lines.insert("{\"summary\": \"cut short", at: 300)
+        lines.insert(#"{"iCalUID":"no-start@calport.test","summary":"No start"}"#, at: 500)
+        let inputs = [("in.json", json.output), ("in.ndjson", Array((lines.joined(separator: "\n") + "\n").utf8))]
+        for (name, bytes) in inputs {
+            let path = dir.appendingPathComponent(name)
+            try Data(bytes).write(to: path)
+            let one = try ParallelConversionTests.convert(path.path, to: .ics, workers: 1, in: dir)
+            #expect(one.summary.hasPrefix("events="), "\(name): \(one.summary)")
+            #expect(!one.output.isEmpty)
+            for n in [2, 4] {
+                let many = try ParallelConversionTests.convert(path.path, to: .ics, workers: n, in: dir)
+                #expect(many.summary == one.summary, "\(name), \(n) workers")
+                #expect(many.output == one.output, "\(name), \(n) workers: output differs")
+                #expect(many.diagnostics == one.diagnostics, "\(name), \(n) workers: diagnostics differ")
+            }
+            if name == "in.ndjson" {
+                #expect(one.diagnostics.contains { $0.line == 301 && $0.message.contains("not a Google Event resource") })
+            }
+        }
+    }
+
     @Test(.enabled(if: Paths.corpusAvailable, "../shared/corpus is not present"))
     func corpusIsTheSameOnAnyNumberOfThreads() throws {
         let dir = Paths.corpus.appendingPathComponent("ics")
