@@ -267,9 +267,9 @@ import Glibc
         #expect(h.storedKeys().values.allSatisfy { $0 == 1 })
     }
 
-    @Test func deletedEventUnknownToTheJournalIsRevivedAfterTheConflict() async throws {
-        // Another machine pushed the event, then it was deleted: Google lists it without its
-        // iCalUID, the import meets 409, and calport finds it by iCalUID and revives it.
+    /// A calendar where "Old lunch" (the input's lunch@example.com) was pushed by someone else
+    /// and deleted: Google lists it without its iCalUID, and this machine's journal lacks it.
+    static func harnessWithDeletedLunch() async throws -> PushHarness {
         let h = try PushHarness()
         var g = GoogleEvent()
         g.iCalUID = "lunch@example.com"
@@ -278,6 +278,13 @@ import Glibc
         g.end = EventDateTime(dateTime: "2025-01-07T13:00:00Z")
         let ids = try h.fake.seed([g], calendarId: h.calendarId)
         try await h.api().deleteEvent(calendarId: h.calendarId, eventId: ids[0], sendUpdates: .none)
+        return h
+    }
+
+    @Test func deletedEventUnknownToTheJournalIsRevivedAfterTheConflict() async throws {
+        // Another machine pushed the event, then it was deleted: Google lists it without its
+        // iCalUID, the import meets 409, and calport finds it by iCalUID and revives it.
+        let h = try await Self.harnessWithDeletedLunch()
         let input = try h.write("small.ics", Self.small)
         let run = try h.push(input, ["--report", h.path("r.json")])
         #expect(run.status == 0, "\(run.stderr)")
@@ -357,14 +364,7 @@ import Glibc
     @Test func onExistingSkipHoldsAfterAConflict() async throws {
         // As deletedEventUnknownToTheJournalIsRevivedAfterTheConflict, with --on-existing skip:
         // the event found after the 409 is left as it is, and counted as skipped.
-        let h = try PushHarness()
-        var g = GoogleEvent()
-        g.iCalUID = "lunch@example.com"
-        g.summary = "Old lunch"
-        g.start = EventDateTime(dateTime: "2025-01-07T12:00:00Z")
-        g.end = EventDateTime(dateTime: "2025-01-07T13:00:00Z")
-        let ids = try h.fake.seed([g], calendarId: h.calendarId)
-        try await h.api().deleteEvent(calendarId: h.calendarId, eventId: ids[0], sendUpdates: .none)
+        let h = try await Self.harnessWithDeletedLunch()
         let input = try h.write("small.ics", Self.small)
         let run = try h.push(input, ["--on-existing", "skip", "--report", h.path("r.json")])
         #expect(run.status == 0, "\(run.stderr)")

@@ -9,7 +9,8 @@ public struct PushOutcome: Sendable, Codable {
         case planned
         case done
         case failed
-        /// Not sent: the push stopped first.
+        /// Not confirmed: the push stopped before Google answered for it (it may or may not
+        /// have been applied; the next run lists the calendar and finishes it).
         case notSent
         /// A create met an existing event that differs, and --on-existing skip leaves it alone.
         case skipped

@@ -88,7 +88,7 @@ extension PushResult {
                 + "\(unchanged) unchanged, \(skipped) to skip, \(rejected) rejected (\(existingEvents) events listed in Google)")
         } else {
             lines.append("pushed to calendar \(calendar): \(created) created, \(updated) updated\(revived > 0 ? " (\(revived) revived)" : ""), "
-                + "\(unchanged) unchanged, \(skipped) skipped, \(failed) failed, \(rejected) rejected\(notSent > 0 ? ", \(notSent) not sent" : "")")
+                + "\(unchanged) unchanged, \(skipped) skipped, \(failed) failed, \(rejected) rejected\(notSent > 0 ? ", \(notSent) not confirmed" : "")")
             lines.append("notifications requested: \(notificationsRequested); \(statistics.requests) HTTP requests (\(statistics.retries) retries) in \(String(format: "%.1f", seconds))s")
         }
         return lines.joined(separator: "\n")
@@ -117,7 +117,7 @@ extension PushResult {
         var uids: Set<String> = []
         for (e, o) in zip(plan.entries, outcomes) {
             guard let item = e.item else { continue }
-            let reason: String? = e.action == .reject ? e.reason : (o.state == .failed ? o.error : (o.state == .notSent ? "not sent: the push stopped first" : nil))
+            let reason: String? = e.action == .reject ? e.reason : (o.state == .failed ? o.error : (o.state == .notSent ? "not confirmed: the push stopped before Google answered for it (a run of the same command checks and finishes it)" : nil))
             if let reason {
                 reasons[item] = reason
                 uids.insert(e.key.uid)
