@@ -67,10 +67,21 @@ public final class ProgressReporter: @unchecked Sendable {
     public func note(_ message: String) {
         lock.withLock {
             guard !quiet else { return }
-            if interactive && drewBar { write("\r\u{1B}[K") }
-            write("calport: \(message)\n")
-            if interactive && drewBar { drawIfDue(force: true) }
+            line(message)
         }
+    }
+
+    /// A failure the user must see: printed like `note`, and also when quiet (a cron job run
+    /// with --quiet still mails what went wrong).
+    public func problem(_ message: String) {
+        lock.withLock { line(message) }
+    }
+
+    /// Called with the lock held.
+    private func line(_ message: String) {
+        if interactive && drewBar { write("\r\u{1B}[K") }
+        write("calport: \(message)\n")
+        if interactive && drewBar { drawIfDue(force: true) }
     }
 
     private func drawIfDue(force: Bool) {

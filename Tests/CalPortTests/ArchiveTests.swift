@@ -302,6 +302,27 @@ struct ArchiveTests {
         #expect(lines.contains { $0.contains("Added after the reset") })
     }
 
+    @Test("another account's primary calendar is refused, not mixed into the archive")
+    func anotherAccountIsRefused() async throws {
+        let home = try FakeAccount()
+        _ = try await PullTests.seedCalendar(home, count: 10)
+        #expect(try Self.archive(home, day: Self.day1).result.status == 0)
+        let snapshot = try Self.snapshot(home, "2025-01-01")
+        let log = try Self.logLines(home)
+
+        let work = try FakeAccount(accountEmail: "someone@work.example")
+        _ = try await PullTests.seedCalendar(work, count: 3)
+        let mixed = try work.run(["archive", "--calendar", "primary", "--dir", home.path("archive"), "-q"],
+                                 environment: ["CALPORT_NOW": Self.day2])
+        #expect(mixed.status == 64, "\(mixed.stderr)")
+        #expect(mixed.stderr.contains("me@example.com") && mixed.stderr.contains("someone@work.example"), "\(mixed.stderr)")
+        #expect(try Self.snapshot(home, "2025-01-01") == snapshot)
+        #expect(!FileManager.default.fileExists(atPath: Self.calendarDir(home) + "/2025-01-02.ics"))
+        #expect(try Self.logLines(home).count == log.count)
+        // The right account goes on as before.
+        #expect(try Self.archive(home, day: Self.day2).result.status == 0)
+    }
+
     @Test("--keep never prunes the snapshot the run just wrote, even when the clock stepped back")
     func keepSparesTodaysSnapshot() async throws {
         let account = try FakeAccount()

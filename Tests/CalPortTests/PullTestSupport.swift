@@ -16,8 +16,8 @@ final class FakeAccount {
     let api: GoogleCalendarAPI
     static let token = "pull-test-token-0123456789"
 
-    init(timeZone: String = "Europe/Berlin") throws {
-        server = try FakeGoogleServer(options: .init(timeZone: timeZone))
+    init(timeZone: String = "Europe/Berlin", accountEmail: String = "me@example.com") throws {
+        server = try FakeGoogleServer(options: .init(accountEmail: accountEmail, timeZone: timeZone))
         dir = try Paths.temporaryDirectory()
         api = GoogleCalendarAPI(http: pullTestHTTP, staticToken: Self.token, root: server.baseURL, environment: [:],
                                 retryPolicy: .never)

@@ -123,7 +123,7 @@ public struct Archiver: Sendable {
         let mirror: ArchiveMirror
         do { mirror = try ArchiveMirror(path: options.directory + "/" + ArchiveMirror.fileName) } catch {
             let f = Failure(error)
-            progress?.note(f.description)
+            progress?.problem(f.description)
             for id in options.calendars {
                 report.calendars.append(ArchiveCalendarReport(calendarId: id, failure: f.message, advice: f.advice))
             }
@@ -141,7 +141,7 @@ public struct Archiver: Sendable {
                 r.failure = f.message
                 r.advice = f.advice
                 outcomes.append(f.outcome)
-                progress?.note("\(id): \(f)")
+                progress?.problem("\(id): \(f)")
             }
             r.warnings = counter.warnings
             r.errors = counter.errors
@@ -167,17 +167,33 @@ public struct Archiver: Sendable {
 
         let state = try mirror.state(calendarId: calendarId)
         let fetcher = CalendarFetcher(api: api)
+        // Which calendar this is at Google, checked before every full listing: `primary` of
+        // another account (another --profile) would otherwise be taken for the archived one,
+        // and every event logged as deleted and added again. An incremental run needs no
+        // check (a quiet night stays one request): Google refuses a sync token that another
+        // calendar gave (410, or 400 "Invalid sync token"), and the resync checks.
+        var googleId = state.googleId
+        func checkIdentity() async throws {
+            let id = try await api.calendar(id: calendarId).id ?? calendarId
+            if let archived = state.googleId, archived != id {
+                throw Failure(message: "\(calendarId): \(options.directory) archives \(calendarId) as calendar \(archived), but for this account it is \(id)",
+                              advice: "archive this account's calendar into another --dir, or check --profile", outcome: .usage)
+            }
+            googleId = id
+        }
         var fetched: FetchedCalendar
         if let token = state.syncToken {
             do {
                 fetched = try await fetcher.changes(calendarId: calendarId, syncToken: token, progress: progress)
                 r.mode = .incremental
             } catch let e as GoogleAPIError where e.fullSyncRequired {
+                try await checkIdentity()
                 progress?.note("\(calendarId): the sync token expired; listing the whole calendar and comparing it with the mirror")
                 fetched = try await fetcher.full(calendarId: calendarId, progress: progress)
                 r.mode = .resync
             }
         } else {
+            try await checkIdentity()
             fetched = try await fetcher.full(calendarId: calendarId, progress: progress)
             r.mode = .full
         }
@@ -217,7 +233,7 @@ public struct Archiver: Sendable {
         let other = dir + "/" + snapshotDate + (options.gzip ? ".ics" : ".ics.gz")
         if FileManager.default.fileExists(atPath: other) { try? FileManager.default.removeItem(atPath: other) }
 
-        try mirror.commit(calendarId: calendarId, info: info, syncToken: newToken, run: runTime, snapshot: name,
+        try mirror.commit(calendarId: calendarId, googleId: googleId, info: info, syncToken: newToken, run: runTime, snapshot: name,
                           upserts: plan.upserts, deletions: plan.deletions, changes: plan.changes)
         for c in plan.changes {
             switch c.kind {

@@ -29,6 +29,9 @@ public final class ArchiveMirror {
         public var info = CalendarInfo()
         public var syncToken: String?
         public var lastSnapshot: String?
+        /// The calendar's own id at Google when it was archived (`primary` resolved), so that
+        /// another account's calendar of the same name is not mixed into this history.
+        public var googleId: String?
         /// Event id to its JSON (`FastJSON.compact`).
         public var events: [String: String] = [:]
     }
@@ -47,16 +50,22 @@ public final class ArchiveMirror {
                 kind TEXT NOT NULL, event_id TEXT NOT NULL, ical_uid TEXT, summary TEXT);
             CREATE INDEX IF NOT EXISTS changes_by_calendar ON changes(calendar_id, seq);
             """)
+        // Mirrors written before the column existed gain it (empty: checked from the next run).
+        if try db.first("SELECT 1 FROM pragma_table_info('calendars') WHERE name = 'google_id'") == nil {
+            try db.execute("ALTER TABLE calendars ADD COLUMN google_id TEXT")
+        }
     }
 
     public func state(calendarId: String) throws -> CalendarState {
         var s = CalendarState()
-        if let row = try db.first("SELECT name, time_zone, description, sync_token, last_snapshot FROM calendars WHERE id = ?", [calendarId]) {
+        if let row = try db.first("SELECT name, time_zone, description, sync_token, last_snapshot, google_id FROM calendars WHERE id = ?",
+                                  [calendarId]) {
             s.info.name = row[0].string
             s.info.timeZone = row[1].string
             s.info.description = row[2].string
             s.syncToken = row[3].string
             s.lastSnapshot = row[4].string
+            s.googleId = row[5].string
         }
         try db.forEach("SELECT event_id, json FROM events WHERE calendar_id = ?", [calendarId]) { row in
             if let id = row[0].string, let json = row[1].string { s.events[id] = json }
@@ -66,16 +75,16 @@ public final class ArchiveMirror {
 
     /// Applies one run to the mirror in one transaction: the events that changed, the new sync
     /// token and calendar details, and the changes for the log.
-    public func commit(calendarId: String, info: CalendarInfo, syncToken: String?, run: String, snapshot: String,
+    public func commit(calendarId: String, googleId: String?, info: CalendarInfo, syncToken: String?, run: String, snapshot: String,
                        upserts: [(id: String, json: String)], deletions: [String], changes: [ArchiveChange]) throws {
         try db.transaction {
             try db.run("""
-                INSERT INTO calendars(id, name, time_zone, description, sync_token, last_run, last_snapshot)
-                VALUES(?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO calendars(id, name, time_zone, description, sync_token, last_run, last_snapshot, google_id)
+                VALUES(?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone,
                     description = excluded.description, sync_token = excluded.sync_token,
-                    last_run = excluded.last_run, last_snapshot = excluded.last_snapshot
-                """, [calendarId, info.name, info.timeZone, info.description, syncToken, run, snapshot])
+                    last_run = excluded.last_run, last_snapshot = excluded.last_snapshot, google_id = excluded.google_id
+                """, [calendarId, info.name, info.timeZone, info.description, syncToken, run, snapshot, googleId])
             for id in deletions {
                 try db.run("DELETE FROM events WHERE calendar_id = ? AND event_id = ?", [calendarId, id])
             }

@@ -181,7 +181,7 @@ public struct Puller: Sendable {
                 r.warnings = counter.warnings
                 r.errors = counter.errors
                 outcomes.append(f.outcome)
-                progress?.note("\(id): \(f)")
+                progress?.problem("\(id): \(f)")
             }
             report.calendars.append(r)
         }
