@@ -164,7 +164,9 @@ private struct Outcome {
         let out = try Outcome.of(bytes)
         #expect(out.events == 1)
         #expect(out.says("MiB; cut"))
-        #expect(out.seconds < 60)
+        // A guard against work that grows faster than the line (which would take hours), not a
+        // speed target: a debug build on two busy cores takes about a minute for these 17 MiB.
+        #expect(out.seconds < 300)
 
         // A line without any line break at all, longer than the limit.
         let flat = Array("BEGIN:VCALENDAR".utf8) + [UInt8](repeating: UInt8(ascii: "y"), count: long)
