@@ -86,6 +86,7 @@ struct FaultTests {
         for _ in 0..<3 { #expect(try await fake.events().status == 200) }
         let elapsed = clock.now - start
         #expect(elapsed >= .milliseconds(150))
-        #expect(elapsed < .seconds(3))
+        // Loose: the suites run side by side on two cores; far more would mean latency per byte.
+        #expect(elapsed < .seconds(30))
     }
 }

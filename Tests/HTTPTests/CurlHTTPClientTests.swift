@@ -184,7 +184,7 @@ struct CurlHTTPClientTests {
         print("timeout of 500 ms surfaced after \(ms(seconds)) ms: \(String(describing: error))")
         #expect(error?.isConnection == true, "got \(String(describing: error))")
         #expect(seconds >= 0.45)
-        #expect(seconds < 1.5)
+        #expect(seconds < 4, "the 500 ms timeout, not the server's 5 s answer")
     }
 
     @Test func connectionRefusedIsAConnectionError() async throws {
@@ -231,7 +231,8 @@ struct CurlHTTPClientTests {
         }
         print("20 concurrent requests of 200 ms each: \(ms(seconds)) ms in all (serial: 4000 ms)")
         #expect(statuses == Array(repeating: 200, count: 20))
-        #expect(seconds < 1.2)
+        // A blocked pool two threads wide (this machine) would take 2 s.
+        #expect(seconds < 1.9)
     }
 
     @Test func cancellationAbortsTheTransfer() async throws {
@@ -243,7 +244,7 @@ struct CurlHTTPClientTests {
             task.cancel()
             return await task.result
         }
-        #expect(seconds < 1.5)
+        #expect(seconds < 4, "cancelled, not the server's 5 s answer")
         #expect(throws: CancellationError.self) { try result.get() }
     }
 
