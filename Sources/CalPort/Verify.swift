@@ -137,7 +137,15 @@ public struct Verifier {
                 notes.append("\(uid): more than one event without RECURRENCE-ID; the first is compared")
             }
         }
-        for (uid, m) in masters {
+        // A cancelled event (STATUS:CANCELLED on the series) has no occurrences, as Google has it:
+        // there it is a deleted event, and so are its overrides. Comparing it occurrence by
+        // occurrence would report every one as missing from a calendar pulled from Google.
+        var cancelled: Set<String> = []
+        for (uid, m) in masters where m.status == .cancelled { cancelled.insert(uid) }
+        if !cancelled.isEmpty {
+            notes.append("\(cancelled.count) cancelled event\(cancelled.count == 1 ? "" : "s") (STATUS:CANCELLED) counted without occurrences")
+        }
+        for (uid, m) in masters where !cancelled.contains(uid) {
             let r = RecurrenceExpander.expand(m, windowStart: options.windowStart, windowEnd: options.windowEnd,
                                               limit: options.limitPerSeries, utcOffset: cal.utcOffset)
             if r.truncated { notes.append("\(uid): expansion stopped after \(r.occurrences.count) occurrences") }
@@ -147,7 +155,7 @@ public struct Verifier {
                 out[k] = occurrence(m, start: o.start, end: o.end, uid: uid, recurrenceID: k.time, cal: cal, floatingZone: floatingZone)
             }
         }
-        for o in overrides {
+        for o in overrides where !cancelled.contains(o.uid!) {
             guard let rid = o.recurrenceID else { continue }
             let k = Key(uid: o.uid!, time: key(rid))
             let inWindow = inside(k.time) || o.start.map { inside(key($0)) } == true

@@ -136,4 +136,32 @@ import Testing
         #expect(try calport(["verify", sample.path, sample.path]).status == 0)
         #expect(try calport(["verify", sample.path, sample.path, "--window", "bad"]).status == 64)
     }
+
+    @Test func aCancelledEventHasNoOccurrencesToCompare() throws {
+        // Google keeps a cancelled event only as a deleted one: a calendar pulled from Google
+        // lacks it, and is still equivalent. Cancelling an event is a difference.
+        let sample = try String(contentsOf: Paths.testdata.appendingPathComponent("sample.ics"), encoding: .utf8)
+        let cancelled = """
+            BEGIN:VEVENT\r\nUID:called-off@calport.example\r\nDTSTAMP:20260101T000000Z\r\n\
+            DTSTART:20260301T100000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n\
+            SUMMARY:Called off\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:called-off@calport.example\r\nDTSTAMP:20260101T000000Z\r\n\
+            RECURRENCE-ID:20260308T100000Z\r\nDTSTART:20260308T120000Z\r\nDURATION:PT1H\r\n\
+            SUMMARY:Called off (moved)\r\nEND:VEVENT\r\nEND:VCALENDAR
+            """
+        let dir = try Paths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let withCancelled = dir.appendingPathComponent("with.ics")
+        try Data(sample.replacingOccurrences(of: "END:VCALENDAR", with: cancelled).utf8).write(to: withCancelled)
+        let sampleFile = Paths.testdata.appendingPathComponent("sample.ics").path
+        let same = try calport(["verify", withCancelled.path, sampleFile])
+        #expect(same.status == 0, "\(same.stdoutText)")
+        #expect(same.stderr.contains("1 cancelled event"))
+        let confirmed = dir.appendingPathComponent("confirmed.ics")
+        try Data(sample.replacingOccurrences(of: "END:VCALENDAR", with: cancelled.replacingOccurrences(of: "STATUS:CANCELLED\r\n", with: "")).utf8)
+            .write(to: confirmed)
+        let differs = try calport(["verify", withCancelled.path, confirmed.path])
+        #expect(differs.status == 1)
+        #expect(differs.stdoutText.contains("extra in B: called-off@calport.example"))
+    }
 }
