@@ -94,7 +94,8 @@ public final class Input {
         }
     }
 
-    /// `readAll()` as Data, read into place (sized from the file when it is a regular file).
+    /// Everything from the start to the end of the input, read into place (sized from the file
+    /// when it is a regular file).
     func readAllData() throws -> Data {
         var all = Data()
         var st = stat()
@@ -109,20 +110,6 @@ public final class Input {
             if n < 0 { throw InputError(description: "\(name): read error: \(String(cString: strerror(errno)))", isDataError: false) }
             if n == 0 { break }
             buf.withUnsafeBytes { all.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        return all
-    }
-
-    /// Everything from the start to the end of the input.
-    func readAll() throws -> [UInt8] {
-        var all = prefix
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw InputError(description: "\(name): read error: \(String(cString: strerror(errno)))", isDataError: false) }
-            if n == 0 { break }
-            all.append(contentsOf: buf[0..<n])
         }
         return all
     }
