@@ -20,6 +20,48 @@ struct RawComponentText {
         if truncated { b += Array("END:\(name)\r\n".utf8) }
         return String(decoding: b, as: UTF8.self)
     }
+
+    /// The text handed to libical: the component's BEGIN and END lines and the properties
+    /// whose values calport reads through libical (`LibicalComponent.typedValues`) or whose
+    /// syntax libical checks for it (recurrence rules). Text, addresses and unknown
+    /// properties come from calport's own tokens, so libical need not parse them.
+    var typedText: String {
+        var b: [UInt8] = []
+        b.reserveCapacity(lines.reduce(0) { $0 + $1.bytes.count + 2 } + name.utf8.count + 8)
+        for l in lines where RawComponentText.libicalReads(l.bytes) {
+            b += l.bytes
+            b.append(0x0D)
+            b.append(0x0A)
+        }
+        if truncated { b += Array("END:\(name)\r\n".utf8) }
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Property names whose lines go to libical, beside BEGIN and END, packed as by
+    /// `packedName` (none is longer than 16 bytes).
+    static let libicalProperties: [(UInt64, UInt64)] = [
+        "BEGIN", "END", "DTSTART", "DTEND", "RECURRENCE-ID", "DURATION", "CREATED", "LAST-MODIFIED", "DTSTAMP",
+        "SEQUENCE", "PRIORITY", "EXDATE", "RDATE", "RRULE", "EXRULE", "TRIGGER", "REPEAT",
+    ].map { packedName(Array(($0 + ":").utf8))! }
+
+    /// A line's property name (the bytes before the first `;` or `:`), upper-cased, in two
+    /// words; nil when no `;` or `:` ends it within 16 bytes.
+    static func packedName(_ line: [UInt8]) -> (UInt64, UInt64)? {
+        var words: (UInt64, UInt64) = (0, 0)
+        for (i, c) in line.prefix(17).enumerated() {
+            if c == UInt8(ascii: ";") || c == UInt8(ascii: ":") { return i > 0 ? words : nil }
+            guard i < 16 else { return nil }
+            let u = UInt64(c >= 0x61 && c <= 0x7A ? c - 0x20 : c) << (8 * UInt64(i % 8))
+            if i < 8 { words.0 |= u } else { words.1 |= u }
+        }
+        return nil
+    }
+
+    /// Whether a line's property name is one libical reads; a line without a name is not.
+    static func libicalReads(_ line: [UInt8]) -> Bool {
+        guard let name = packedName(line) else { return false }
+        return libicalProperties.contains { $0 == name }
+    }
 }
 
 /// A component's content lines as a tree (VEVENT with its VALARMs).

@@ -12,11 +12,16 @@ struct EventDecoder {
     let report: (_ diagnostic: Diagnostic, _ onceKey: String?) -> Void
 
     /// Properties that map to typed fields of `Event`; everything else is kept verbatim.
-    static let typedProperties: Set<String> = [
+    /// Each has its own bit, for telling a repeated property from the first.
+    static let typedProperties: [String: UInt32] = Dictionary(uniqueKeysWithValues: [
         "UID", "RECURRENCE-ID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION",
         "STATUS", "TRANSP", "CLASS", "SEQUENCE", "PRIORITY", "CREATED", "LAST-MODIFIED", "DTSTAMP",
         "ORGANIZER", "ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "URL", "CATEGORIES", "COLOR", "ATTACH",
-    ]
+    ].enumerated().map { ($1, UInt32(1) << UInt32($0)) })
+    /// The typed properties an event may have several of.
+    static let repeatable: UInt32 = ["ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "CATEGORIES", "ATTACH"]
+        .reduce(0) { $0 | typedProperties[$1]! }
+
     /// Parameters the typed fields already express, per property.
     static let modelledParameters: [String: Set<String>] = [
         "DTSTART": ["TZID", "VALUE"], "DTEND": ["TZID", "VALUE"], "RECURRENCE-ID": ["TZID", "VALUE", "RANGE"],
@@ -43,7 +48,7 @@ struct EventDecoder {
             diag(.warning, "VEVENT has no UID; calport uses \(event.uid!), derived from its content")
         }
 
-        guard let parsed = LibicalComponent(parsing: raw.text) else {
+        guard let parsed = LibicalComponent(parsing: raw.typedText) else {
             diag(.error, "libical could not parse this VEVENT")
             return event
         }
@@ -53,10 +58,8 @@ struct EventDecoder {
             diag(.warning, "libical: \(e)")
         }
 
-        // Typed values through libical.
-        // libical's typed getters resolve TZIDs against its built-in zone cache, which is not
-        // thread-safe: they run under the libical lock (the parse above runs unlocked).
-        let typed = Libical.lock.withLock { parsed.typedValues() }
+        // Typed values through libical (no lock: see `typedValues`).
+        let typed = parsed.typedValues()
         for v in typed {
             switch v {
             case .dtstart(let t): event.start = time(t, diag, once)
@@ -80,22 +83,20 @@ struct EventDecoder {
         }
 
         // Text and verbatim through calport's tokens.
-        var seen: Set<String> = []
+        var seen: UInt32 = 0  // single typed properties met so far, by bit
         for p in tree.properties {
-            let single: Bool
-            switch p.name {
-            case "ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "CATEGORIES", "ATTACH": single = false
-            default: single = true
-            }
-            let typed = EventDecoder.typedProperties.contains(p.name)
-            guard typed, !(single && seen.contains(p.name)) else {
-                if typed {
-                    diag(.warning, "\(p.name) appears more than once; the first is used, this one kept verbatim", line: p.line)
-                }
+            guard let bit = EventDecoder.typedProperties[p.name] else {
                 event.properties.append(p.property)
                 continue
             }
-            if single { seen.insert(p.name) }  // only single properties are looked up
+            if bit & EventDecoder.repeatable == 0 {
+                guard seen & bit == 0 else {
+                    diag(.warning, "\(p.name) appears more than once; the first is used, this one kept verbatim", line: p.line)
+                    event.properties.append(p.property)
+                    continue
+                }
+                seen |= bit
+            }
             keepExtraParameters(of: p, in: &event)
             switch p.name {
             case "SUMMARY": event.summary = ICalText.unescape(p.value)
@@ -132,7 +133,7 @@ struct EventDecoder {
                 diag(.warning, "\(child.name) inside a VEVENT is not part of iCalendar; ignored", line: child.startLine)
                 continue
             }
-            let typed = alarmIndex < libAlarms.count ? Libical.lock.withLock { parsed.typedValues(of: libAlarms[alarmIndex]) } : []
+            let typed = alarmIndex < libAlarms.count ? parsed.typedValues(of: libAlarms[alarmIndex]) : []
             alarmIndex += 1
             event.alarms.append(alarm(child, typed: typed, diag))
         }

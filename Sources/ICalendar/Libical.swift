@@ -13,6 +13,9 @@ enum Libical {
     /// Set once: libical must report errors, never abort.
     static let setUp: Void = {
         icalerror_set_errors_are_fatal(0)
+        // Built lazily by libical on first use (`icaltime_is_utc`, parsing `Z` times): build
+        // it here, once, before any worker thread parses.
+        _ = icaltimezone_get_utc_timezone()
     }()
 
     /// libical's own lazy caches (built-in zones, zone change tables) are not thread-safe.
@@ -58,6 +61,11 @@ final class LibicalComponent {
     }
 
     /// The typed values calport reads through libical, per property, in source order.
+    ///
+    /// Thread-safe for distinct components: every getter here reads the parsed value only.
+    /// (`icalproperty_get_exdate` would also look the TZID up in libical's built-in zone
+    /// cache, which is not thread-safe, so EXDATE is read from its value; calport resolves
+    /// TZIDs itself.)
     func typedValues(of c: OpaquePointer? = nil) -> [TypedValue] {
         let comp = c ?? pointer
         var out: [TypedValue] = []
@@ -78,7 +86,7 @@ final class LibicalComponent {
             case ICAL_DTSTAMP_PROPERTY: out.append(.timestamp(LibicalTime(icalproperty_get_dtstamp(prop), nil)))
             case ICAL_SEQUENCE_PROPERTY: out.append(.sequence(Int(icalproperty_get_sequence(prop))))
             case ICAL_PRIORITY_PROPERTY: out.append(.priority(Int(icalproperty_get_priority(prop))))
-            case ICAL_EXDATE_PROPERTY: out.append(.exdate(LibicalTime(icalproperty_get_exdate(prop), tzid)))
+            case ICAL_EXDATE_PROPERTY: out.append(.exdate(LibicalTime(icalvalue_get_datetime(icalproperty_get_value(prop)), tzid)))
             case ICAL_RDATE_PROPERTY:
                 let v = icalproperty_get_rdate(prop)
                 if icalperiodtype_is_null_period(v.period) == 0 {

@@ -31,6 +31,26 @@ func read(_ bytes: [UInt8]) throws -> (CalendarDocument, [Diagnostic]) {
         #expect(diags.filter { $0.severity != .note }.count <= 1)  // libical may complain about FOO-BAR
     }
 
+    /// libical reads the lines whose values calport takes from it (times, durations, counters,
+    /// rules); text it never sees, so a NUL byte in a SUMMARY (which ends libical's C string)
+    /// costs the event nothing, and libical's complaints about text calport keeps are gone.
+    @Test func textLibicalCannotReadDoesNotCostTheEventItsTimes() throws {
+        var bytes = ics("BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:t", "BEGIN:VEVENT", "UID:nul")
+        bytes += Array("SUMMARY:before".utf8) + [0, 4] + Array("after\r\n".utf8)
+        bytes += ics("LOCATION:", "DTSTART;TZID=Europe/Paris:20250301T090000", "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=3",
+                     "EXDATE;TZID=Europe/Paris:20250302T090000", "SEQUENCE:4", "END:VEVENT", "END:VCALENDAR")
+        let (doc, diags) = try read(bytes)
+        let e = try #require(doc.events.first)
+        #expect(e.start == .zoned(LocalDateTime(year: 2025, month: 3, day: 1, hour: 9, minute: 0, second: 0), tzid: "Europe/Paris", utcOffset: 3600))
+        #expect(e.duration == ICalDuration(isNegative: false, weeks: 0, days: 0, hours: 1, minutes: 0, seconds: 0))
+        #expect(e.recurrenceRules == ["FREQ=DAILY;COUNT=3"])
+        #expect(e.exceptionDates == [.zoned(LocalDateTime(year: 2025, month: 3, day: 2, hour: 9, minute: 0, second: 0), tzid: "Europe/Paris", utcOffset: 3600)])
+        #expect(e.sequence == 4)
+        #expect(e.summary?.hasPrefix("before") == true)
+        #expect(e.location == "")
+        #expect(!diags.contains { $0.message.contains("libical") }, "\(diags)")
+    }
+
     @Test func zonesResolveFromInputThenTzDatabase() throws {
         let (doc, diags) = try read(ics(
             "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:t",
