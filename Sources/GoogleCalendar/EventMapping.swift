@@ -62,9 +62,10 @@ public struct GoogleEventMapper: Sendable {
         // What Google cannot hold, as content lines for extendedProperties.private.
         var carried: [(name: String, text: String)] = []
         func carry(_ p: Property) { carried.append((p.name, p.contentLine)) }
+        // The X-GOOGLE-* properties (every name `first` is asked for), by name.
         var byName: [String: [Property]] = [:]
-        for p in e.properties { byName[p.name, default: []].append(p) }
-        func first(_ name: String) -> Property? { byName[name]?.first }
+        for p in e.properties where p.name.utf8.starts(with: GoogleOnlyFields.prefix) { byName[p.name, default: []].append(p) }
+        func first(_ name: String) -> Property? { byName.isEmpty ? nil : byName[name]?.first }
 
         for field in EventField.allCases {
             switch field {
@@ -172,6 +173,7 @@ public struct GoogleEventMapper: Sendable {
                  .anyoneCanAddSelf, .guestsCanInviteOthers, .guestsCanModify, .guestsCanSeeOtherGuests, .privateCopy,
                  .locked, .attendeesOmitted, .endTimeUnspecified, .eventType, .eventLabelId,
                  .workingLocationProperties, .outOfOfficeProperties, .focusTimeProperties, .birthdayProperties:
+                guard !byName.isEmpty else { break }
                 let name = GoogleOnlyFields.table[field]!.property
                 if let p = first(name), !GoogleOnlyFields.apply(p, for: field, to: &g) {
                     diag(.warning, "\(name) has a malformed value; carried in extendedProperties")
@@ -193,7 +195,7 @@ public struct GoogleEventMapper: Sendable {
                 if p.name == GoogleOnlyFields.sharedProperty { shared[key] = ICalText.unescape(p.value) } else {
                     foreignPrivate[key] = ICalText.unescape(p.value)
                 }
-            case _ where GoogleOnlyFields.propertyNames.contains(p.name): continue
+            case _ where p.name.utf8.starts(with: GoogleOnlyFields.prefix) && GoogleOnlyFields.propertyNames.contains(p.name): continue
             default: carry(p)
             }
         }

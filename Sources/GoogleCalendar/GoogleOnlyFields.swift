@@ -46,6 +46,9 @@ enum GoogleOnlyFields {
     static let sourceTitle = "X-GOOGLE-SOURCE-TITLE"
     static let keyParameter = "X-KEY"
 
+    /// What every name above starts with.
+    static let prefix = Array("X-GOOGLE-".utf8)
+
     static let propertyNames: Set<String> = Set(table.values.map(\.property))
         .union([sharedProperty, privateProperty, useDefaultReminders, sourceTitle])
 
