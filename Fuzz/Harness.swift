@@ -63,6 +63,13 @@ enum FuzzHarness {
         let diagnostics = DiagnosticCollector()
         let data = Data(bytes)
         let decoder = JSONDecoder()
+        // calport's own reader of one event: what it reads, JSONDecoder must read the same.
+        if let fast = FastJSONReader.event(bytes) {
+            guard let slow = try? decoder.decode(GoogleEvent.self, from: data) else {
+                fatalError("FastJSONReader read an event that JSONDecoder refuses")
+            }
+            guard slow == fast else { fatalError("FastJSONReader and JSONDecoder read different events") }
+        }
         var items: [GoogleEvent]
         var info = CalendarInfo()
         do {

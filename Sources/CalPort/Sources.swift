@@ -197,7 +197,9 @@ final class GoogleJSONSource: EventSource {
                     positions.append((offset, bytes.count))
                     return true
                 }
-                guard let g = try? decoder.decode(FoldFields.self, from: Data(bytes)) else { return false }
+                guard let g = FastJSONReader.event(bytes).map(FoldFields.init) ?? (try? decoder.decode(FoldFields.self, from: Data(bytes))) else {
+                    return false
+                }
                 if let key = OccurrenceKey(id: g.id, iCalUID: g.iCalUID, status: g.status, recurringEventId: g.recurringEventId,
                                            recurrence: g.recurrence, originalStartTime: g.originalStartTime) {
                     keyed.append((positions.count, key))
@@ -256,6 +258,11 @@ final class GoogleJSONSource: EventSource {
         var recurringEventId: String?
         var recurrence: [String]?
         var originalStartTime: EventDateTime?
+
+        init(_ g: GoogleEvent) {
+            (id, iCalUID, status, recurringEventId) = (g.id, g.iCalUID, g.status, g.recurringEventId)
+            (recurrence, originalStartTime) = (g.recurrence, g.originalStartTime)
+        }
     }
 
     /// Reads and maps the items of a streamed file: a value that worker threads share, with
@@ -280,7 +287,7 @@ final class GoogleJSONSource: EventSource {
                 got += n
             }
             var g: GoogleEvent
-            do { g = try decoder.decode(GoogleEvent.self, from: Data(bytes)) } catch {
+            do { g = try FastJSONReader.event(bytes) ?? decoder.decode(GoogleEvent.self, from: Data(bytes)) } catch {
                 // Where the whole document would have failed: at this item's path.
                 var why = JSONCodec.explain(error)
                 why = why.hasPrefix(".") || why.hasPrefix("[") ? ".items[\(index)]" + why : ".items[\(index)]: " + why
@@ -424,7 +431,7 @@ final class NDJSONSource: EventSource {
         return lines.map { line in
             var diagnostics: [Diagnostic] = []
             do {
-                let g = try decoder.decode(GoogleEvent.self, from: Data(line.bytes))
+                let g = try FastJSONReader.event(line.bytes) ?? decoder.decode(GoogleEvent.self, from: Data(line.bytes))
                 let e = mapper.event(from: g) { d in
                     var d = d
                     d.file = name
