@@ -171,6 +171,7 @@ import Darwin
 public enum Bytes {
     public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, haystack.count >= needle.count, let base = haystack.baseAddress else { return needle.isEmpty }
+        if needle.count >= 8 { return horspool(haystack, needle) }
         return needle.withUnsafeBytes { n in
             // memchr for the first byte, memcmp for the rest (memmem is not in every C library).
             let first = Int32(needle[0])
@@ -181,6 +182,28 @@ public enum Bytes {
                 at = UnsafeRawPointer(hit) + 1
             }
             return false
+        }
+    }
+
+    /// Boyer-Moore-Horspool: for a long needle made of common letters (`THISANDFUTURE` in an
+    /// .ics) it reads a few bytes per needle length, where `memchr` on the first byte stops
+    /// every few bytes.
+    private static func horspool(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        let m = needle.count
+        var shift = [Int](repeating: m, count: 256)
+        for k in 0..<(m - 1) { shift[Int(needle[k])] = m - 1 - k }
+        let last = needle[m - 1]
+        return needle.withUnsafeBytes { n in
+            shift.withUnsafeBufferPointer { shift in
+                var at = 0
+                let end = haystack.count - m
+                while at <= end {
+                    let c = haystack[at + m - 1]
+                    if c == last && memcmp(haystack.baseAddress! + at, n.baseAddress!, m - 1) == 0 { return true }
+                    at += shift[Int(c)]
+                }
+                return false
+            }
         }
     }
 

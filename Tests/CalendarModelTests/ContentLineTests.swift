@@ -32,3 +32,29 @@ import Testing
         #expect(ICalText.splitList(#"Work,Travel\, abroad,Fun"#) == ["Work", "Travel, abroad", "Fun"])
     }
 }
+
+/// The byte search that finds THISANDFUTURE and TZID in whole files.
+@Suite struct ByteSearchTests {
+    /// Found exactly where a plain scan finds it, for short and long needles, at the start,
+    /// the end, overlapping partial matches and not at all.
+    @Test func agreesWithAPlainScan() {
+        var state: UInt64 = 0xB17E5
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let alphabet = Array("ABT:;\r\n".utf8)
+        for round in 0..<3000 {
+            let hay = (0..<next(200)).map { _ in alphabet[next(alphabet.count)] }
+            var needle = (0..<(1 + next(16))).map { _ in alphabet[next(alphabet.count)] }
+            if round % 3 == 0, hay.count > 20 {  // one that is there
+                let at = next(hay.count - 16)
+                needle = Array(hay[at..<min(hay.count, at + 1 + next(16))])
+            }
+            let plain = hay.count >= needle.count && (0...(hay.count - needle.count)).contains { Array(hay[$0..<($0 + needle.count)]) == needle }
+            #expect(Bytes.contains(hay, needle) == plain, "\(hay) \(needle)")
+        }
+        #expect(Bytes.contains(Array("X;RANGE=THISANDFUTURE".utf8), Array("THISANDFUTURE".utf8)))
+        #expect(!Bytes.contains(Array("THISANDFUTUR".utf8), Array("THISANDFUTURE".utf8)))
+    }
+}
