@@ -1,8 +1,9 @@
 /// Writes Google resources as JSON without Foundation's JSONEncoder, which costs about a
-/// quarter of a conversion. Keys come out sorted and strings are escaped exactly as
+/// quarter of a conversion, and without building a tree first. Keys come out sorted and strings are escaped exactly as
 /// JSONEncoder does with `.sortedKeys` and `.withoutEscapingSlashes`, so the bytes are the
 /// same (a test holds this writer to JSONEncoder's output).
 public enum FastJSON {
+    /// A free-form value (`JSONValue`) on its way out.
     indirect enum Node {
         case string(String)
         case int(Int)
@@ -30,17 +31,152 @@ public enum FastJSON {
     /// `compact(_:)`, appended to UTF-8 bytes (no String in between).
     public static func compact(_ e: GoogleEvent, into out: inout [UInt8]) {
         out.reserveCapacity(out.count + 1024)
-        write(e.node, into: &out, indent: nil)
+        var w = Writer(out: [], pretty: false, level: 0)
+        swap(&w.out, &out)  // the bytes move in and back, not copied
+        e.write(&w)
+        swap(&w.out, &out)
     }
 
     /// `pretty(_:depth:)`, appended to UTF-8 bytes.
     public static func pretty(_ e: GoogleEvent, depth: Int = 0, into out: inout [UInt8]) {
         out.reserveCapacity(out.count + 2048)
-        write(e.node, into: &out, indent: depth)
+        var w = Writer(out: [], pretty: true, level: depth)
+        swap(&w.out, &out)  // the bytes move in and back, not copied
+        e.write(&w)
+        swap(&w.out, &out)
+    }
+
+    /// Writes one resource straight into bytes, object by object, in JSONEncoder's layout
+    /// (compact, or `.prettyPrinted` with `"key" : value` and two-space indents).
+    struct Writer {
+        var out: [UInt8]
+        let pretty: Bool
+        /// The indent of the innermost open object or array (of the value being written).
+        var level: Int
+        /// Nothing written yet in the innermost open object or array.
+        var empty = true
+
+        /// Opens an object (`{`) or array (`[`); pass the result to `close`.
+        mutating func open(_ bracket: UInt8) -> Bool {
+            out.append(bracket)
+            level += 1
+            defer { empty = true }
+            return empty
+        }
+
+        mutating func close(_ bracket: UInt8, _ outerEmpty: Bool) {
+            level -= 1
+            if pretty {
+                // An empty one is `{`, a blank line, `}` at its own indent, as JSONEncoder has it.
+                out.append(0x0A)
+                if empty { out.append(0x0A) }
+                FastJSON.spaces(level, &out)
+            }
+            out.append(bracket)
+            empty = outerEmpty
+        }
+
+        /// Starts the next member of the open object or array.
+        mutating func member() {
+            if !empty { out.append(UInt8(ascii: ",")) }
+            empty = false
+            if pretty {
+                out.append(0x0A)
+                FastJSON.spaces(level, &out)
+            }
+        }
+
+        mutating func key(_ k: StaticString) {
+            member()
+            out.append(0x22)
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(0x22)
+            colon()
+        }
+
+        mutating func key(_ k: String) {
+            member()
+            FastJSON.writeString(k, into: &out)
+            colon()
+        }
+
+        private mutating func colon() {
+            if pretty { FastJSON.append(" : ", to: &out) } else { out.append(UInt8(ascii: ":")) }
+        }
+
+        mutating func field(_ k: StaticString, _ v: String?) {
+            guard let v else { return }
+            key(k)
+            FastJSON.writeString(v, into: &out)
+        }
+
+        mutating func field(_ k: StaticString, _ v: Int?) {
+            guard let v else { return }
+            key(k)
+            FastJSON.appendInt(v, to: &out)
+        }
+
+        mutating func field(_ k: StaticString, _ v: Bool?) {
+            guard let v else { return }
+            key(k)
+            FastJSON.append(v ? "true" : "false", to: &out)
+        }
+
+        mutating func field(_ k: StaticString, _ v: JSONValue?) {
+            guard let v else { return }
+            key(k)
+            FastJSON.write(FastJSON.node(v), into: &out, indent: pretty ? level : nil)
+        }
+
+        /// A nested resource, written by `body` between braces.
+        mutating func field<T>(_ k: StaticString, _ v: T?, _ body: (T, inout Writer) -> Void) {
+            guard let v else { return }
+            key(k)
+            let outer = open(UInt8(ascii: "{"))
+            body(v, &self)
+            close(UInt8(ascii: "}"), outer)
+        }
+
+        /// An array of resources, or of strings (`body` nil).
+        mutating func array<T>(_ k: StaticString, _ v: [T]?, _ body: (T, inout Writer) -> Void) {
+            guard let v else { return }
+            key(k)
+            let outer = open(UInt8(ascii: "["))
+            for item in v {
+                member()
+                let inner = open(UInt8(ascii: "{"))
+                body(item, &self)
+                close(UInt8(ascii: "}"), inner)
+            }
+            close(UInt8(ascii: "]"), outer)
+        }
+
+        mutating func strings(_ k: StaticString, _ v: [String]?) {
+            guard let v else { return }
+            key(k)
+            let outer = open(UInt8(ascii: "["))
+            for item in v {
+                member()
+                FastJSON.writeString(item, into: &out)
+            }
+            close(UInt8(ascii: "]"), outer)
+        }
+
+        /// A string map, keys sorted.
+        mutating func map(_ k: StaticString, _ v: [String: String]?) {
+            guard let v else { return }
+            key(k)
+            let outer = open(UInt8(ascii: "{"))
+            for (name, value) in v.sorted(by: { $0.key < $1.key }) {
+                key(name)
+                FastJSON.writeString(value, into: &out)
+            }
+            close(UInt8(ascii: "}"), outer)
+        }
     }
 
     @inline(__always)
-    private static func append(_ s: StaticString, to out: inout [UInt8]) {
+    fileprivate static func append(_ s: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
@@ -50,7 +186,7 @@ public enum FastJSON {
         s.withUTF8 { out.append(contentsOf: $0) }
     }
 
-    private static func appendInt(_ i: Int, to out: inout [UInt8]) {
+    fileprivate static func appendInt(_ i: Int, to out: inout [UInt8]) {
         if i < 0 {
             out.append(UInt8(ascii: "-"))
             // Int.min has no positive counterpart: let the standard library spell it.
@@ -121,7 +257,7 @@ public enum FastJSON {
         }
     }
 
-    private static func spaces(_ indent: Int, _ out: inout [UInt8]) {
+    fileprivate static func spaces(_ indent: Int, _ out: inout [UInt8]) {
         for _ in 0..<indent { append("  ", to: &out) }
     }
 
@@ -179,150 +315,107 @@ public enum FastJSON {
 }
 
 // Each resource's fields in sorted key order; nil fields are left out, as JSONEncoder does.
-private struct Fields {
-    var list: [(String, FastJSON.Node)] = []
-    mutating func add(_ k: String, _ v: String?) { if let v { list.append((k, .string(v))) } }
-    mutating func add(_ k: String, _ v: Int?) { if let v { list.append((k, .int(v))) } }
-    mutating func add(_ k: String, _ v: Bool?) { if let v { list.append((k, .bool(v))) } }
-    mutating func add(_ k: String, _ v: JSONValue?) { if let v { list.append((k, FastJSON.node(v))) } }
-    mutating func add(_ k: String, _ v: FastJSON.Node?) { if let v { list.append((k, v)) } }
-    var node: FastJSON.Node { .object(list) }
-}
-
 extension GoogleEvent {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("anyoneCanAddSelf", anyoneCanAddSelf)
-        f.add("attachments", attachments.map { .array($0.map(\.node)) })
-        f.add("attendees", attendees.map { .array($0.map(\.node)) })
-        f.add("attendeesOmitted", attendeesOmitted)
-        f.add("birthdayProperties", birthdayProperties)
-        f.add("colorId", colorId)
-        f.add("conferenceData", conferenceData)
-        f.add("created", created)
-        f.add("creator", creator?.node)
-        f.add("description", description)
-        f.add("end", end?.node)
-        f.add("endTimeUnspecified", endTimeUnspecified)
-        f.add("etag", etag)
-        f.add("eventLabelId", eventLabelId)
-        f.add("eventType", eventType)
-        f.add("extendedProperties", extendedProperties?.node)
-        f.add("focusTimeProperties", focusTimeProperties)
-        f.add("gadget", gadget)
-        f.add("guestsCanInviteOthers", guestsCanInviteOthers)
-        f.add("guestsCanModify", guestsCanModify)
-        f.add("guestsCanSeeOtherGuests", guestsCanSeeOtherGuests)
-        f.add("hangoutLink", hangoutLink)
-        f.add("htmlLink", htmlLink)
-        f.add("iCalUID", iCalUID)
-        f.add("id", id)
-        f.add("kind", kind)
-        f.add("location", location)
-        f.add("locked", locked)
-        f.add("organizer", organizer?.node)
-        f.add("originalStartTime", originalStartTime?.node)
-        f.add("outOfOfficeProperties", outOfOfficeProperties)
-        f.add("privateCopy", privateCopy)
-        f.add("recurrence", recurrence.map { FastJSON.Node.array($0.map { FastJSON.Node.string($0) }) })
-        f.add("recurringEventId", recurringEventId)
-        f.add("reminders", reminders?.node)
-        f.add("sequence", sequence)
-        f.add("source", source?.node)
-        f.add("start", start?.node)
-        f.add("status", status)
-        f.add("summary", summary)
-        f.add("transparency", transparency)
-        f.add("updated", updated)
-        f.add("visibility", visibility)
-        f.add("workingLocationProperties", workingLocationProperties)
-        return f.node
+    func write(_ w: inout FastJSON.Writer) {
+        let outer = w.open(UInt8(ascii: "{"))
+        w.field("anyoneCanAddSelf", anyoneCanAddSelf)
+        w.array("attachments", attachments) { $0.write(&$1) }
+        w.array("attendees", attendees) { $0.write(&$1) }
+        w.field("attendeesOmitted", attendeesOmitted)
+        w.field("birthdayProperties", birthdayProperties)
+        w.field("colorId", colorId)
+        w.field("conferenceData", conferenceData)
+        w.field("created", created)
+        w.field("creator", creator) { $0.write(&$1) }
+        w.field("description", description)
+        w.field("end", end) { $0.write(&$1) }
+        w.field("endTimeUnspecified", endTimeUnspecified)
+        w.field("etag", etag)
+        w.field("eventLabelId", eventLabelId)
+        w.field("eventType", eventType)
+        w.field("extendedProperties", extendedProperties) { x, w in
+            w.map("private", x.private)
+            w.map("shared", x.shared)
+        }
+        w.field("focusTimeProperties", focusTimeProperties)
+        w.field("gadget", gadget)
+        w.field("guestsCanInviteOthers", guestsCanInviteOthers)
+        w.field("guestsCanModify", guestsCanModify)
+        w.field("guestsCanSeeOtherGuests", guestsCanSeeOtherGuests)
+        w.field("hangoutLink", hangoutLink)
+        w.field("htmlLink", htmlLink)
+        w.field("iCalUID", iCalUID)
+        w.field("id", id)
+        w.field("kind", kind)
+        w.field("location", location)
+        w.field("locked", locked)
+        w.field("organizer", organizer) { $0.write(&$1) }
+        w.field("originalStartTime", originalStartTime) { $0.write(&$1) }
+        w.field("outOfOfficeProperties", outOfOfficeProperties)
+        w.field("privateCopy", privateCopy)
+        w.strings("recurrence", recurrence)
+        w.field("recurringEventId", recurringEventId)
+        w.field("reminders", reminders) { r, w in
+            w.array("overrides", r.overrides) { o, w in
+                w.field("method", o.method)
+                w.field("minutes", o.minutes)
+            }
+            w.field("useDefault", r.useDefault)
+        }
+        w.field("sequence", sequence)
+        w.field("source", source) { x, w in
+            w.field("title", x.title)
+            w.field("url", x.url)
+        }
+        w.field("start", start) { $0.write(&$1) }
+        w.field("status", status)
+        w.field("summary", summary)
+        w.field("transparency", transparency)
+        w.field("updated", updated)
+        w.field("visibility", visibility)
+        w.field("workingLocationProperties", workingLocationProperties)
+        w.close(UInt8(ascii: "}"), outer)
     }
 }
 
 extension GoogleEvent.Person {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("displayName", displayName)
-        f.add("email", email)
-        f.add("id", id)
-        f.add("self", self.`self`)
-        return f.node
+    func write(_ w: inout FastJSON.Writer) {
+        w.field("displayName", displayName)
+        w.field("email", email)
+        w.field("id", id)
+        w.field("self", self.`self`)
     }
 }
 
 extension GoogleEvent.Attendee {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("additionalGuests", additionalGuests)
-        f.add("comment", comment)
-        f.add("displayName", displayName)
-        f.add("email", email)
-        f.add("id", id)
-        f.add("optional", optional)
-        f.add("organizer", organizer)
-        f.add("resource", resource)
-        f.add("responseStatus", responseStatus)
-        f.add("self", self.`self`)
-        return f.node
-    }
-}
-
-extension GoogleEvent.ExtendedProperties {
-    var node: FastJSON.Node {
-        func dict(_ d: [String: String]) -> FastJSON.Node { .object(d.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }
-        var f = Fields()
-        f.add("private", `private`.map(dict))
-        f.add("shared", shared.map(dict))
-        return f.node
-    }
-}
-
-extension GoogleEvent.Reminders {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("overrides", overrides.map { .array($0.map(\.node)) })
-        f.add("useDefault", useDefault)
-        return f.node
-    }
-}
-
-extension GoogleEvent.Reminder {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("method", method)
-        f.add("minutes", minutes)
-        return f.node
-    }
-}
-
-extension GoogleEvent.Source {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("title", title)
-        f.add("url", url)
-        return f.node
+    func write(_ w: inout FastJSON.Writer) {
+        w.field("additionalGuests", additionalGuests)
+        w.field("comment", comment)
+        w.field("displayName", displayName)
+        w.field("email", email)
+        w.field("id", id)
+        w.field("optional", optional)
+        w.field("organizer", organizer)
+        w.field("resource", resource)
+        w.field("responseStatus", responseStatus)
+        w.field("self", self.`self`)
     }
 }
 
 extension GoogleEvent.EventAttachment {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("fileId", fileId)
-        f.add("fileUrl", fileUrl)
-        f.add("iconLink", iconLink)
-        f.add("mimeType", mimeType)
-        f.add("title", title)
-        return f.node
+    func write(_ w: inout FastJSON.Writer) {
+        w.field("fileId", fileId)
+        w.field("fileUrl", fileUrl)
+        w.field("iconLink", iconLink)
+        w.field("mimeType", mimeType)
+        w.field("title", title)
     }
 }
 
 extension EventDateTime {
-    var node: FastJSON.Node {
-        var f = Fields()
-        f.add("date", date)
-        f.add("dateTime", dateTime)
-        f.add("timeZone", timeZone)
-        return f.node
+    func write(_ w: inout FastJSON.Writer) {
+        w.field("date", date)
+        w.field("dateTime", dateTime)
+        w.field("timeZone", timeZone)
     }
 }

@@ -40,6 +40,27 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         try Self.check(g, "escapes")
     }
 
+    /// Empty objects and arrays at every depth: JSONEncoder's pretty layout has a blank line
+    /// inside them.
+    @Test func emptyContainers() throws {
+        var g = GoogleEvent()
+        g.recurrence = []
+        g.attendees = [GoogleEvent.Attendee(), GoogleEvent.Attendee()]
+        g.creator = GoogleEvent.Person()
+        var x = GoogleEvent.ExtendedProperties()
+        x.private = [:]
+        x.shared = ["b": "2", "a": "1"]
+        g.extendedProperties = x
+        var r = GoogleEvent.Reminders()
+        r.overrides = []
+        g.reminders = r
+        g.attachments = []
+        g.start = EventDateTime()
+        try Self.check(g, "empty containers")
+        try Self.check(GoogleEvent(), "empty event")
+        #expect(FastJSON.pretty(GoogleEvent(), depth: 2) == "{\n\n    }")
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: corpus.path)))
     func realGoogleEvents() throws {
         var count = 0
