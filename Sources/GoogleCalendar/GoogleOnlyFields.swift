@@ -60,7 +60,7 @@ enum GoogleOnlyFields {
 
     /// The property for a field of `g`, when the field is set.
     static func property(for field: EventField, of g: GoogleEvent) -> Property? {
-        guard let (name, kind) = table[field] else { return nil }
+        guard isSet(field, in: g), let (name, kind) = table[field] else { return nil }
         let text: String?
         switch kind {
         case .string(let kp): text = g[keyPath: kp].map(ICalText.escape)
@@ -69,6 +69,37 @@ enum GoogleOnlyFields {
         case .person(let kp): text = g[keyPath: kp].flatMap { try? encoder.encode($0) }.map { ICalText.escape(String(decoding: $0, as: UTF8.self)) }
         }
         return text.map { Property(name: name, value: $0) }
+    }
+
+    /// Whether `g` has a value for a field of `table`, read without the table: this runs for
+    /// every such field of every event, and most are unset.
+    static func isSet(_ field: EventField, in g: GoogleEvent) -> Bool {
+        switch field {
+        case .id: g.id != nil
+        case .etag: g.etag != nil
+        case .htmlLink: g.htmlLink != nil
+        case .colorId: g.colorId != nil
+        case .recurringEventId: g.recurringEventId != nil
+        case .hangoutLink: g.hangoutLink != nil
+        case .conferenceData: g.conferenceData != nil
+        case .gadget: g.gadget != nil
+        case .creator: g.creator != nil
+        case .anyoneCanAddSelf: g.anyoneCanAddSelf != nil
+        case .guestsCanInviteOthers: g.guestsCanInviteOthers != nil
+        case .guestsCanModify: g.guestsCanModify != nil
+        case .guestsCanSeeOtherGuests: g.guestsCanSeeOtherGuests != nil
+        case .privateCopy: g.privateCopy != nil
+        case .locked: g.locked != nil
+        case .attendeesOmitted: g.attendeesOmitted != nil
+        case .endTimeUnspecified: g.endTimeUnspecified != nil
+        case .eventType: g.eventType != nil
+        case .eventLabelId: g.eventLabelId != nil
+        case .workingLocationProperties: g.workingLocationProperties != nil
+        case .outOfOfficeProperties: g.outOfOfficeProperties != nil
+        case .focusTimeProperties: g.focusTimeProperties != nil
+        case .birthdayProperties: g.birthdayProperties != nil
+        default: table[field] != nil  // not in the table: property(for:of:) gives nil
+        }
     }
 
     /// Sets a field of `g` from its property; false when the value is malformed.

@@ -7,6 +7,23 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
 private let discovery = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/google-api/calendar.v3.json")
 
 @Suite struct MappingTests {
+    /// Each Google-only field reaches .ics when set, and only then (the presence check
+    /// agrees with the table of fields).
+    @Test func everyGoogleOnlyFieldIsCarriedWhenSet() {
+        for field in EventField.allCases {
+            #expect(GoogleOnlyFields.property(for: field, of: GoogleEvent()) == nil, "\(field) on an empty event")
+            guard let (name, kind) = GoogleOnlyFields.table[field] else { continue }
+            var g = GoogleEvent()
+            switch kind {
+            case .string(let kp): g[keyPath: kp] = "v"
+            case .bool(let kp): g[keyPath: kp] = false
+            case .json(let kp): g[keyPath: kp] = .object([:])
+            case .person(let kp): g[keyPath: kp] = GoogleEvent.Person(email: "a@b")
+            }
+            #expect(GoogleOnlyFields.property(for: field, of: g)?.name == name, "\(field)")
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: discovery.path)))
     func eventFieldCoversTheDiscoveryDocument() throws {
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: discovery)) as! [String: Any]
