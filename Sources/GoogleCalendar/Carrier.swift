@@ -37,30 +37,39 @@ enum Carrier {
         for (key, value) in dict {
             var base = key
             var index = 1
-            if let tilde = key.lastIndex(of: "~"), let n = Int(key[key.index(after: tilde)...]), n >= 2 {
+            // `~` is ASCII: look for it in the bytes before splitting the Characters.
+            if key.utf8.contains(UInt8(ascii: "~")), let tilde = key.lastIndex(of: "~"), let n = Int(key[key.index(after: tilde)...]), n >= 2 {
                 base = String(key[..<tilde])
                 index = n
             }
             bases[base, default: []].append((index, value))
         }
-        var lines: [(key: String, text: String)] = []
+        var lines: [(order: (String, Int), key: String, text: String)] = []
         for (base, parts) in bases {
-            let sorted = parts.sorted { $0.0 < $1.0 }
+            let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
             let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
-            let text = sorted.map(\.1).joined()
+            let text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
             let name = base.split(separator: "#").first.map(String.init) ?? base
             let lineName = text.prefix { $0 != ":" && $0 != ";" }
-            let matches = !name.isEmpty && (lineName.uppercased() == name.uppercased()
+            let matches = !name.isEmpty && (sameUppercased(lineName, name)
                 || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
             if contiguous && matches {
-                lines.append((base, text))
+                lines.append((order(base), base, text))
             } else {
                 for (i, v) in sorted { foreign[i == 1 ? base : base + "~\(i)"] = v }
             }
         }
         // Stable order: by name, then by repeat number.
-        lines.sort { order($0.key) < order($1.key) }
-        return (lines, foreign)
+        lines.sort { $0.order < $1.order }
+        return (lines.map { ($0.key, $0.text) }, foreign)
+    }
+
+    /// `a.uppercased() == b.uppercased()`, on the bytes when both are ASCII.
+    private static func sameUppercased(_ a: Substring, _ b: String) -> Bool {
+        let x = a.utf8, y = b.utf8
+        guard x.allSatisfy({ $0 < 0x80 }), y.allSatisfy({ $0 < 0x80 }) else { return a.uppercased() == b.uppercased() }
+        func upper(_ c: UInt8) -> UInt8 { c >= 0x61 && c <= 0x7A ? c - 0x20 : c }
+        return x.count == y.count && zip(x, y).allSatisfy { upper($0) == upper($1) }
     }
 
     private static func order(_ key: String) -> (String, Int) {
