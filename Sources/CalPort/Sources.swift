@@ -187,27 +187,45 @@ final class GoogleJSONSource: EventSource {
         if input.isRegularFile, input.prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
             var keyed: [(index: Int, key: OccurrenceKey)] = []
             var positions: [(offset: Int, length: Int)] = []
-            let envelopeBytes = JSONItemScanner.scan(fd: input.fd) { offset, bytes in
-                // The first reading decodes only what folding needs, and only from items that
-                // can be a series or cancelled (the words appear, or escapes that could spell
-                // them); the second decodes each item whole, and reports what is not valid there.
-                let candidate = Bytes.contains(bytes, GoogleJSONSource.recurrenceKey) || Bytes.contains(bytes, GoogleJSONSource.cancelled)
-                    || Bytes.contains(bytes, GoogleJSONSource.unicodeEscape)
-                guard candidate else {
-                    positions.append((offset, bytes.count))
-                    return true
+            var unreadable = false
+            func take(_ index: Int, _ r: FoldResult) {
+                switch r {
+                case .plain: break
+                case .key(let key): if let key { keyed.append((index, key)) }
+                case .unreadable: unreadable = true
                 }
-                guard let g = FastJSONReader.event(bytes).map(FoldFields.init) ?? (try? decoder.decode(FoldFields.self, from: Data(bytes))) else {
-                    return false
-                }
-                if let key = OccurrenceKey(id: g.id, iCalUID: g.iCalUID, status: g.status, recurringEventId: g.recurringEventId,
-                                           recurrence: g.recurrence, originalStartTime: g.originalStartTime) {
-                    keyed.append((positions.count, key))
-                }
-                positions.append((offset, bytes.count))
-                return true
             }
-            if let envelopeBytes, let envelope = try? decoder.decode(GoogleEvents.self, from: Data(envelopeBytes)), envelope.items == nil {
+            // With several workers, this thread only finds the items; the workers look into
+            // them, a block at a time, and their results are taken in item order.
+            let threads = max(1, workers)
+            let pool = threads > 1
+                ? OrderedWorkPool<[(Int, [UInt8])], [(Int, FoldResult)]>(threads: threads) { block in
+                    let decoder = JSONDecoder()
+                    return block.map { ($0.0, GoogleJSONSource.fold($0.1, decoder)) }
+                }
+                : nil
+            defer { pool?.close() }
+            var block: [(Int, [UInt8])] = []
+            let envelopeBytes = JSONItemScanner.scan(fd: input.fd) { offset, bytes in
+                let index = positions.count
+                positions.append((offset, bytes.count))
+                guard let pool else {
+                    take(index, GoogleJSONSource.fold(bytes, decoder))
+                    return !unreadable
+                }
+                block.append((index, bytes))
+                if block.count >= GoogleJSONSource.blockSize {
+                    pool.submit(block)
+                    block = []
+                    while pool.inFlight >= threads * 4 { for (i, r) in pool.takeNext() { take(i, r) } }
+                }
+                return !unreadable
+            }
+            if let pool {
+                if !block.isEmpty { pool.submit(block) }
+                while pool.inFlight > 0 { for (i, r) in pool.takeNext() { take(i, r) } }
+            }
+            if !unreadable, let envelopeBytes, let envelope = try? decoder.decode(GoogleEvents.self, from: Data(envelopeBytes)), envelope.items == nil {
                 var info = CalendarInfo()
                 info.name = envelope.summary
                 info.description = envelope.description
@@ -249,6 +267,31 @@ final class GoogleJSONSource: EventSource {
 
     private static let recurrenceKey = Array("\"recurrence\"".utf8), cancelled = Array("cancelled".utf8),
                        unicodeEscape = Array("\\u".utf8)
+
+    /// What the first reading learns from one item.
+    enum FoldResult: Sendable {
+        /// Neither a series nor cancelled: nothing to learn.
+        case plain
+        /// What folding reads (nil: the item takes no part in it).
+        case key(OccurrenceKey?)
+        /// Not an event: the file is read whole instead, which reports why.
+        case unreadable
+    }
+
+    /// The first reading of one item (on any thread). It decodes only what folding needs,
+    /// and only from items that can be a series or cancelled (the words appear, or escapes
+    /// that could spell them); the second reading decodes each item whole, and reports
+    /// what is not valid there.
+    static func fold(_ bytes: [UInt8], _ decoder: JSONDecoder) -> FoldResult {
+        guard Bytes.contains(bytes, recurrenceKey) || Bytes.contains(bytes, cancelled) || Bytes.contains(bytes, unicodeEscape) else {
+            return .plain
+        }
+        guard let g = FastJSONReader.event(bytes).map(FoldFields.init) ?? (try? decoder.decode(FoldFields.self, from: Data(bytes))) else {
+            return .unreadable
+        }
+        return .key(OccurrenceKey(id: g.id, iCalUID: g.iCalUID, status: g.status, recurringEventId: g.recurringEventId,
+                                  recurrence: g.recurrence, originalStartTime: g.originalStartTime))
+    }
 
     /// The fields of an item that folding cancelled occurrences reads.
     private struct FoldFields: Decodable {
