@@ -137,7 +137,7 @@ public enum FastJSON {
             close(UInt8(ascii: "}"), outer)
         }
 
-        /// An array of resources, or of strings (`body` nil).
+        /// An array of resources, each written by `body` between braces.
         mutating func array<T>(_ k: StaticString, _ v: [T]?, _ body: (T, inout Writer) -> Void) {
             guard let v else { return }
             key(k)

@@ -8,27 +8,20 @@ struct RawComponentText {
     /// The input ended (or the calendar closed) before END:<name>.
     var truncated: Bool
 
-    /// The text handed to libical.
-    var text: String {
-        var b: [UInt8] = []
-        b.reserveCapacity(lines.reduce(0) { $0 + $1.bytes.count + 2 } + name.utf8.count + 8)
-        for l in lines {
-            b += l.bytes
-            b.append(0x0D)
-            b.append(0x0A)
-        }
-        if truncated { b += Array("END:\(name)\r\n".utf8) }
-        return String(decoding: b, as: UTF8.self)
-    }
+    /// The component's text, as its lines came.
+    var text: String { joined { _ in true } }
 
     /// The text handed to libical: the component's BEGIN and END lines and the properties
     /// whose values calport reads through libical (`LibicalComponent.typedValues`) or whose
     /// syntax libical checks for it (recurrence rules). Text, addresses and unknown
     /// properties come from calport's own tokens, so libical need not parse them.
-    var typedText: String {
+    var typedText: String { joined { RawComponentText.libicalReads($0.bytes) } }
+
+    /// The lines that pass `include`, each ended by CRLF, and END:<name> when truncated.
+    private func joined(_ include: (LogicalLine) -> Bool) -> String {
         var b: [UInt8] = []
         b.reserveCapacity(lines.reduce(0) { $0 + $1.bytes.count + 2 } + name.utf8.count + 8)
-        for l in lines where RawComponentText.libicalReads(l.bytes) {
+        for l in lines where include(l) {
             b += l.bytes
             b.append(0x0D)
             b.append(0x0A)
