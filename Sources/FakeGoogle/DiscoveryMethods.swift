@@ -33,9 +33,18 @@ public struct DiscoveryMethods: Sendable {
     public let batchPath: String
 
     public init(contentsOf url: URL) throws {
-        let data = try Data(contentsOf: url)
+        try self.init(data: try Data(contentsOf: url), source: url.path)
+    }
+
+    /// The methods of the document embedded in the fake (`DiscoveryEmbedded.swift`).
+    public static func embedded() throws -> DiscoveryMethods {
+        try DiscoveryMethods(data: Data(DiscoveryDocument.embeddedCalendarV3.utf8), source: "the embedded discovery document")
+    }
+
+    /// `source` names the document in errors.
+    public init(data: Data, source: String) throws {
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw DiscoveryDocument.LoadError(description: "\(url.path): not a discovery document")
+            throw DiscoveryDocument.LoadError(description: "\(source): not a discovery document")
         }
         servicePath = root["servicePath"] as? String ?? ""
         batchPath = root["batchPath"] as? String ?? ""

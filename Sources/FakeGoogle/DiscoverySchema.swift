@@ -69,10 +69,20 @@ public struct DiscoveryDocument: Sendable {
     static let checkedFormats: Set<String> = ["date", "date-time", "int32", "uint32", "int64", "uint64"]
 
     public init(contentsOf url: URL) throws {
-        let data = try Data(contentsOf: url)
+        try self.init(data: try Data(contentsOf: url), source: url.path)
+    }
+
+    /// The document embedded in the fake (`DiscoveryEmbedded.swift`), so that it behaves like
+    /// Google on a machine without `../shared`.
+    public static func embedded() throws -> DiscoveryDocument {
+        try DiscoveryDocument(data: Data(embeddedCalendarV3.utf8), source: "the embedded discovery document")
+    }
+
+    /// `source` names the document in errors.
+    public init(data: Data, source: String) throws {
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let schemas = root["schemas"] as? [String: Any] else {
-            throw LoadError(description: "\(url.path): not a discovery document (no top-level \"schemas\" object)")
+            throw LoadError(description: "\(source): not a discovery document (no top-level \"schemas\" object)")
         }
         name = root["name"] as? String ?? ""
         version = root["version"] as? String ?? ""
@@ -81,7 +91,7 @@ public struct DiscoveryDocument: Sendable {
         var parsed: [String: Schema] = [:]
         for (schemaName, body) in schemas {
             guard let body = body as? [String: Any] else {
-                throw LoadError(description: "\(url.path): schema \(schemaName) is not an object")
+                throw LoadError(description: "\(source): schema \(schemaName) is not an object")
             }
             parsed[schemaName] = try Self.parse(body, at: schemaName, unhandled: &unhandled, formats: &formats)
         }

@@ -4,11 +4,10 @@ import CalendarModel
 import Foundation
 import Testing
 
-/// The Calendar API v3 discovery document in ../shared/corpus, loaded once.
+/// The Calendar API v3 discovery document, loaded once: the copy embedded in the fake, which
+/// FakeGoogleTests hold to ../shared/corpus/google-api/calendar.v3.json when that is present.
 enum CalendarDiscovery {
-    static let url = Paths.corpus.appendingPathComponent("google-api/calendar.v3.json")
-    static var available: Bool { FileManager.default.fileExists(atPath: url.path) }
-    static let document: DiscoveryDocument? = try? DiscoveryDocument(contentsOf: url)
+    static let document: DiscoveryDocument? = try? DiscoveryDocument.embedded()
 
     static func parse(_ json: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
@@ -136,8 +135,7 @@ private let violations: [SchemaViolationCase] = [
               path: "items[0].foo", says: "unknown field (not a property of Event)", schema: "Events"),
 ]
 
-@Suite(.enabled(if: CalendarDiscovery.available, "../shared/corpus/google-api/calendar.v3.json is not present"))
-struct SchemaTests {
+@Suite struct SchemaTests {
     // MARK: 1. The validator itself
 
     @Test func documentLoadsAndUsesOnlyKnownKeywords() throws {
@@ -221,7 +219,8 @@ struct SchemaTests {
 
     // MARK: 2. Real Google JSON
 
-    @Test func realGoogleJSONValidates() throws {
+    @Test(.enabled(if: Paths.corpusAvailable, "../shared/corpus is not present"))
+    func realGoogleJSONValidates() throws {
         let doc = try #require(CalendarDiscovery.document)
         let root = Paths.corpus.appendingPathComponent("google-json")
         let files = (FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? [])
