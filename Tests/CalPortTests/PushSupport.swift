@@ -37,18 +37,11 @@ final class PushHarness {
         return p
     }
 
-    /// `bench/gencal.py` output: recurring series with overrides and cancelled occurrences,
-    /// Windows zones, attendees, alarms.
+    /// A generated calendar (`CalendarGenerator`): recurring series with overrides and
+    /// cancelled occurrences, several zones, attendees, alarms.
     func generate(events: Int, seed: Int = 7) throws -> String {
         let out = path("gen-\(events)-\(seed).ics")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Paths.repository.appendingPathComponent("bench/gencal.py").path,
-                       "--events", String(events), "--seed", String(seed), "-o", out]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        try CalendarGenerator.calendar(events: events, seed: seed).write(to: URL(fileURLWithPath: out))
         return out
     }
 
