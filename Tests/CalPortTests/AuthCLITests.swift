@@ -31,7 +31,7 @@ import Testing
 
     /// Runs `calport auth login`, waits for the sign-in address on stderr, opens it as a browser
     /// would (following redirects), and returns the finished run.
-    func login(_ extra: [String] = [], browse: Bool = true) throws -> (RunResult, consent: String) {
+    func login(_ extra: [String] = [], browse: Bool = true) async throws -> (RunResult, consent: String) {
         let p = Process()
         p.executableURL = Paths.calport
         p.arguments = ["auth", "login", "--client-secret", clientSecretFile.path, "--no-browser", "--timeout", "30", "-v"] + extra
@@ -54,26 +54,19 @@ import Testing
         reader.start()
         var url: String?
         for _ in 0..<300 where url == nil {
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
             let text = lock.withLock { String(decoding: errText.data, as: UTF8.self) }
             url = text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix(fake.authorizationURL) }.map(String.init)
         }
         var consent = ""
         if let url, browse {
             // The browser: the consent page redirects to calport's listener on 127.0.0.1.
-            let curl = Process()
-            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            curl.arguments = ["-sL", "--max-time", "20", url]
-            let page = Pipe()
-            curl.standardOutput = page
-            try curl.run()
-            consent = String(decoding: page.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            curl.waitUntilExit()
+            consent = try await Browser.open(url)
         }
         try inp.fileHandleForWriting.close()
         p.waitUntilExit()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        while reader.isExecuting { Thread.sleep(forTimeInterval: 0.01) }
+        while reader.isExecuting { try await Task.sleep(for: .milliseconds(10)) }
         let stderr = lock.withLock { String(decoding: errText.data, as: UTF8.self) }
         #expect(url != nil, "no sign-in address on stderr: \(stderr)")
         return (RunResult(status: p.terminationStatus, stdout: stdout, stderr: stderr), consent)
@@ -87,8 +80,8 @@ import Testing
         config.appendingPathComponent("tokens/\(profile).json")
     }
 
-    @Test func signInUseAndSignOut() throws {
-        let (signIn, consent) = try login()
+    @Test func signInUseAndSignOut() async throws {
+        let (signIn, consent) = try await login()
         #expect(signIn.status == 0, "\(signIn.stderr)")
         #expect(consent.contains("signed in"))
         #expect(signIn.stderr.contains("signed in as me@example.com (profile default, read and write)"))
@@ -151,8 +144,8 @@ import Testing
         #expect(after.stderr.contains("calport auth login --client-secret FILE"))
     }
 
-    @Test func profilesLiveSideBySide() throws {
-        let (work, _) = try login(["--profile", "work", "--read-only"])
+    @Test func profilesLiveSideBySide() async throws {
+        let (work, _) = try await login(["--profile", "work", "--read-only"])
         #expect(work.status == 0, "\(work.stderr)")
         #expect(work.stderr.contains("read-only"))
         let all = try run(["auth", "status", "--all"])
@@ -162,17 +155,17 @@ import Testing
         #expect(try run(["calendars"]).status == 77)  // the default profile was never signed in
     }
 
-    @Test func accessDeniedExplainsTestUsers() throws {
+    @Test func accessDeniedExplainsTestUsers() async throws {
         fake.consentDenied = true
-        let (r, _) = try login()
+        let (r, _) = try await login()
         #expect(r.status == 77)
         #expect(r.stderr.contains("access_denied"))
         #expect(r.stderr.contains("test user"))
         #expect(!FileManager.default.fileExists(atPath: tokenFile().path))
     }
 
-    @Test func anExpiredOrRevokedRefreshTokenSaysLogInAgain() throws {
-        let (r, _) = try login()
+    @Test func anExpiredOrRevokedRefreshTokenSaysLogInAgain() async throws {
+        let (r, _) = try await login()
         #expect(r.status == 0, "\(r.stderr)")
         fake.expireAccessTokens()
         fake.refreshTokensValid = false
@@ -185,9 +178,9 @@ import Testing
         #expect(calendars.stderr.contains("calport auth login"))
     }
 
-    @Test func aWrongClientSecretIsInvalidClient() throws {
+    @Test func aWrongClientSecretIsInvalidClient() async throws {
         fake.oauthClient = .init(id: "123-calport.apps.googleusercontent.com", secret: "another-secret")
-        let (r, _) = try login()
+        let (r, _) = try await login()
         #expect(r.status == 77)
         #expect(r.stderr.contains("invalid_client"))
         #expect(!r.stderr.contains(Self.clientSecret))

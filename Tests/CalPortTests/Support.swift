@@ -1,4 +1,5 @@
 import CalendarModel
+import HTTP
 import Foundation
 import Testing
 
@@ -69,4 +70,31 @@ final class DataBox: @unchecked Sendable { var data = Data() }
 /// Parses JSON into Foundation objects for structural comparison.
 func jsonObject(_ data: Data) throws -> NSObject {
     try JSONSerialization.jsonObject(with: data) as! NSObject
+}
+
+/// A browser stand-in for the OAuth consent page: requests the address with the project's own
+/// HTTP client and follows redirects (the consent page answers 302 to calport's loopback
+/// listener), returning the last page's text.
+enum Browser {
+    static func open(_ address: String, maxRedirects: Int = 5) async throws -> String {
+        let http = try CurlHTTPClient()
+        var url = address
+        for _ in 0...maxRedirects {
+            let response = try await http.send(HTTPRequest(url: url, timeout: .seconds(20)))
+            guard (300..<400).contains(response.status), let location = response.header("location") else {
+                return String(decoding: response.body, as: UTF8.self)
+            }
+            url = location.hasPrefix("/") ? origin(of: url) + location : location
+        }
+        throw BrowserError.tooManyRedirects(address)
+    }
+
+    /// "http://host:port" of an absolute URL.
+    static func origin(of url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        return String(url[..<(rest.firstIndex(of: "/") ?? url.endIndex)])
+    }
+
+    enum BrowserError: Error { case tooManyRedirects(String) }
 }
