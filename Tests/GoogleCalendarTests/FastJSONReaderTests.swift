@@ -78,7 +78,7 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(FastJSONReader.event(bytes) == nil)
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: corpus.path)))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: corpus.path), "../shared/corpus/google-json is not present"))
     func realGoogleEvents() throws {
         var read = 0, total = 0
         let encoder = JSONEncoder()

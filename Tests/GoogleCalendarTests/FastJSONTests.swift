@@ -61,7 +61,7 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(FastJSON.pretty(GoogleEvent(), depth: 2) == "{\n\n    }")
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: corpus.path)))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: corpus.path), "../shared/corpus/google-json is not present"))
     func realGoogleEvents() throws {
         var count = 0
         for f in FileManager.default.enumerator(atPath: corpus.path)!.compactMap({ $0 as? String }) where f.hasSuffix(".json") {

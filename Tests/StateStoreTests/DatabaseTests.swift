@@ -57,14 +57,17 @@ private func temporaryPath(_ name: String) -> String {
         }
     }
 
-    @Test func aCommittedTransactionSurvivesAKilledProcess() throws {
+    /// The sqlite3 shell, when installed (it is optional: the test that needs it says so and skips).
+    static let sqlite3 = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: sqlite3 != nil, "the sqlite3 shell is not installed (apt-get install sqlite3)"))
+    func aCommittedTransactionSurvivesAKilledProcess() throws {
         // A child process commits, then is killed with SIGKILL before it can close the file.
         let path = temporaryPath("t.sqlite")
         let db = try Database(path: path)
         try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
         let script = "BEGIN IMMEDIATE; INSERT INTO t VALUES ('committed'); COMMIT; BEGIN IMMEDIATE; INSERT INTO t VALUES ('open');"
-        let sqlite3 = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let sqlite3 else { return }  // the sqlite3 shell is optional; the library is not
+        let sqlite3 = try #require(Self.sqlite3)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: sqlite3)
         p.arguments = [path]
