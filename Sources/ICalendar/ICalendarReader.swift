@@ -315,6 +315,11 @@ public final class ICalendarReader {
             diag(.warning, "VTIMEZONE has no TZID; ignored", line: raw.startLine)
             return nil
         }
+        if let problem = ZoneRuleLimits.problem(in: tree) {
+            diag(.error, "VTIMEZONE \"\(tzid)\" is not a usable time zone: \(problem); times in it resolve against the tz database",
+                 line: raw.startLine)
+            return nil
+        }
         guard let parsed = LibicalComponent(parsing: raw.text) else {
             diag(.error, "VTIMEZONE \"\(tzid)\" could not be parsed; times in it resolve against the tz database", line: raw.startLine)
             return nil

@@ -196,6 +196,35 @@ private func calendar(_ name: String, start: String, rule: String, extra: String
         #expect(ok.result.stdoutText.contains("FREQ=HOURLY;COUNT=4256"))  // 5000 less the 744 hours of January
     }
 
+    /// A VTIMEZONE whose observance rule fires every second, minute or hour asks libical for
+    /// billions of offset changes (it hung `convert`, `verify` and `push --dry-run` while memory
+    /// grew past 400 MB). Such a zone is refused with an error naming it; the event is still
+    /// converted, and every command finishes in seconds.
+    @Test(arguments: ["FREQ=SECONDLY", "FREQ=MINUTELY", "FREQ=HOURLY", "FREQ=DAILY",
+                      "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=1,2,3"])
+    func absurdTimeZoneRulesAreRefusedQuickly(_ rule: String) throws {
+        let zone = """
+            BEGIN:VTIMEZONE\r
+            TZID:Hostile\r
+            BEGIN:STANDARD\r
+            DTSTART:19700101T000000\r
+            RRULE:\(rule)\r
+            TZOFFSETFROM:+0100\r
+            TZOFFSETTO:+0200\r
+            END:STANDARD\r
+            END:VTIMEZONE\r
+
+            """
+        let f = try calendar("zone.ics", start: ";TZID=Hostile:20250301T100000", rule: "SEQUENCE:0", extra: zone)
+        for args in [["convert", f], ["verify", f, f], ["push", f, "--calendar", "primary", "--dry-run"]] {
+            let run = try BoundedRun.calport(args, seconds: 20)
+            #expect(run.finished && run.seconds < 10, "\(rule) \(args[0]): \(run.seconds)s")
+            #expect(run.result.stderr.contains("VTIMEZONE \"Hostile\" is not a usable time zone"), "\(rule) \(args[0]): \(run.result.stderr)")
+        }
+        let convert = try BoundedRun.calport(["convert", f, "--to", "ndjson"])
+        #expect(convert.result.stdoutText.contains("\"summary\":\"Pathological\""), "the event itself is kept")
+    }
+
     /// Every fuzz fixture converts without a crash: a result or a diagnostic, in bounded time.
     @Test func fuzzFixturesConvertOrFailWithADiagnostic() throws {
         let dir = Paths.testdata.appendingPathComponent("fuzz")
