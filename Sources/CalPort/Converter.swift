@@ -213,10 +213,12 @@ public struct Converter {
             output.discard()
             throw ConvertError.strict(counter.errors + counter.warnings)
         }
-        do { try output.commit() } catch let e as OutputError { throw ConvertError.failed(e.description) }
+        // A run that read nothing but errors leaves an existing output as it was.
         if summary.events == 0 && summary.errors > 0 {
-            throw ConvertError.badInput("\(input.name): no events could be read")
+            output.discard()
+            throw ConvertError.badInput("\(input.name): no events could be read; \(output.name) was not written")
         }
+        do { try output.commit() } catch let e as OutputError { throw ConvertError.failed(e.description) }
         return summary
     }
 }

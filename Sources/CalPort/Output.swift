@@ -8,8 +8,18 @@ public struct OutputError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// Where converted data goes: standard output, or a file that appears only when complete
-/// (written to a temporary file beside it, flushed, then renamed over the target).
+/// Where converted data goes: standard output, or a file that appears only when complete.
+///
+/// What a path names decides how it is written:
+/// - `-` (or nil): standard output.
+/// - a regular file, or nothing yet: written to a temporary file beside it, flushed, then
+///   renamed over it, so a reader never sees half a file and a failed run leaves the old one.
+///   A symbolic link to a regular file is followed: the file it points to is replaced and the
+///   link stays.
+/// - a character device, FIFO or socket (`/dev/null`, `/dev/stdout`, a named pipe, a link to
+///   `/proc/self/fd/1`): written through directly. Renaming a file over it would destroy it.
+/// - a directory, or a path whose directory is missing or not writable: refused with a message
+///   (`Output.check(path:)` says so before any long work begins).
 public final class Output {
     public let name: String
     private var fd: Int32
@@ -17,30 +27,86 @@ public final class Output {
     private let temporary: String?
     private var finished = false
 
+    /// How a path is written.
+    enum Destination: Equatable {
+        case standardOutput
+        /// A device, FIFO or socket, written through.
+        case stream(String)
+        /// A regular file (possibly missing), replaced atomically; the path after links.
+        case file(String)
+    }
+
+    /// Where writing `path` would go, or why it cannot. Touches nothing.
+    static func destination(of path: String?) throws(OutputError) -> Destination {
+        guard let path, path != "-" else { return .standardOutput }
+        guard !path.isEmpty else { throw OutputError(description: "an empty output path") }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                throw OutputError(description: "\(path) is a directory; name a file in it")
+            case S_IFCHR, S_IFIFO, S_IFSOCK:
+                guard access(path, W_OK) == 0 else { throw OutputError(description: "\(path): cannot write: \(errorText(errno))") }
+                return .stream(path)
+            case S_IFREG:
+                let resolved = realPath(path) ?? path
+                try checkDirectory(of: resolved, for: path)
+                return .file(resolved)
+            default:
+                throw OutputError(description: "\(path) is neither a file nor a device calport can write to")
+            }
+        }
+        if path.hasSuffix("/") {
+            throw OutputError(description: "\(path): the directory does not exist; name a file in an existing directory")
+        }
+        try checkDirectory(of: path, for: path)
+        return .file(path)
+    }
+
+    /// Refuses a path that cannot be written, before a command starts work whose result would go
+    /// there (a pull that downloads everything, a push whose report comes at the end).
+    public static func check(path: String?) throws(OutputError) {
+        _ = try destination(of: path)
+    }
+
     /// `-` or nil is standard output.
     public init(path: String?) throws {
-        guard let path, path != "-" else {
+        switch try Self.destination(of: path) {
+        case .standardOutput:
             name = "<stdout>"
             fd = 1
             target = nil
             temporary = nil
-            return
+        case .stream(let device):
+            name = path ?? device
+            let f = open(device, O_WRONLY | O_NOCTTY | O_CLOEXEC)
+            guard f >= 0 else { throw OutputError(description: "\(name): cannot open: \(Self.errorText(errno))") }
+            fd = f
+            target = nil
+            temporary = nil
+        case .file(let file):
+            name = path ?? file
+            target = file
+            let dir = Self.directory(of: file)
+            let base = file.split(separator: "/").last.map(String.init) ?? file
+            var template = Array((dir + "/." + base + ".calport-XXXXXX").utf8CString)
+            let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard f >= 0 else {
+                throw OutputError(description: "\(name): cannot create a file in \(dir): \(Self.errorText(errno))")
+            }
+            // mkstemp creates the file 0600; a calendar export is ordinary user data. An existing
+            // file keeps its own mode.
+            var st = stat()
+            if stat(file, &st) == 0 {
+                fchmod(f, st.st_mode & 0o7777)
+            } else {
+                let mask = umask(0)
+                umask(mask)
+                fchmod(f, 0o666 & ~mask)
+            }
+            fd = f
+            temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
-        name = path
-        target = path
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let base = path.split(separator: "/").last.map(String.init) ?? path
-        var template = Array(((dir.isEmpty ? "/" : dir) + "/." + base + ".calport-XXXXXX").utf8CString)
-        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard f >= 0 else {
-            throw OutputError(description: "\(path): cannot create a file in \(dir): \(String(cString: strerror(errno)))")
-        }
-        // mkstemp creates the file 0600; a calendar export is ordinary user data.
-        let mask = umask(0)
-        umask(mask)
-        fchmod(f, 0o666 & ~mask)
-        fd = f
-        temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     deinit {
@@ -62,36 +128,75 @@ public final class Output {
             let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw OutputError(description: "\(name): write failed: \(String(cString: strerror(errno)))")
+                throw OutputError(description: "\(name): write failed: \(Self.errorText(errno))")
             }
             off += n
         }
     }
 
-    /// Makes the output visible: for a file, flush and rename over the target.
+    /// Makes the output visible: for a file, flush and rename over the target; for a device,
+    /// close it.
     public func commit() throws {
         guard !finished else { return }
         finished = true
-        guard let target, let temporary else { return }
+        guard let target, let temporary else {
+            if fd > 2 { close(fd) }
+            fd = -1
+            return
+        }
         if fsync(fd) != 0 || close(fd) != 0 {
+            let e = errno
             unlink(temporary)
-            throw OutputError(description: "\(target): cannot flush: \(String(cString: strerror(errno)))")
+            throw OutputError(description: "\(name): cannot flush: \(Self.errorText(e))")
         }
         fd = -1
         if rename(temporary, target) != 0 {
             let e = errno
             unlink(temporary)
-            throw OutputError(description: "\(target): cannot replace: \(String(cString: strerror(e)))")
+            throw OutputError(description: "\(name): cannot replace: \(Self.errorText(e))")
         }
     }
 
-    /// Drops a half-written file; the target is left as it was.
+    /// Drops a half-written file; the target is left as it was. (What went to a device or to
+    /// standard output cannot be taken back.)
     public func discard() {
         finished = true
         if let temporary {
             if fd >= 0 { close(fd) }
             fd = -1
             unlink(temporary)
+        } else if fd > 2 {
+            close(fd)
+            fd = -1
         }
     }
+
+    // MARK: - Paths
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+
+    /// The file's directory exists, is a directory, and can take a new file.
+    private static func checkDirectory(of file: String, for path: String) throws(OutputError) {
+        let dir = directory(of: file)
+        var st = stat()
+        guard stat(dir, &st) == 0 else {
+            throw OutputError(description: "\(path): the directory \(dir) does not exist")
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw OutputError(description: "\(path): \(dir) is not a directory") }
+        guard access(dir, W_OK) == 0 else {
+            throw OutputError(description: "\(path): cannot create a file in \(dir): \(errorText(errno))")
+        }
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 }

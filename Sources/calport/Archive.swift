@@ -55,6 +55,7 @@ struct Archive: AsyncParsableCommand {
     @OptionGroup var google: GoogleOptions
 
     func validate() throws {
+        try checkOutputPaths([("--report", report)])
         if calendars.isEmpty { throw ValidationError("give --calendar ID (repeatable)") }
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
         if dir.isEmpty { throw ValidationError("--dir must name a directory") }

@@ -41,6 +41,7 @@ struct Convert: ParsableCommand {
     var verbose = false
 
     func validate() throws {
+        try checkOutputPaths([("-o", output)])
         if let z = defaultTimeZone, !TimeZoneNames.isKnown(z) {
             throw ValidationError("--default-tz \(z) is not an IANA time zone name (e.g. Europe/Berlin)")
         }

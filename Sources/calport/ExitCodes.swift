@@ -23,3 +23,12 @@ enum Exit {
         return code(failure.outcome)
     }
 }
+
+/// Output paths are checked before any work: a pull that downloads everything, or a push whose
+/// report comes at its end, must not fail only then. A path that cannot be written is a usage
+/// error (64), named with its option.
+func checkOutputPaths(_ paths: [(option: String, path: String?)]) throws {
+    for (option, path) in paths {
+        do { try Output.check(path: path) } catch { throw ValidationError("\(option) \(error)") }
+    }
+}

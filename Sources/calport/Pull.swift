@@ -62,6 +62,7 @@ struct Pull: AsyncParsableCommand {
     var several: Bool { allCalendars || Set(calendars).count > 1 }
 
     func validate() throws {
+        try checkOutputPaths([("--report", report)] + (several ? [] : [("-o", output)]))
         if calendars.isEmpty && !allCalendars { throw ValidationError("give --calendar ID (repeatable) or --all-calendars") }
         if let t = timeMin, PullOptions.rfc3339Bound(t) == nil {
             throw ValidationError("--time-min \(t) is not a date (2025-01-01) or an RFC 3339 date-time with offset (2025-01-01T00:00:00Z)")

@@ -77,6 +77,7 @@ struct Push: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
+        try checkOutputPaths([("--report", report), ("--rejects", rejects)])
         if !(1...GoogleCalendarAPI.maxBatchParts).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 1000") }
         if !(1...16).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 16") }
         if mode == .import && sendUpdates != .none {
