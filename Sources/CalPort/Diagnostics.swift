@@ -32,7 +32,7 @@ public final class DiagnosticPrinter: DiagnosticSink, @unchecked Sendable {
         lock.withLock {
             if printed < limit {
                 printed += 1
-                StandardError.write("calport: \(d)\n")
+                StandardError.write("calport: \(TerminalText.oneLine("\(d)"))\n")
             } else {
                 suppressed += 1
             }
@@ -46,9 +46,51 @@ public final class DiagnosticPrinter: DiagnosticSink, @unchecked Sendable {
     }
 }
 
+/// Text from the input or from Google, made safe to print: a diagnostic must stay one line, and
+/// a calendar must not move the cursor, recolour or retitle the user's terminal.
+public enum TerminalText {
+    /// The longest diagnostic printed; a 50 MB line quoted whole would fill the terminal.
+    public static let maximumLength = 1_000
+
+    /// Control characters as visible escapes (`\r`, `\n`, `\u{1B}`), tabs kept; newlines too
+    /// unless `keepNewlines` is false.
+    public static func escaped(_ s: String, keepNewlines: Bool) -> String {
+        guard s.unicodeScalars.contains(where: { needsEscape($0, keepNewlines: keepNewlines) }) else { return s }
+        var out = ""
+        for u in s.unicodeScalars {
+            guard needsEscape(u, keepNewlines: keepNewlines) else { out.unicodeScalars.append(u); continue }
+            switch u {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
+            }
+        }
+        return out
+    }
+
+    /// One line: every control character escaped, and cut at `maximumLength` characters.
+    public static func oneLine(_ s: String) -> String {
+        let e = escaped(s, keepNewlines: false)
+        guard e.utf8.count > maximumLength else { return e }
+        let kept = e.prefix(maximumLength)
+        return kept + "… (\(e.count - kept.count) more characters)"
+    }
+
+    /// C0 and C1 controls and DEL; TAB is harmless.
+    static func needsEscape(_ u: Unicode.Scalar, keepNewlines: Bool) -> Bool {
+        switch u.value {
+        case 0x09: false
+        case 0x0A: !keepNewlines
+        case 0..<0x20, 0x7F, 0x80..<0xA0: true
+        default: false
+        }
+    }
+}
+
 public enum StandardError {
+    /// Writes `s` with control characters escaped (newlines kept: callers end their lines).
     public static func write(_ s: String) {
-        var s = s
+        var s = TerminalText.escaped(s, keepNewlines: true)
         s.withUTF8 { buf in
             var off = 0
             while off < buf.count {

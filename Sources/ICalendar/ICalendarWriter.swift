@@ -12,6 +12,9 @@ public final class ICalendarWriter {
     /// Used as DTSTAMP for events that carry neither DTSTAMP, LAST-MODIFIED nor CREATED.
     private let fallbackTimestamp: LocalDateTime
     public private(set) var eventsWritten = 0
+    /// The event being written, for the diagnostic about control characters (one per event).
+    private var currentUID: String?
+    private var reportedControls = false
 
     public static let productID = "-//calport//calport//EN"
 
@@ -48,7 +51,10 @@ public final class ICalendarWriter {
             writtenZones.insert(tzid)
             writeZone(tzid, uid: event.uid)
         }
+        currentUID = event.uid
+        reportedControls = false
         encode(event)
+        currentUID = nil
         eventsWritten += 1
         try flushIfNeeded()
     }
@@ -230,10 +236,35 @@ public final class ICalendarWriter {
         return s
     }
 
-    private func paramValue(_ v: String) -> String { Property.quoteIfNeeded(v) }
+    /// A parameter value as written: a line break becomes RFC 6868's `^n` (a parameter value
+    /// cannot hold one), other control characters are dropped, and the value is quoted when it
+    /// holds `:`, `;` or `,`.
+    private func paramValue(_ v: String) -> String {
+        Property.quoteIfNeeded(Self.hasControlCharacters(v) ? Self.replacingControls(v, lineBreak: "^n") : v)
+    }
 
     /// Appends one content line, folded at 75 octets without splitting a UTF-8 sequence.
+    ///
+    /// Text from Google (or from any input) can hold CR and LF where iCalendar allows none: in
+    /// a UID, a URI, an address, a recurrence line, a zone name. Written raw, such text would end
+    /// the line and start others (`END:VEVENT`, `RRULE:…`), so a line break becomes the TEXT
+    /// escape `\n` and other control characters are dropped, with one warning per event. TEXT
+    /// values are escaped and parameter values encoded before they get here.
     private func line(_ s: String) {
+        guard !Self.hasControlCharacters(s) else {
+            if !reportedControls {
+                reportedControls = true
+                let name = s.prefix { $0 != ";" && $0 != ":" }
+                sink.emit(Diagnostic(.warning, "\(name) held a line break or control character, which iCalendar does not allow there; "
+                    + "written as \\n (other control characters dropped)", uid: currentUID))
+            }
+            fold(Self.replacingControls(s, lineBreak: "\\n"))
+            return
+        }
+        fold(s)
+    }
+
+    private func fold(_ s: String) {
         var u = s.utf8[...]
         var limit = 75
         while u.count > limit {
@@ -247,6 +278,28 @@ public final class ICalendarWriter {
         }
         buffer += Substring(u)
         buffer += "\r\n"
+    }
+
+    /// C0 controls other than TAB, and DEL (RFC 5545 3.1: CONTROL).
+    static func hasControlCharacters(_ s: String) -> Bool {
+        s.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
+    }
+
+    /// CR LF, CR and LF become `lineBreak`; other controls (TAB kept) are dropped.
+    static func replacingControls(_ s: String, lineBreak: String) -> String {
+        var out = ""
+        var previousCR = false
+        for u in s.unicodeScalars {
+            defer { previousCR = u == "\r" }
+            switch u.value {
+            case 0x0A where previousCR: continue
+            case 0x0A, 0x0D: out += lineBreak
+            case 0x09: out.unicodeScalars.append(u)
+            case 0..<0x20, 0x7F: continue
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
     }
 
     private func flushIfNeeded() throws {
