@@ -216,7 +216,7 @@ public struct Converter {
         // A run that read nothing but errors leaves an existing output as it was.
         if summary.events == 0 && summary.errors > 0 {
             output.discard()
-            throw ConvertError.badInput("\(input.name): no events could be read; \(output.name) was not written")
+            throw ConvertError.badInput("\(input.name): no events could be read" + (output.isFile ? "; \(output.name) was left as it was" : ""))
         }
         do { try output.commit() } catch let e as OutputError { throw ConvertError.failed(e.description) }
         return summary

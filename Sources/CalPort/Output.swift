@@ -109,6 +109,9 @@ public final class Output {
         }
     }
 
+    /// A file replaced atomically on commit (not standard output, a device or a pipe).
+    public var isFile: Bool { target != nil }
+
     deinit {
         if !finished { discard() }
     }

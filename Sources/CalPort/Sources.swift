@@ -142,6 +142,8 @@ final class ICalendarSource: EventSource {
 final class GoogleJSONSource: EventSource {
     let name: String
     private var items: [GoogleEvent] = []
+    /// Where each of `items` stood in the input (items that could not be read are left out).
+    private var itemIndex: [Int] = []
     private var index = 0
     private var info: CalendarInfo?
     private var mapper: GoogleEventMapper
@@ -192,7 +194,8 @@ final class GoogleJSONSource: EventSource {
                 switch r {
                 case .plain: break
                 case .key(let key): if let key { keyed.append((index, key)) }
-                case .unreadable: unreadable = true
+                // Reported, and skipped, by the second reading, which reads each item whole.
+                case .unreadable: break
                 }
             }
             // With several workers, this thread only finds the items; the workers look into
@@ -243,26 +246,55 @@ final class GoogleJSONSource: EventSource {
         }
         let data = try input.readAllData()
         var info = CalendarInfo()
+        var read: [GoogleEvent] = [], readIndex: [Int] = []
+        /// Each item on its own: a bad one is reported and skipped, the rest are converted.
+        func take(_ list: [LenientGoogleEvent], at prefix: String) {
+            for (i, item) in list.enumerated() {
+                switch item.result {
+                case .success(let g):
+                    read.append(g)
+                    readIndex.append(i)
+                case .failure(let error):
+                    // A decoding error carries its whole path from the root; the others none.
+                    let why = error is DecodingError ? JSONCodec.explain(error) : JSONCodec.explain(error, at: prefix + "[\(i)]")
+                    report(Diagnostic(.error, "\(why); item skipped"))
+                }
+            }
+        }
         if data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") {
-            items = try GoogleJSONSource.decode([GoogleEvent].self, data, decoder, name)
+            take(try GoogleJSONSource.decode([LenientGoogleEvent].self, data, decoder, name), at: "")
         } else {
-            let envelope = try GoogleJSONSource.decode(GoogleEvents.self, data, decoder, name)
+            let envelope = try GoogleJSONSource.decode(LenientEnvelope.self, data, decoder, name)
             if let list = envelope.items {
-                items = list
+                take(list, at: "items")
                 info.name = envelope.summary
                 info.description = envelope.description
                 info.timeZone = envelope.timeZone
             } else if envelope.kind == "calendar#events" {
-                items = []
                 info.name = envelope.summary
                 info.timeZone = envelope.timeZone
             } else {
-                items = [try GoogleJSONSource.decode(GoogleEvent.self, data, decoder, name)]
+                // One Event resource, or JSON that is none of what calport reads.
+                do { read = [try JSONCodec.event(Array(data), decoder)] } catch {
+                    throw InputError(description: "\(name): not Google Calendar JSON: \(JSONCodec.explain(error)); "
+                        + "expected an Event, a list of events, a calendar#events page, or one Event per line (NDJSON)", isDataError: true)
+                }
+                readIndex = [0]
             }
         }
+        items = read
+        itemIndex = readIndex
         self.info = info
         mapper = GoogleEventMapper(options: options, calendarTimeZone: info.timeZone)
-        mapper.foldCancelledOccurrences(in: &items, report: report)
+        // Cancelled occurrences fold into their series' EXDATEs; each item keeps its place.
+        let keyed = items.enumerated().compactMap { i, g in OccurrenceKey(g).map { (index: i, key: $0) } }
+        let plan = mapper.cancelledOccurrencePlan(keyed, report: report)
+        for (i, recurrence) in plan.recurrence { items[i].recurrence = recurrence }
+        if !plan.drop.isEmpty {
+            let kept = items.indices.filter { !plan.drop.contains($0) }
+            items = kept.map { items[$0] }
+            itemIndex = kept.map { itemIndex[$0] }
+        }
     }
 
     private static let recurrenceKey = Array("\"recurrence\"".utf8), cancelled = Array("cancelled".utf8),
@@ -330,11 +362,8 @@ final class GoogleJSONSource: EventSource {
                 got += n
             }
             var g: GoogleEvent
-            do { g = try FastJSONReader.event(bytes) ?? decoder.decode(GoogleEvent.self, from: Data(bytes)) } catch {
-                // Where the whole document would have failed: at this item's path.
-                var why = JSONCodec.explain(error)
-                why = why.hasPrefix(".") || why.hasPrefix("[") ? ".items[\(index)]" + why : ".items[\(index)]: " + why
-                throw InputError(description: "\(name): not Google Calendar JSON: \(why)", isDataError: true)
+            do { g = try JSONCodec.event(bytes, decoder) } catch {
+                throw ItemError(index: index, why: JSONCodec.explain(error, at: "items[\(index)]"))
             }
             if let r = streamed.recurrence[index] { g.recurrence = r }
             return g
@@ -354,13 +383,35 @@ final class GoogleJSONSource: EventSource {
         }
     }
 
+    /// An item that is not a readable Google Event: reported, skipped, and the rest converted.
+    struct ItemError: Error {
+        var index: Int
+        var why: String
+    }
+
+    func skipped(_ e: ItemError) -> Diagnostic {
+        Diagnostic(.error, "\(e.why); item skipped", file: name)
+    }
+
     struct MappedItem: @unchecked Sendable {  // the error is an InputError, a value
         var event: Result<Event, any Error>
         var diagnostics: [Diagnostic]
     }
 
+    /// A `calendar#events` page whose items are read one by one.
+    struct LenientEnvelope: Decodable {
+        var kind: String?
+        var summary: String?
+        var description: String?
+        var timeZone: String?
+        var items: [LenientGoogleEvent]?
+    }
+
     static func decode<T: Decodable>(_ t: T.Type, _ data: Data, _ d: JSONDecoder, _ name: String) throws -> T {
         do { return try d.decode(t, from: data) } catch {
+            if let syntax = JSONCodec.syntaxError(in: data) {
+                throw InputError(description: "\(name): not JSON: \(syntax)", isDataError: true)
+            }
             throw InputError(description: "\(name): not Google Calendar JSON: \(JSONCodec.explain(error))", isDataError: true)
         }
     }
@@ -377,6 +428,17 @@ final class GoogleJSONSource: EventSource {
             info = nil
             return .calendar(i)
         }
+        while true {
+            do {
+                return try nextEvent()
+            } catch let e as ItemError {
+                sink.emit(skipped(e))
+            }
+        }
+    }
+
+    /// The next event, nil at the end; throws `ItemError` for an item that is not an event.
+    private func nextEvent() throws -> StreamItem? {
         let count = streamed?.kept.count ?? items.count
         guard index < count else {
             pool?.close()
@@ -385,8 +447,8 @@ final class GoogleJSONSource: EventSource {
         defer { index += 1 }
         let at = index
         guard let streamed else {
-            let e = mapper.event(from: items[at]) { d in sink.emit(Self.located(d, item: at, file: name)) }
-            return .event(e, location: at)
+            let e = mapper.event(from: items[at]) { d in sink.emit(Self.located(d, item: itemIndex[at], file: name)) }
+            return .event(e, location: itemIndex[at])
         }
         let reader = ItemReader(streamed: streamed, mapper: mapper, name: name, decoder: itemDecoder)
         guard workers > 1 else {
@@ -474,7 +536,7 @@ final class NDJSONSource: EventSource {
         return lines.map { line in
             var diagnostics: [Diagnostic] = []
             do {
-                let g = try FastJSONReader.event(line.bytes) ?? decoder.decode(GoogleEvent.self, from: Data(line.bytes))
+                let g = try JSONCodec.event(line.bytes, decoder)
                 let e = mapper.event(from: g) { d in
                     var d = d
                     d.file = name

@@ -80,16 +80,19 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let printer = DiagnosticPrinter()
         defer { printer.finish() }
+        // Exit 1 says only "both were read, and they differ": a side that could not be read, in
+        // whole or in part, is bad input (65), whatever the comparison of the rest found.
+        let counter = DiagnosticCounter(forwardingTo: printer)
         let mapping = MappingOptions(defaultTimeZone: defaultTimeZone)
         let left: LoadedCalendar, right: LoadedCalendar
         var session: GoogleSession?
         func load(_ side: String) async throws -> LoadedCalendar {
             guard let calendarId = GoogleCalendarSide.calendarId(side) else {
-                return try CalendarLoader.load(path: side, mapping: mapping, diagnostics: printer)
+                return try CalendarLoader.load(path: side, mapping: mapping, diagnostics: counter)
             }
             do {
                 if session == nil { session = try google.session() }
-                return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: printer)
+                return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: counter)
             } catch let e as ExitCode { throw e } catch {
                 // Exit 1 means "the calendars differ": a calendar that cannot be listed (a wrong
                 // id, an unexpected answer) is an input that cannot be read.
@@ -119,9 +122,14 @@ struct Verify: AsyncParsableCommand {
             for n in report.notes { StandardError.write("calport: note: \(n)\n") }
             for d in report.differences.prefix(200) { print(d) }
             if report.differences.count > 200 { print("… and \(report.differences.count - 200) more differences") }
-            print(report.equivalent
+            print((counter.errors > 0 ? "of what could be read, " : "") + (report.equivalent
                 ? "equivalent: \(report.occurrencesA) occurrences of \(report.eventsA) events in A, \(report.occurrencesB) of \(report.eventsB) in B"
-                : "different: \(report.differences.count) differences (\(report.occurrencesA) occurrences in A, \(report.occurrencesB) in B)")
+                : "different: \(report.differences.count) differences (\(report.occurrencesA) occurrences in A, \(report.occurrencesB) in B)"))
+        }
+        if counter.errors > 0 {
+            printer.finish()
+            StandardError.write("calport: \(counter.errors) error\(counter.errors == 1 ? "" : "s") while reading: what could not be read was not compared\n")
+            throw Exit.dataError
         }
         if !report.equivalent { throw Exit.failure }
     }
