@@ -375,7 +375,7 @@ final class GoogleJSONSource: EventSource {
             var diagnostics: [Diagnostic] = []
             do {
                 let g = try item(at)
-                let e = mapper.event(from: g) { d in diagnostics.append(GoogleJSONSource.located(d, item: at, file: name)) }
+                let e = mapper.event(from: g) { d in diagnostics.append(GoogleJSONSource.located(d, item: streamed.kept[at].index, file: name)) }
                 return MappedItem(event: .success(e), diagnostics: diagnostics)
             } catch {
                 return MappedItem(event: .failure(error), diagnostics: diagnostics)
@@ -451,10 +451,12 @@ final class GoogleJSONSource: EventSource {
             return .event(e, location: itemIndex[at])
         }
         let reader = ItemReader(streamed: streamed, mapper: mapper, name: name, decoder: itemDecoder)
+        // Diagnostics and locations name an item by its place in the file, before folding.
+        let place = streamed.kept[at].index
         guard workers > 1 else {
             let item = try reader.item(at)
-            let e = mapper.event(from: item) { d in sink.emit(Self.located(d, item: at, file: name)) }
-            return .event(e, location: at)
+            let e = mapper.event(from: item) { d in sink.emit(Self.located(d, item: place, file: name)) }
+            return .event(e, location: place)
         }
         // Workers read and map blocks of items ahead while this thread hands out (and the
         // caller writes) the block before; diagnostics are emitted as each event is returned.
@@ -475,7 +477,7 @@ final class GoogleJSONSource: EventSource {
         }
         let item = ahead[at - aheadStart]
         for d in item.diagnostics { sink.emit(d) }
-        return .event(try item.event.get(), location: at)
+        return .event(try item.event.get(), location: place)
     }
 
     deinit { pool?.close() }
