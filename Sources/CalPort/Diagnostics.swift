@@ -87,6 +87,34 @@ public enum TerminalText {
     }
 }
 
+/// Standard output for what a command prints (tables, reports, tokens): unbuffered, and a write
+/// that fails (a full disk, a closed descriptor) is an error the command reports with exit 1,
+/// never a crash and never a silent success.
+public enum StandardOutput {
+    public static func write(_ s: String) throws(OutputError) {
+        var s = s
+        let failure: Int32? = s.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                #if canImport(Glibc)
+                let n = Glibc.write(1, buf.baseAddress! + off, buf.count - off)
+                #else
+                let n = Darwin.write(1, buf.baseAddress! + off, buf.count - off)
+                #endif
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                off += n
+            }
+            return nil
+        }
+        if let failure {
+            throw OutputError(description: "cannot write to standard output: \(String(cString: strerror(failure)))")
+        }
+    }
+}
+
 public enum StandardError {
     /// Writes `s` with control characters escaped (newlines kept: callers end their lines).
     public static func write(_ s: String) {

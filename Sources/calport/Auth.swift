@@ -136,10 +136,10 @@ extension Auth {
                     let objects = statuses.map { Self.object($0, now: now) }
                     let value: Any = all ? objects : objects[0]
                     let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                    FileHandle.standardOutput.write(data + Data("\n".utf8))
+                    try printOut(String(decoding: data, as: UTF8.self) + "\n")
                 } else {
                     let text = statuses.map { $0.summary(now: now) }.joined(separator: "\n\n")
-                    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+                    try printOut(text + "\n")
                 }
                 if statuses.contains(where: { !$0.canRenew && !$0.accessTokenValid(at: now) }) { throw Exit.authentication }
             } catch let e as ExitCode {
@@ -215,7 +215,7 @@ extension Auth {
             do {
                 let provider = try GoogleSession.authService(verbose: verbose).tokenProvider(profile: profile)
                 let token = try await provider.accessToken()
-                FileHandle.standardOutput.write(Data((token + "\n").utf8))
+                try printOut(token + "\n")
             } catch {
                 throw Exit.report(error)
             }

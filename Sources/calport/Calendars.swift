@@ -31,7 +31,7 @@ struct Calendars: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileHandle.standardOutput.write(try encoder.encode(calendars) + Data("\n".utf8))
+            try printOut(String(decoding: try encoder.encode(calendars), as: UTF8.self) + "\n")
             return
         }
         let sorted = calendars.sorted { ($0.primary == true ? 0 : 1, $0.displayName) < ($1.primary == true ? 0 : 1, $1.displayName) }
@@ -45,6 +45,6 @@ struct Calendars: AsyncParsableCommand {
             for i in 0..<3 { out += row[i].padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) }
             out += row[3] + "\n"
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        try printOut(out)
     }
 }

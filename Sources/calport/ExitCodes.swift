@@ -32,3 +32,11 @@ func checkOutputPaths(_ paths: [(option: String, path: String?)]) throws {
         do { try Output.check(path: path) } catch { throw ValidationError("\(option) \(error)") }
     }
 }
+
+/// Prints to standard output; a write that fails is reported and exits 1.
+func printOut(_ s: String) throws {
+    do { try StandardOutput.write(s) } catch {
+        StandardError.write("calport: \(error)\n")
+        throw Exit.failure
+    }
+}

@@ -117,14 +117,14 @@ struct Verify: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printOut(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
         } else {
             for n in report.notes { StandardError.write("calport: note: \(n)\n") }
-            for d in report.differences.prefix(200) { print(d) }
-            if report.differences.count > 200 { print("… and \(report.differences.count - 200) more differences") }
-            print((counter.errors > 0 ? "of what could be read, " : "") + (report.equivalent
+            try printOut(report.differences.prefix(200).map { "\($0)\n" }.joined())
+            if report.differences.count > 200 { try printOut("… and \(report.differences.count - 200) more differences\n") }
+            try printOut((counter.errors > 0 ? "of what could be read, " : "") + (report.equivalent
                 ? "equivalent: \(report.occurrencesA) occurrences of \(report.eventsA) events in A, \(report.occurrencesB) of \(report.eventsB) in B"
-                : "different: \(report.differences.count) differences (\(report.occurrencesA) occurrences in A, \(report.occurrencesB) in B)"))
+                : "different: \(report.differences.count) differences (\(report.occurrencesA) occurrences in A, \(report.occurrencesB) in B)") + "\n")
         }
         if counter.errors > 0 {
             printer.finish()

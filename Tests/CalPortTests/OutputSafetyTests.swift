@@ -119,3 +119,45 @@ import Testing
         #expect(h.fake.requestCount == 0, "Google was asked before the path was checked")
     }
 }
+
+/// A command whose standard output cannot be written (a full disk, a closed descriptor) says
+/// so and exits 1: it neither crashes nor reports success with its output lost.
+@Suite struct StandardOutputFailureTests {
+    /// Runs calport with standard output on /dev/full (every write fails with ENOSPC) or closed.
+    func run(_ args: [String], stdout: String, environment: [String: String] = [:]) throws -> (status: Int32, reason: Process.TerminationReason, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", stdout == "closed" ? "exec \"$0\" \"$@\" >&-" : "exec \"$0\" \"$@\" >/dev/full", Paths.calport.path] + args
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let err = Pipe()
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, p.terminationReason, text)
+    }
+
+    @Test(arguments: ["full", "closed"])
+    func everyCommandReportsAFailedWrite(_ stdout: String) throws {
+        let sample = Paths.testdata.appendingPathComponent("sample.ics").path
+        let h = try PushHarness()
+        let cases: [([String], [String: String])] = [
+            (["verify", sample, sample], [:]),
+            (["verify", sample, sample, "--json"], [:]),
+            (["convert", sample], [:]),
+            (["convert", sample, "--to", "ics", "-o", "-"], [:]),
+            (["calendars"], h.environment),
+            (["calendars", "--json"], h.environment),
+            (["pull", "--calendar", h.calendarId, "-o", "-"], h.environment),
+        ]
+        for (args, env) in cases {
+            let r = try run(args, stdout: stdout, environment: env)
+            #expect(r.reason == .exit, "\(args) \(stdout): killed by signal \(r.status)")
+            #expect(r.status != 0, "\(args) \(stdout): exit 0 with its output lost")
+            #expect(r.stderr.contains("standard output") || r.stderr.contains("<stdout>"), "\(args) \(stdout): \(r.stderr)")
+        }
+    }
+}
