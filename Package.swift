@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "FakeGoogleTests", dependencies: ["FakeGoogle", "GoogleCalendar", "HTTP"]),
         .testTarget(
             name: "CalPortTests",
-            dependencies: ["CalPort", "calport", "FakeGoogle"]
+            dependencies: ["CalPort", "calport", "FakeGoogle", "LoopbackHTTP"]
         ),
     ]
 )

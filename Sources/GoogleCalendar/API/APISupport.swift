@@ -70,6 +70,64 @@ public struct RetryPolicy: Sendable {
     }
 }
 
+/// How far a listing (events.list, events.instances, calendarList.list) follows `nextPageToken`.
+/// Past either limit the server is taken to be broken, not the calendar to be that large:
+/// Google pages at most 2500 items, so 10,000 pages hold 25 million items, and 5 million
+/// items is far beyond any real calendar while still fitting in memory.
+public struct ListingLimits: Sendable, Equatable {
+    public var maxPages: Int
+    public var maxItems: Int
+
+    public init(maxPages: Int = 10_000, maxItems: Int = 5_000_000) {
+        self.maxPages = max(1, maxPages)
+        self.maxItems = max(1, maxItems)
+    }
+
+    public static let standard = ListingLimits()
+}
+
+/// The page tokens of one listing so far. A token seen before means the listing would loop
+/// forever (a server that answers the same `nextPageToken` again, or cycles through a few), so
+/// it ends the listing with an error, as does going past the limits.
+struct PageTrail: Sendable {
+    let operation: String
+    let limits: ListingLimits
+    /// Hashes, not the tokens: a hostile server's tokens may be long, and memory should stay
+    /// bounded by the page limit alone. A collision (about 10^-11 at 10,000 pages) would end a
+    /// good listing with a clear error, never loop.
+    private var seen: Set<Int> = []
+    private(set) var pages = 0
+    private(set) var items = 0
+
+    init(operation: String, limits: ListingLimits, startToken: String? = nil) {
+        self.operation = operation
+        self.limits = limits
+        if let startToken, !startToken.isEmpty { seen.insert(startToken.hashValue) }
+    }
+
+    /// Takes in a page of `count` items that named `next` as the next page; returns the token
+    /// to ask for, or nil when the listing is complete.
+    mutating func follow(itemCount count: Int, next: String?) throws(GoogleAPIError) -> String? {
+        pages += 1
+        items += count
+        if items > limits.maxItems {
+            throw stop("the listing went on past \(limits.maxItems) items (\(pages) pages)")
+        }
+        guard let next, !next.isEmpty else { return nil }
+        if pages >= limits.maxPages {
+            throw stop("the listing went on past \(limits.maxPages) pages")
+        }
+        guard seen.insert(next.hashValue).inserted else {
+            throw stop("page \(pages) named a page token that an earlier page had named already, so the listing would never end")
+        }
+        return next
+    }
+
+    private func stop(_ message: String) -> GoogleAPIError {
+        GoogleAPIError(status: 0, message: message, operation: operation, attempts: 1, localKind: .endlessListing)
+    }
+}
+
 /// Waits; injectable so that tests never sleep.
 public typealias APISleeper = @Sendable (Duration) async throws -> Void
 

@@ -29,6 +29,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
     public var transportError: HTTPError?
     /// For create calls that failed without an answer: the event may exist on the server.
     public var outcomeUnknown: Bool
+    /// Set when calport itself found the fault in what the server did (a listing that never
+    /// ends), rather than reading it from a status; `kind` is then this.
+    public var localKind: Kind?
 
     public enum Kind: String, Sendable, Equatable, CaseIterable {
         /// 400: the request is invalid (not retried).
@@ -64,12 +67,15 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         case invalidResponse
         /// Any other status.
         case other
+        /// The server kept a listing going: a page token it had sent before, or more pages or
+        /// items than `ListingLimits` allows. Found by calport; not retried.
+        case endlessListing
     }
 
     public init(
         status: Int, reason: String? = nil, message: String, statusName: String? = nil, reasons: [String]? = nil,
         operation: String = "request", attempts: Int = 1, retryAfter: Duration? = nil,
-        transportError: HTTPError? = nil, outcomeUnknown: Bool = false
+        transportError: HTTPError? = nil, outcomeUnknown: Bool = false, localKind: Kind? = nil
     ) {
         self.status = status
         self.reason = reason
@@ -81,6 +87,7 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         self.retryAfter = retryAfter
         self.transportError = transportError
         self.outcomeUnknown = outcomeUnknown
+        self.localKind = localKind
     }
 
     // MARK: Classification
@@ -88,6 +95,7 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
     private func has(_ r: String) -> Bool { reasons.contains { $0.caseInsensitiveCompare(r) == .orderedSame } }
 
     public var kind: Kind {
+        if let localKind { return localKind }
         if status == 0 { return transportError != nil ? .transport : .invalidResponse }
         if isQuotaExceeded { return .quotaExceeded }
         if isRateLimited { return .rateLimited }
@@ -200,6 +208,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
             "Google's answer could not be read; retry, and report it if it persists."
         case .other:
             "Unexpected answer from Google."
+        case .endlessListing:
+            "calport stopped listing rather than go on forever: this is not how Google answers. If CALPORT_GOOGLE_API_ROOT "
+                + "or a proxy points elsewhere, check it; else try again later, and report it if it persists."
         }
     }
 

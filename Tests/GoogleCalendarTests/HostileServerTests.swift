@@ -1,0 +1,111 @@
+import Foundation
+@testable import GoogleCalendar
+import HTTP
+import Testing
+
+private typealias F = APIFixtures
+
+/// The API client against a server that does not behave like Google (issue 14): page tokens
+/// that never end, absurd Retry-After values, paths that a URL normaliser would rewrite, and a
+/// plain-http root that would carry the bearer token in the clear. Nothing here leaves the
+/// process: `ScriptedHTTP` answers.
+@Suite struct HostileServerTests {
+    // MARK: Pagination
+
+    /// A server that answers `nextPageToken` with the token it was just given, `pages` times,
+    /// then ends the listing (so that a client without a guard still finishes, and fails the test
+    /// instead of hanging it).
+    static func repeatingPages(_ pages: Int, token: String = "same", body: @escaping @Sendable (String) -> String) -> ScriptedHTTP {
+        let served = Counter()
+        return ScriptedHTTP(fallback: { _ in
+            served.increment()
+            let next = served.value < pages ? ",\"nextPageToken\":\"\(token)\"" : ""
+            return F.json(200, body(next))
+        })
+    }
+
+    static func eventsPage(_ next: String) -> String { "{\"kind\":\"calendar#events\",\"items\":[\(F.eventJSON(id: "e1"))]\(next)}" }
+    static func calendarsPage(_ next: String) -> String { "{\"items\":[{\"id\":\"c@x\"}]\(next)}" }
+
+    @Test func repeatedPageTokenStopsAnEventListing() async throws {
+        let http = Self.repeatingPages(50, body: Self.eventsPage)
+        let api = F.api(http)
+        let error = await #expect(throws: GoogleAPIError.self) { _ = try await api.allEvents(calendarId: "primary") }
+        #expect(http.requests.count == 2, "the second answer repeats the token just sent")
+        #expect(error?.kind == .endlessListing)
+        #expect(error?.description.contains("page token") == true)
+        #expect(Self.outcomeIsNotRetried(error))
+    }
+
+    @Test func repeatedPageTokenStopsTheEventStream() async throws {
+        let http = Self.repeatingPages(50, body: Self.eventsPage)
+        let api = F.api(http)
+        var seen = 0
+        await #expect(throws: GoogleAPIError.self) {
+            for try await _ in api.events(calendarId: "primary") { seen += 1 }
+        }
+        #expect(http.requests.count == 2 && seen == 2)
+    }
+
+    @Test func repeatedPageTokenStopsTheCalendarList() async throws {
+        let http = Self.repeatingPages(50, body: Self.calendarsPage)
+        let api = F.api(http)
+        let error = await #expect(throws: GoogleAPIError.self) { _ = try await api.allCalendars() }
+        #expect(http.requests.count == 2)
+        #expect(error?.operation == "calendarList.list")
+    }
+
+    @Test func repeatedPageTokenStopsTheInstances() async throws {
+        let http = Self.repeatingPages(50, body: Self.eventsPage)
+        let api = F.api(http)
+        await #expect(throws: GoogleAPIError.self) { _ = try await api.allInstances(calendarId: "primary", eventId: "e1") }
+        #expect(http.requests.count == 2)
+    }
+
+    /// A token seen earlier, not just the last one: A, B, A, B, ... is a loop too.
+    @Test func pageTokenCycleIsALoop() async throws {
+        let served = Counter()
+        let http = ScriptedHTTP(fallback: { _ in
+            served.increment()
+            let next = served.value < 50 ? ",\"nextPageToken\":\"\(served.value % 2 == 0 ? "A" : "B")\"" : ""
+            return F.json(200, Self.eventsPage(next))
+        })
+        let api = F.api(http)
+        await #expect(throws: GoogleAPIError.self) { _ = try await api.allEvents(calendarId: "primary") }
+        #expect(http.requests.count == 3)
+    }
+
+    /// Endless distinct tokens: the listing stops at the page limit (10,000 by default) instead
+    /// of growing memory until the process dies.
+    @Test func endlessDistinctPageTokensStopAtThePageLimit() async throws {
+        let served = Counter()
+        let limit = ListingLimits.standard.maxPages
+        let http = ScriptedHTTP(fallback: { _ in
+            served.increment()
+            let next = served.value < limit + 50 ? ",\"nextPageToken\":\"t\(served.value)\"" : ""
+            return F.json(200, "{\"items\":[]\(next)}")
+        })
+        let api = F.api(http)
+        let error = await #expect(throws: GoogleAPIError.self) { _ = try await api.allEvents(calendarId: "primary") }
+        #expect(http.requests.count == limit)
+        #expect(error?.kind == .endlessListing)
+        #expect(error?.description.contains("\(limit) pages") == true)
+    }
+
+    @Test func listingStopsAtTheItemLimit() async throws {
+        let served = Counter()
+        let http = ScriptedHTTP(fallback: { _ in
+            served.increment()
+            let items = (0..<3).map { F.eventJSON(id: "e\(served.value)x\($0)") }.joined(separator: ",")
+            return F.json(200, "{\"items\":[\(items)],\"nextPageToken\":\"t\(served.value)\"}")
+        })
+        let api = GoogleCalendarAPI(
+            http: http, root: F.root, environment: [:], retryPolicy: F.policy(), listingLimits: ListingLimits(maxPages: 100, maxItems: 10),
+            accessToken: { F.token })
+        let error = await #expect(throws: GoogleAPIError.self) { _ = try await api.allEvents(calendarId: "primary") }
+        #expect(http.requests.count == 4, "the fourth page brings the count to 12, past 10")
+        #expect(error?.description.contains("10 items") == true)
+    }
+
+    static func outcomeIsNotRetried(_ error: GoogleAPIError?) -> Bool { error?.isRetryable == false }
+}
