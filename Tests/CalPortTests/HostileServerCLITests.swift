@@ -3,11 +3,13 @@ import LoopbackHTTP
 import Testing
 
 /// A server on 127.0.0.1 that answers like Google Calendar, only wrong on purpose (issue 14):
-/// page tokens that repeat.
+/// page tokens that repeat, or a Retry-After nobody could wait for.
 final class HostileGoogle: @unchecked Sendable {
     enum Mode {
         /// Every list page names the page token it was asked for as the next one.
         case repeatedPageToken
+        /// Every request gets 429 with this Retry-After.
+        case retryAfter(String)
     }
 
     private let lock = NSLock()
@@ -29,6 +31,11 @@ final class HostileGoogle: @unchecked Sendable {
 
     static func answer(_ request: LoopbackRequest, _ mode: Mode) -> LoopbackResponse {
         switch mode {
+        case .retryAfter(let value):
+            var r = LoopbackResponse.json(#"{"error":{"code":429,"message":"Too Many Requests","errors":[{"reason":"rateLimitExceeded"}]}}"#,
+                                          status: 429)
+            r.headers.append(("Retry-After", value))
+            return r
         case .repeatedPageToken:
             let token = request.query("pageToken") ?? "page-2"
             let path = request.pathWithoutQuery
@@ -105,5 +112,17 @@ func calport(_ args: [String], environment: [String: String], limit: Duration) t
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("page token"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out), "nothing is written from a listing that never ended")
+    }
+
+    /// Retry-After: 1e16 crashed calport with SIGILL (a Double too large for Int64).
+    @Test(arguments: ["1e16", "99999999999999999999"])
+    func absurdRetryAfterIsExit69WithoutAWait(_ value: String) throws {
+        let server = try HostileGoogle(.retryAfter(value))
+        let started = ContinuousClock.now
+        let r = try calport(["calendars"], environment: try environment(root: server.baseURL), limit: .seconds(120))
+        #expect(r.status == 69, "\(r.stderr)")
+        #expect(r.stderr.contains("429") && r.stderr.contains("nothing was retried"), "\(r.stderr)")
+        #expect(server.requests.count == 1)
+        #expect(ContinuousClock.now - started < .seconds(60), "no wait at all, with room for a loaded machine")
     }
 }

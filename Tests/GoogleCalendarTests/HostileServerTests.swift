@@ -108,4 +108,50 @@ private typealias F = APIFixtures
     }
 
     static func outcomeIsNotRetried(_ error: GoogleAPIError?) -> Bool { error?.isRetryable == false }
+
+    // MARK: Retry-After
+
+    /// Values a server may send: huge, negative, fractional, not a number, an HTTP date. None
+    /// may crash calport (1e16 seconds did: `Double value cannot be converted to Int64`).
+    @Test(arguments: [
+        "1e16", "1e308", "99999999999999999999", "9223372036854775807", "-5", "-0.5", "nan", "inf", "-inf", "0x10",
+        " 7 ", "1.5", "", "Wed, 21 Oct 2015 07:28:00 GMT", "1e-400", "+3",
+    ])
+    func oddRetryAfterValuesDoNotCrash(_ value: String) {
+        let parsed = GoogleAPIError.parseRetryAfter(value)
+        if let parsed {
+            #expect(parsed >= .zero)
+            #expect(parsed <= GoogleAPIError.longestRetryAfter)
+        }
+    }
+
+    @Test func hugeRetryAfterIsNotWaitedForAndSaysNothingWasRetried() async throws {
+        let sleeps = SleepLog()
+        let http = ScriptedHTTP(fallback: { _ in
+            F.googleError(429, reason: "rateLimitExceeded", message: "slow down", headers: ["retry-after": "1e16"])
+        })
+        let api = F.api(http, sleeps: sleeps)
+        let error = await #expect(throws: GoogleAPIError.self) { _ = try await api.calendarList() }
+        #expect(http.requests.count == 1 && sleeps.delays.isEmpty)
+        let text = error?.description ?? ""
+        #expect(!text.contains("backed off and retried"), "\(text)")
+        #expect(text.contains("nothing was retried"), "\(text)")
+    }
+
+    @Test func hugeRetryAfterOnABatchPartIsNotWaitedFor() async throws {
+        let sleeps = SleepLog()
+        let http = ScriptedHTTP(fallback: { _ in
+            var answer = BatchText.response([(id: "item-1", status: 429,
+                                              body: #"{"error":{"code":429,"message":"slow","errors":[{"reason":"rateLimitExceeded"}]}}"#)])
+            // The part's own Retry-After header rides inside the multipart answer.
+            answer.body = Array(String(decoding: answer.body, as: UTF8.self)
+                .replacingOccurrences(of: "Vary: Origin", with: "Retry-After: 1e16").utf8)
+            return answer
+        })
+        let api = F.api(http, sleeps: sleeps)
+        let results = try await api.batch([.get(eventId: "e1")], calendarId: "primary")
+        #expect(results.count == 1 && results[0].status == 429)
+        #expect(http.requests.count == 1 && sleeps.delays.isEmpty)
+        #expect(results[0].error?.description.contains("nothing was retried") == true)
+    }
 }

@@ -15,7 +15,8 @@ public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
-    /// The longest `Retry-After` waited for.
+    /// The longest `Retry-After` waited for (5 minutes by default): a longer one fails the
+    /// call at once, without a retry.
     public var maxRetryAfter: Duration
     /// Whether a create without a client-chosen identity (events.insert without `id` or
     /// `iCalUID`, calendars.insert) is sent again after a failure that may have been applied

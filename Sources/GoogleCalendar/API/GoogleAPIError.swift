@@ -177,7 +177,10 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         case .unauthorized:
             "The access token was rejected (expired or revoked); run `calport auth login --client-secret FILE` to sign in again (or renew CALPORT_ACCESS_TOKEN if it is set)."
         case .rateLimited:
-            "Google is limiting the request rate; calport backed off and retried. Try again in a few minutes, or lower the concurrency or batch size."
+            attempts > 1
+                ? "Google is limiting the request rate; calport backed off and retried \(attempts - 1) times. Try again in a few minutes, or lower the concurrency or batch size."
+                : "Google is limiting the request rate\(retryAfter.map { " and asked calport to wait \(Self.describe($0)) first" } ?? ""); "
+                    + "nothing was retried. Try again later."
         case .quotaExceeded:
             "Google's calendar usage limits were exceeded: the calendar may be read-only for hours. Do not retry now; resume in a few hours (retrying early prolongs the block)."
         case .apiNotEnabled:
@@ -296,12 +299,28 @@ extension GoogleAPIError {
         }
     }
 
-    /// `Retry-After` in seconds (an HTTP date is not used by Google and is ignored).
+    /// What a longer `Retry-After` reads as: a year, far beyond any `RetryPolicy.maxRetryAfter`.
+    static let longestRetryAfter: Duration = .seconds(365 * 86_400)
+
+    /// `Retry-After` in seconds: digits, a decimal fraction or an exponent ("1e16"). A value
+    /// longer than `longestRetryAfter` reads as that (converting 1e16 seconds to milliseconds
+    /// overflowed Int64 and trapped); a negative or malformed one (hex, "nan", "inf") is
+    /// ignored, as is an HTTP date, which Google does not send.
     static func parseRetryAfter(_ value: String) -> Duration? {
         let v = value.trimmingCharacters(in: .whitespaces)
-        if let s = Int(v), s >= 0 { return .seconds(s) }
-        if let d = Double(v), d >= 0, d.isFinite { return .milliseconds(Int64(d * 1000)) }
-        return nil
+        guard !v.isEmpty, v.unicodeScalars.allSatisfy({ "0123456789.eE+-".unicodeScalars.contains($0) }),
+              let seconds = Double(v), seconds >= 0 else { return nil }
+        // Compared as a Double, before any conversion; +infinity ("1e999") is longest too.
+        guard seconds < Double(longestRetryAfter.components.seconds) else { return longestRetryAfter }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
+    /// A wait for a message: "90 s", "2 h", or "a year or more".
+    static func describe(_ wait: Duration) -> String {
+        let seconds = wait.components.seconds
+        if wait >= longestRetryAfter { return "a year or more" }
+        if seconds >= 2 * 3600 { return "\(seconds / 3600) h" }
+        return "\(seconds) s"
     }
 
     /// Replaces every secret, and anything shaped like a bearer token, with `<redacted>`.
