@@ -50,6 +50,8 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
             self.init(message: e.description, outcome: Self.outcome(of: e))
         case let e as GoogleAPIError:
             self.init(message: e.description, advice: e.advice, outcome: Self.outcome(of: e))
+        case HTTPError.responseTooLarge:
+            self.init(message: "\(error)", outcome: .failure)
         case let e as HTTPError:
             self.init(message: "network: \(e)", advice: "check the connection and any proxy settings (https_proxy), then run again",
                       outcome: .unavailable)

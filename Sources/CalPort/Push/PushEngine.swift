@@ -309,6 +309,7 @@ public final class PushEngine: @unchecked Sendable {
     static func isTransient(_ e: GoogleAPIError) -> Bool {
         switch e.kind {
         case .rateLimited, .serverError, .transport: true
+        case .responseTooLarge, .endlessListing: false
         default: e.status == 0
         }
     }

@@ -63,6 +63,8 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         case serverError
         /// No answer: DNS, connection, TLS, timeout.
         case transport
+        /// An answer larger than the HTTP client accepts (`HTTPError.responseTooLarge`).
+        case responseTooLarge
         /// An answer that could not be decoded.
         case invalidResponse
         /// Any other status.
@@ -96,6 +98,7 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
 
     public var kind: Kind {
         if let localKind { return localKind }
+        if case .responseTooLarge? = transportError { return .responseTooLarge }
         if status == 0 { return transportError != nil ? .transport : .invalidResponse }
         if isQuotaExceeded { return .quotaExceeded }
         if isRateLimited { return .rateLimited }
@@ -207,6 +210,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
             outcomeUnknown
                 ? "Google could not be reached and the request may or may not have been applied: list the calendar before creating the event again."
                 : "Google could not be reached\(attempts > 1 ? " in \(attempts) attempts" : ""): check the network connection or proxy, then retry."
+        case .responseTooLarge:
+            "calport does not read an answer that large. If CALPORT_GOOGLE_API_ROOT or a proxy points elsewhere, check it; "
+                + "else report it."
         case .invalidResponse:
             "Google's answer could not be read; retry, and report it if it persists."
         case .other:
