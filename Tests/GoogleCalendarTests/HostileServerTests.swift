@@ -154,4 +154,25 @@ private typealias F = APIFixtures
         #expect(http.requests.count == 1 && sleeps.delays.isEmpty)
         #expect(results[0].error?.description.contains("nothing was retried") == true)
     }
+
+    // MARK: Paths
+
+    /// "." and ".." as calendar or event ids must reach Google as ids, not as path steps that
+    /// curl (RFC 3986 §5.2.4) would remove together with the segment before them.
+    @Test(arguments: [".", "..", "..."])
+    func dotSegmentIdsAreEncoded(_ id: String) async throws {
+        let http = ScriptedHTTP(fallback: { _ in F.json(200, F.eventJSON(id: "e1")) })
+        let api = F.api(http)
+        _ = try await api.getEvent(calendarId: id, eventId: id)
+        _ = try? await api.calendar(id: id)
+        let dots = String(repeating: "%2E", count: id.count)
+        #expect(http.requests[0].url == "\(F.root)calendar/v3/calendars/\(dots)/events/\(dots)")
+        #expect(http.requests[1].url == "\(F.root)calendar/v3/calendars/\(dots)")
+    }
+
+    @Test func dotsInsideAnIdStayReadable() async throws {
+        let http = ScriptedHTTP(fallback: { _ in F.json(200, F.eventJSON(id: "e1")) })
+        _ = try await F.api(http).getEvent(calendarId: "a.b@group.calendar.google.com", eventId: "e1")
+        #expect(http.requests[0].url == "\(F.root)calendar/v3/calendars/a.b%40group.calendar.google.com/events/e1")
+    }
 }

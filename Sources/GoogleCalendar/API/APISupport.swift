@@ -238,7 +238,8 @@ enum APIJSON {
 }
 
 /// Percent-encoding for path segments and query values: everything but RFC 3986 unreserved
-/// characters is escaped (so `@`, `#`, `+`, `/`, `=`, `&` and spaces all are).
+/// characters is escaped (so `@`, `#`, `+`, `/`, `=`, `&` and spaces all are), and path
+/// segments of dots alone are escaped whole.
 enum PercentEncoding {
     static func encode(_ s: String) -> String {
         var out = ""
@@ -256,6 +257,15 @@ enum PercentEncoding {
             }
         }
         return out
+    }
+
+    /// A path segment: `encode`, and a segment of dots alone ("." or "..") has its dots escaped
+    /// as well. Left as they are, curl removes such a segment (RFC 3986 §5.2.4, with the one
+    /// before it for ".."), so a calendar id ".." would address another resource. Dots within
+    /// an id (`a.b@group.calendar.google.com`) are no path step and stay readable.
+    static func pathSegment(_ s: String) -> String {
+        guard !s.isEmpty, s.utf8.allSatisfy({ $0 == UInt8(ascii: ".") }) else { return encode(s) }
+        return String(repeating: "%2E", count: s.utf8.count)
     }
 }
 

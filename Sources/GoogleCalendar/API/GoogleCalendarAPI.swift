@@ -229,7 +229,8 @@ public final class GoogleCalendarAPI: Sendable {
         return String(root[slash...])
     }
 
-    static func enc(_ s: String) -> String { PercentEncoding.encode(s) }
+    /// An id as one path segment (see `PercentEncoding.pathSegment`).
+    static func enc(_ s: String) -> String { PercentEncoding.pathSegment(s) }
 
     static func eventsPath(_ calendarId: String) -> String { "calendar/v3/calendars/\(enc(calendarId))/events" }
     static func eventPath(_ calendarId: String, _ eventId: String) -> String { "\(eventsPath(calendarId))/\(enc(eventId))" }
