@@ -1,3 +1,5 @@
+import HTTP
+
 /// Which step of OAuth an error came from: the same error code calls for different advice at
 /// different steps (`invalid_grant` on a refresh is an expired refresh token; on a code exchange
 /// it is a stale authorization code).
@@ -56,7 +58,8 @@ public enum AuthError: Error, Sendable, Equatable {
     case malformedServiceAccountKey(path: String, problem: String)
     /// An OAuth client secret was given where a service-account key was expected.
     case clientSecretGivenAsServiceAccountKey(path: String, clientType: ClientType)
-    /// An endpoint that would see a secret is not https (plain http is allowed on loopback only).
+    /// An endpoint that would see a secret breaks `CredentialPolicy` (https, or plain http to
+    /// loopback).
     case insecureEndpoint(name: String, url: String)
 
     // The sign-in flow.
@@ -120,8 +123,7 @@ extension AuthError: CustomStringConvertible, CustomDebugStringConvertible {
             return "\(path) is an OAuth client secret (\(type == .web ? "Web application" : "Desktop app") client), not a "
                 + "service-account key. Use it for a user sign-in (`calport auth login --client-secret \(path)`)."
         case .insecureEndpoint(let name, let url):
-            return "the \(name) \(url) is not https: calport sends secrets there only over https (plain http is allowed "
-                + "for 127.0.0.1 and localhost only)"
+            return "the \(name) \(url) is not https: calport sends secrets only over \(CredentialPolicy.rule)"
 
         case .redirectURIRequired(let registered):
             return "this is a Web application client: give the redirect URI to use (it must be one of the client's "

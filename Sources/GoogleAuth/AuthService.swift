@@ -174,7 +174,7 @@ public struct AuthService: Sendable {
                       options: LoginOptions = LoginOptions()) async throws(AuthError) -> AuthStatus {
         let path = try store.path(for: profile)
         for (name, url) in [("token endpoint", client.tokenURI), ("revocation endpoint", options.revokeURI)]
-        where !url.lowercased().hasPrefix("https://") && !isLoopbackURL(url) {
+        where !CredentialPolicy.allows(url) {
             throw .insecureEndpoint(name: name, url: url)
         }
         let session = try AuthorizationSession(
@@ -252,7 +252,7 @@ public struct AuthService: Sendable {
         if let subject, !subject.contains("@") {
             throw .malformedServiceAccountKey(path: keyFile, problem: "the user to act as, \"\(subject.prefix(80))\", is not an email address")
         }
-        guard key.tokenURI.lowercased().hasPrefix("https://") || isLoopbackURL(key.tokenURI) else {
+        guard CredentialPolicy.allows(key.tokenURI) else {
             throw .insecureEndpoint(name: "token endpoint", url: key.tokenURI)
         }
         let scopes = Scope.forServiceAccount(readOnly: readOnly)

@@ -161,7 +161,7 @@ public struct OAuthTokenClient: Sendable {
         guard URLParts(url) != nil else {
             throw .unexpectedResponse(stage: stage, status: 0, detail: "\(url.prefix(100)) is not an http(s) URL")
         }
-        guard url.lowercased().hasPrefix("https://") || isLoopbackURL(url) else {
+        guard CredentialPolicy.allows(url) else {
             throw .insecureEndpoint(name: stage.endpointName, url: url)
         }
         let request = HTTPRequest(

@@ -59,7 +59,7 @@ extension HTTPRequest: CustomStringConvertible, CustomDebugStringConvertible, Cu
 
 /// A URL for messages: scheme, host and path, without user info, query or fragment (an OAuth
 /// redirect or a misbuilt URL can carry a secret there).
-func redactURL(_ url: String) -> String {
+public func redactURL(_ url: String) -> String {
     var s = Substring(url)
     if let cut = s.firstIndex(where: { $0 == "?" || $0 == "#" }) { s = s[..<cut] }
     var authorityStart = s.startIndex

@@ -3,7 +3,8 @@ import LoopbackHTTP
 import Testing
 
 /// A server on 127.0.0.1 that answers like Google Calendar, only wrong on purpose (issue 14):
-/// page tokens that repeat, or a Retry-After nobody could wait for.
+/// page tokens that repeat, or a Retry-After nobody could wait for. It also serves as an HTTP
+/// proxy, to see what calport would have sent to a host it must not talk to.
 final class HostileGoogle: @unchecked Sendable {
     enum Mode {
         /// Every list page names the page token it was asked for as the next one.
@@ -124,5 +125,21 @@ func calport(_ args: [String], environment: [String: String], limit: Duration) t
         #expect(r.stderr.contains("429") && r.stderr.contains("nothing was retried"), "\(r.stderr)")
         #expect(server.requests.count == 1)
         #expect(ContinuousClock.now - started < .seconds(60), "no wait at all, with room for a loaded machine")
+    }
+
+    /// A plain-http API root that is not loopback: calport refuses it before sending anything.
+    /// The proxy settings send whatever calport would send to the proxy on 127.0.0.1 instead of
+    /// the network, so a calport that did send the token is caught without leaving the machine.
+    @Test func plainHTTPRootIsRefusedWithExit64() throws {
+        let proxy = try HostileGoogle(.repeatedPageToken)
+        let env = try environment(root: "http://calendar.invalid/", extra: [
+            "http_proxy": proxy.baseURL, "HTTPS_PROXY": "", "https_proxy": "", "all_proxy": "", "ALL_PROXY": "",
+            "no_proxy": "", "NO_PROXY": "",
+        ])
+        let r = try calport(["calendars"], environment: env, limit: .seconds(120))
+        #expect(proxy.requests.isEmpty, "sent in the clear: \(proxy.requests.map(\.path))")
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains("CALPORT_GOOGLE_API_ROOT") && r.stderr.contains("https"), "\(r.stderr)")
+        #expect(!r.stderr.contains(Self.token))
     }
 }

@@ -175,4 +175,30 @@ private typealias F = APIFixtures
         _ = try await F.api(http).getEvent(calendarId: "a.b@group.calendar.google.com", eventId: "e1")
         #expect(http.requests[0].url == "\(F.root)calendar/v3/calendars/a.b%40group.calendar.google.com/events/e1")
     }
+
+    // MARK: Plain http
+
+    /// The bearer token goes only over https, or plain http to loopback: the same rule as for
+    /// a client secret's token_uri.
+    @Test(arguments: ["http://calendar.test/", "http://10.0.0.1:8080/", "http://127.0.0.1.example.com/",
+                      "http://localhost.example.com/", "HTTP://calendar.test/", "http://[::2]/"])
+    func plainHTTPRootIsRefusedBeforeSending(_ root: String) async throws {
+        let http = ScriptedHTTP(fallback: { _ in F.json(200, #"{"items":[]}"#) })
+        let api = GoogleCalendarAPI(http: http, root: root, environment: [:], retryPolicy: F.policy(), accessToken: { F.token })
+        let error = await #expect(throws: GoogleAPIError.self) { _ = try await api.calendarList() }
+        #expect(http.requests.isEmpty, "nothing, above all no token, goes to \(root)")
+        #expect(error?.kind == .insecureRoot)
+        #expect(error?.description.contains(GoogleCalendarAPI.rootEnvironmentVariable) == true)
+        await #expect(throws: GoogleAPIError.self) { _ = try await api.batch([.get(eventId: "e1")], calendarId: "primary") }
+        #expect(http.requests.isEmpty)
+    }
+
+    @Test(arguments: ["https://calendar.test/", "http://127.0.0.1:8080/", "http://127.1.2.3/", "http://localhost:1/",
+                      "http://LOCALHOST/", "http://[::1]:8080/"])
+    func httpsOrLoopbackRootIsUsed(_ root: String) async throws {
+        let http = ScriptedHTTP(fallback: { _ in F.json(200, #"{"items":[]}"#) })
+        let api = GoogleCalendarAPI(http: http, root: root, environment: [:], retryPolicy: F.policy(), accessToken: { F.token })
+        _ = try await api.calendarList()
+        #expect(http.requests.count == 1)
+    }
 }

@@ -65,7 +65,7 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
         case .transport: .unavailable
         case .unreadableFile, .malformedClientSecret, .serviceAccountKeyGivenAsClientSecret, .malformedServiceAccountKey,
              .clientSecretGivenAsServiceAccountKey, .invalidProfileName, .redirectURIRequired, .redirectURINotRegistered,
-             .redirectURINotLoopback, .invalidRedirectURI:
+             .redirectURINotLoopback, .invalidRedirectURI, .insecureEndpoint:
             .usage
         case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile:
             .failure
@@ -77,6 +77,7 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
     static func outcome(of e: GoogleAPIError) -> Outcome {
         switch e.kind {
         case .unauthorized, .apiNotEnabled, .insufficientScope, .forbidden, .forbiddenForNonOrganizer: .authentication
+        case .insecureRoot: .usage
         case .rateLimited, .quotaExceeded, .serverError, .transport: .unavailable
         default: .failure
         }

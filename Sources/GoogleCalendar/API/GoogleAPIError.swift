@@ -72,6 +72,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         /// The server kept a listing going: a page token it had sent before, or more pages or
         /// items than `ListingLimits` allows. Found by calport; not retried.
         case endlessListing
+        /// The API root breaks `CredentialPolicy` (plain http to a host that is not loopback):
+        /// nothing was sent, above all no access token.
+        case insecureRoot
     }
 
     public init(
@@ -217,6 +220,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
             "Google's answer could not be read; retry, and report it if it persists."
         case .other:
             "Unexpected answer from Google."
+        case .insecureRoot:
+            "calport sends the access token only over \(CredentialPolicy.rule): correct \(GoogleCalendarAPI.rootEnvironmentVariable) "
+                + "(unset, calport uses \(GoogleCalendarAPI.defaultRoot))."
         case .endlessListing:
             "calport stopped listing rather than go on forever: this is not how Google answers. If CALPORT_GOOGLE_API_ROOT "
                 + "or a proxy points elsewhere, check it; else try again later, and report it if it persists."

@@ -168,6 +168,9 @@ public final class GoogleCalendarAPI: Sendable {
     let refreshGate = RefreshGate()
     /// The path part of `root` ("/" for Google), which batch parts put before `calendar/v3/`.
     let rootPath: String
+    /// Whether `root` may see the access token (`CredentialPolicy`); when not, every call
+    /// fails before it asks for a token.
+    let rootAllowsCredentials: Bool
 
     /// - Parameters:
     ///   - root: the API root; nil: `CALPORT_GOOGLE_API_ROOT` from `environment`, else Google's.
@@ -191,6 +194,7 @@ public final class GoogleCalendarAPI: Sendable {
         if !r.hasSuffix("/") { r += "/" }
         self.root = r
         self.rootPath = Self.pathPart(of: r)
+        self.rootAllowsCredentials = CredentialPolicy.allows(r)
         self.http = http
         self.retryPolicy = retryPolicy
         self.requestTimeout = requestTimeout
@@ -518,8 +522,13 @@ public final class GoogleCalendarAPI: Sendable {
     }
 
     /// One send, plus one more after the token-rejected hook when the answer is 401 (once per
-    /// call). Returns the answer and the token it was sent with; throws `HTTPError`.
+    /// call). Returns the answer and the token it was sent with; throws `HTTPError`, or
+    /// `GoogleAPIError` kind `.insecureRoot` without sending anything.
     func exchange(_ call: APICall, _ auth: inout AuthState) async throws -> (HTTPResponse, String) {
+        guard rootAllowsCredentials else {
+            throw GoogleAPIError(status: 0, message: "the API root \(redactURL(root)) is not https", operation: call.name,
+                                 localKind: .insecureRoot)
+        }
         while true {
             let generation = refreshGate.currentGeneration
             let token = try await accessToken()
