@@ -119,7 +119,7 @@ public struct OAuthTokenClient: Sendable {
         let stage = OAuthStage.revocation
         let response = try await send(to: endpoint, fields: [("token", token)], stage: stage)
         if (200..<300).contains(response.status) { return .revoked }
-        let redactor = Redactor([token])
+        let redactor = Redactor([token], sentIn: [("token", token)])
         let failure = oauthFailure(response, redactor: redactor, stage: stage, profile: nil, clientID: nil, subject: nil)
         if let failure, failure.code == "invalid_token" { return .alreadyInvalid }
         if let failure { throw .oauth(failure) }
@@ -131,7 +131,7 @@ public struct OAuthTokenClient: Sendable {
     private func post(to url: String, fields: [(String, String)], secrets: [String?], stage: OAuthStage,
                       profile: String?, clientID: String?, subject: String?) async throws(AuthError) -> TokenResponse {
         let response = try await send(to: url, fields: fields, stage: stage)
-        let redactor = Redactor(secrets)
+        let redactor = Redactor(secrets, sentIn: fields)
         guard (200..<300).contains(response.status) else {
             if let failure = oauthFailure(response, redactor: redactor, stage: stage, profile: profile,
                                           clientID: clientID, subject: subject) {
@@ -204,8 +204,9 @@ public struct OAuthTokenClient: Sendable {
 
     private func unexpected(_ response: HTTPResponse, redactor: Redactor, stage: OAuthStage) -> AuthError {
         let type = response.header("content-type") ?? ""
+        // Cleaned before it is cut to length: a secret cut in two would no longer be found.
         let text = type.contains("json") || type.hasPrefix("text/plain")
-            ? redactor.clean(String(decoding: response.body.prefix(2000), as: UTF8.self), limit: 200) : ""
+            ? redactor.clean(String(decoding: response.body.prefix(65_536), as: UTF8.self), limit: 200) : ""
         return .unexpectedResponse(stage: stage, status: response.status, detail: text)
     }
 }
