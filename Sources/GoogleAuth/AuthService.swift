@@ -222,7 +222,17 @@ public struct AuthService: Sendable {
         }
         defer { reader?.cancel() }
 
-        let code = try await session.waitForCode(timeout: options.timeout)
+        let code: String
+        do {
+            defer {
+                let n = session.ignoredRedirects
+                if n > 0 {
+                    options.inform("Ignored \(n) request\(n == 1 ? "" : "s") to \(session.redirectURI) whose state did not "
+                        + "match this sign-in (an older browser tab, or another program on this machine).")
+                }
+            }
+            code = try await session.waitForCode(timeout: options.timeout)
+        }
         let started = now()
         let response = try await tokenClient.exchangeCode(
             code, codeVerifier: session.pkce.verifier, redirectURI: session.redirectURI, client: client, profile: profile)
