@@ -73,8 +73,9 @@ public struct RetryPolicy: Sendable {
 
 /// How far a listing (events.list, events.instances, calendarList.list) follows `nextPageToken`.
 /// Past either limit the server is taken to be broken, not the calendar to be that large:
-/// Google pages at most 2500 items, so 10,000 pages hold 25 million items, and 5 million
-/// items is far beyond any real calendar while still fitting in memory.
+/// Google pages at most 2500 items, so 10,000 pages could hold 25 million, and 5 million items
+/// is far more than a calendar holds. What the limits bound is how much a server that never
+/// stops can make calport fetch and keep.
 public struct ListingLimits: Sendable, Equatable {
     public var maxPages: Int
     public var maxItems: Int
