@@ -89,6 +89,8 @@ public enum AuthError: Error, Sendable, Equatable {
     case unexpectedResponse(stage: OAuthStage, status: Int, detail: String)
     /// The request did not reach Google or the answer did not come back.
     case transport(stage: OAuthStage, message: String)
+    /// The endpoint answered more than the HTTP client accepts (`HTTPError.responseTooLarge`).
+    case responseTooLarge(stage: OAuthStage, limit: Int)
 
     // Stored credentials.
     case invalidProfileName(String)
@@ -167,6 +169,9 @@ extension AuthError: CustomStringConvertible, CustomDebugStringConvertible {
             return "the \(stage.endpointName) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")"
         case .transport(let stage, let message):
             return "could not reach the \(stage.endpointName): \(message)"
+        case .responseTooLarge(let stage, let limit):
+            return "the \(stage.endpointName)'s answer exceeded \(limit) bytes, which no OAuth answer needs: check the "
+                + "endpoint in the client secret file and any proxy"
 
         case .invalidProfileName(let name):
             return "invalid profile name \"\(name.prefix(80))\": use 1 to 64 letters, digits, '-' and '_', starting with "

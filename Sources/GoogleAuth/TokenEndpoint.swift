@@ -170,6 +170,8 @@ public struct OAuthTokenClient: Sendable {
             body: Array(FormCoding.encode(fields).utf8), timeout: timeout)
         do {
             return try await http.send(request)
+        } catch HTTPError.responseTooLarge(let limit) {
+            throw .responseTooLarge(stage: stage, limit: limit)
         } catch let error as HTTPError {
             throw .transport(stage: stage, message: error.description)
         } catch is CancellationError {

@@ -283,6 +283,19 @@ struct NoSecretsInErrorsTests {
         expectNoSecretsInAnyEncoding(exchange, [Secrets.code, Secrets.clientSecret, pkce.verifier])
     }
 
+    /// The token endpoint was reached: an answer past the client's size limit is not "could
+    /// not reach".
+    @Test func oversizedAnswerIsNotAnUnreachableEndpoint() async throws {
+        google.tokenError = (400, #"{"error":"invalid_grant","error_description":"\#(String(repeating: "x", count: 500))"}"#)
+        let small = OAuthTokenClient(http: try CurlHTTPClient(configuration: .init(maxResponseBytes: 64)))
+        let error = try #require(await #expect(throws: AuthError.self) {
+            try await small.refresh(refreshToken: Secrets.refreshToken, clientID: Secrets.clientID,
+                                    clientSecret: Secrets.clientSecret, tokenURI: google.tokenURI)
+        })
+        #expect(!error.description.contains("could not reach"), "\(error)")
+        #expect(error.description.contains("exceeded 64 bytes"), "\(error)")
+    }
+
     @Test func successBodiesNeverReachErrors() async throws {
         // A 200 answer without access_token: its body (which may hold a refresh token) is not quoted.
         google.tokenError = (200, #"{"refresh_token":"\#(Secrets.refreshToken)"}"#)
