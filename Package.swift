@@ -66,8 +66,9 @@ let package = Package(
         .testTarget(name: "FakeGoogleTests", dependencies: ["FakeGoogle", "GoogleCalendar", "HTTP"]),
         .testTarget(
             name: "CalPortTests",
-            // CLibical: the hostile-text property test re-reads calport's .ics with libical itself.
-            dependencies: ["CalPort", "calport", "FakeGoogle", "HTTP", "CLibical"]
+            // CLibical: the hostile-text property test re-reads calport's .ics with libical itself;
+            // LoopbackHTTP: the hostile server double.
+            dependencies: ["CalPort", "calport", "FakeGoogle", "HTTP", "LoopbackHTTP", "CLibical"]
         ),
     ]
 )

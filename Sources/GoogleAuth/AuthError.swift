@@ -1,3 +1,5 @@
+import HTTP
+
 /// Which step of OAuth an error came from: the same error code calls for different advice at
 /// different steps (`invalid_grant` on a refresh is an expired refresh token; on a code exchange
 /// it is a stale authorization code).
@@ -56,7 +58,8 @@ public enum AuthError: Error, Sendable, Equatable {
     case malformedServiceAccountKey(path: String, problem: String)
     /// An OAuth client secret was given where a service-account key was expected.
     case clientSecretGivenAsServiceAccountKey(path: String, clientType: ClientType)
-    /// An endpoint that would see a secret is not https (plain http is allowed on loopback only).
+    /// An endpoint that would see a secret breaks `CredentialPolicy` (https, or plain http to
+    /// loopback).
     case insecureEndpoint(name: String, url: String)
 
     // The sign-in flow.
@@ -86,6 +89,8 @@ public enum AuthError: Error, Sendable, Equatable {
     case unexpectedResponse(stage: OAuthStage, status: Int, detail: String)
     /// The request did not reach Google or the answer did not come back.
     case transport(stage: OAuthStage, message: String)
+    /// The endpoint answered more than the HTTP client accepts (`HTTPError.responseTooLarge`).
+    case responseTooLarge(stage: OAuthStage, limit: Int)
 
     // Stored credentials.
     case invalidProfileName(String)
@@ -120,8 +125,7 @@ extension AuthError: CustomStringConvertible, CustomDebugStringConvertible {
             return "\(path) is an OAuth client secret (\(type == .web ? "Web application" : "Desktop app") client), not a "
                 + "service-account key. Use it for a user sign-in (`calport auth login --client-secret \(path)`)."
         case .insecureEndpoint(let name, let url):
-            return "the \(name) \(url) is not https: calport sends secrets there only over https (plain http is allowed "
-                + "for 127.0.0.1 and localhost only)"
+            return "the \(name) \(url) is not https: calport sends secrets only over \(CredentialPolicy.rule)"
 
         case .redirectURIRequired(let registered):
             return "this is a Web application client: give the redirect URI to use (it must be one of the client's "
@@ -165,6 +169,9 @@ extension AuthError: CustomStringConvertible, CustomDebugStringConvertible {
             return "the \(stage.endpointName) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")"
         case .transport(let stage, let message):
             return "could not reach the \(stage.endpointName): \(message)"
+        case .responseTooLarge(let stage, let limit):
+            return "the \(stage.endpointName)'s answer exceeded \(limit) bytes, which no OAuth answer needs: check the "
+                + "endpoint in the client secret file and any proxy"
 
         case .invalidProfileName(let name):
             return "invalid profile name \"\(name.prefix(80))\": use 1 to 64 letters, digits, '-' and '_', starting with "
@@ -304,23 +311,73 @@ private func listing(_ uris: [String]) -> String {
 
 /// Removes secrets from text that is about to go into an error: a server may echo what it was
 /// sent. Also drops control characters and caps the length.
+///
+/// A server echoes a form body as it came, so a secret arrives percent-encoded (a refresh
+/// token `1//…` as `1%2F%2F…`), or decoded and then JSON-escaped (`1\/\/…`): every secret is
+/// looked for in each of those forms. Text that repeats the request body itself (it holds a
+/// secret field's `name=`) is not shown at all, so nothing of it can slip through.
 struct Redactor: Sendable {
+    /// Every secret in every form it may come back in, longest first.
     var secrets: [String]
+    /// `name=` of each form field that carried a secret.
+    var echoMarkers: [String]
 
-    nonisolated(unsafe) static let googleCredential = /(?:ya29\.|1\/\/|4\/0|GOCSPX-)[A-Za-z0-9._~+\/=-]*/
+    static let echoNotice = "(not shown: the answer repeats the request, which holds secrets)"
 
-    init(_ secrets: [String?]) {
+    // Google's own credential formats, whoever they belong to: access tokens (ya29.), refresh
+    // tokens (1//), authorization codes (4/0) and client secrets (GOCSPX-), with "/" as it is,
+    // percent-encoded or JSON-escaped, and "%" and "\" in the rest for the same reason.
+    nonisolated(unsafe) static let googleCredential =
+        /(?:ya29\.|1(?:\/|%2[Ff]|\\\/){2}|4(?:\/|%2[Ff]|\\\/)0|GOCSPX-)[A-Za-z0-9._~+\/=%\\-]*/
+
+    /// - Parameters:
+    ///   - secrets: what the request held that must not be shown.
+    ///   - fields: the request's form fields: those whose value is a secret make up the markers
+    ///     of an echoed body.
+    init(_ secrets: [String?], sentIn fields: [(String, String)] = []) {
         // Short strings would redact innocent words; every real secret is far longer.
-        self.secrets = secrets.compactMap { $0 }.filter { $0.count >= 6 }.sorted { $0.count > $1.count }
+        let raw = secrets.compactMap { $0 }.filter { $0.count >= 6 }
+        self.secrets = Set(raw.flatMap(Self.forms(of:))).sorted { $0.count > $1.count }
+        echoMarkers = fields.filter { raw.contains($0.1) }.map { FormCoding.percentEncode($0.0) + "=" }
+    }
+
+    /// A secret as sent in a form body (percent-encoded, upper-case hex) and as a server may
+    /// write it back: hex in lower case, decoded, and any of those JSON-escaped with or
+    /// without "/" escaped.
+    static func forms(of secret: String) -> [String] {
+        let encoded = FormCoding.percentEncode(secret)
+        var lowerHex = ""
+        var rest = Substring(encoded)
+        while let percent = rest.firstIndex(of: "%") {
+            let escape = rest[percent...].prefix(3)
+            lowerHex += rest[..<percent] + escape.lowercased()
+            rest = rest[escape.endIndex...]
+        }
+        lowerHex += rest
+        let plain = [secret, encoded, lowerHex]
+        return plain + plain.map { jsonEscaped($0, slash: true) } + plain.map { jsonEscaped($0, slash: false) }
+    }
+
+    private static func jsonEscaped(_ text: String, slash: Bool) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "/" where slash: out += "\\/"
+            case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     func clean(_ text: String, limit: Int = 300) -> String {
+        if echoMarkers.contains(where: { text.contains($0) }) { return Self.echoNotice }
         var text = text
         for secret in secrets where text.contains(secret) {
             text = text.replacingAll(secret, with: "[redacted]")
         }
-        // Google's own credential formats, whoever they belong to: access tokens (ya29.),
-        // refresh tokens (1//), authorization codes (4/0) and client secrets (GOCSPX-).
         text = text.replacing(Redactor.googleCredential, with: "[redacted]")
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {

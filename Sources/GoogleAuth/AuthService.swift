@@ -174,7 +174,7 @@ public struct AuthService: Sendable {
                       options: LoginOptions = LoginOptions()) async throws(AuthError) -> AuthStatus {
         let path = try store.path(for: profile)
         for (name, url) in [("token endpoint", client.tokenURI), ("revocation endpoint", options.revokeURI)]
-        where !url.lowercased().hasPrefix("https://") && !isLoopbackURL(url) {
+        where !CredentialPolicy.allows(url) {
             throw .insecureEndpoint(name: name, url: url)
         }
         let session = try AuthorizationSession(
@@ -222,7 +222,17 @@ public struct AuthService: Sendable {
         }
         defer { reader?.cancel() }
 
-        let code = try await session.waitForCode(timeout: options.timeout)
+        let code: String
+        do {
+            defer {
+                let n = session.ignoredRedirects
+                if n > 0 {
+                    options.inform("Ignored \(n) request\(n == 1 ? "" : "s") to \(session.redirectURI) whose state did not "
+                        + "match this sign-in (an older browser tab, or another program on this machine).")
+                }
+            }
+            code = try await session.waitForCode(timeout: options.timeout)
+        }
         let started = now()
         let response = try await tokenClient.exchangeCode(
             code, codeVerifier: session.pkce.verifier, redirectURI: session.redirectURI, client: client, profile: profile)
@@ -252,7 +262,7 @@ public struct AuthService: Sendable {
         if let subject, !subject.contains("@") {
             throw .malformedServiceAccountKey(path: keyFile, problem: "the user to act as, \"\(subject.prefix(80))\", is not an email address")
         }
-        guard key.tokenURI.lowercased().hasPrefix("https://") || isLoopbackURL(key.tokenURI) else {
+        guard CredentialPolicy.allows(key.tokenURI) else {
             throw .insecureEndpoint(name: "token endpoint", url: key.tokenURI)
         }
         let scopes = Scope.forServiceAccount(readOnly: readOnly)

@@ -4,7 +4,9 @@ import LoopbackHTTP
 /// One authorization-code sign-in (RFC 6749 §4.1 with PKCE, RFC 8252 for native apps): the
 /// authorization URL to open, the redirect URI and, for loopback redirect URIs, a listener on
 /// 127.0.0.1 that takes the one redirect, checks its state and answers the browser with a page
-/// saying it can be closed.
+/// saying it can be closed. Any program on the machine can reach that port: a request with
+/// another state (or none) is turned away and counted (`ignoredRedirects`), and the listener
+/// goes on waiting, so such a request cannot end the login.
 ///
 /// Use: create it, show or open `authorizationURL`, then `waitForCode(timeout:)`; a pasted
 /// redirected address goes to `submitPasted(_:)` (for `--no-browser`, and for Web clients whose
@@ -20,6 +22,7 @@ public final class AuthorizationSession: Sendable {
     public let authorizationURL: String
     private let result = OneShot<String>()
     private let listener: RedirectListener?
+    private let ignored = IgnoredCount()
 
     /// - Parameters:
     ///   - redirectURI: nil for a Desktop client: `http://127.0.0.1:PORT/` on a free port (or
@@ -33,7 +36,8 @@ public final class AuthorizationSession: Sendable {
         pkce = PKCE()
         let plan = try AuthorizationSession.plan(client: client, redirectURI: redirectURI, port: port)
         if let listen = plan.listen {
-            let listener = try RedirectListener(port: listen.port, path: listen.path, state: state, result: result)
+            let listener = try RedirectListener(port: listen.port, path: listen.path, state: state, result: result,
+                                                ignored: ignored)
             self.listener = listener
             self.redirectURI = plan.uri.replacingAll("{port}", with: String(listener.port))
         } else {
@@ -53,6 +57,10 @@ public final class AuthorizationSession: Sendable {
 
     /// Whether a listener on 127.0.0.1 takes the redirect (else it must be pasted).
     public var listens: Bool { listener != nil }
+
+    /// Requests to the listener that looked like a redirect but did not carry this login's
+    /// state: an older browser tab, or another program on this machine.
+    public var ignoredRedirects: Int { ignored.value }
 
     /// The authorization code, once the redirect arrived or was pasted.
     /// Throws `AuthError.loginTimedOut` after `timeout`, `.loginCancelled` when the task is
@@ -137,8 +145,9 @@ public final class AuthorizationSession: Sendable {
     static func interpret(_ items: [(name: String, value: String)], expectedState: String) -> Result<String, AuthError>? {
         let value = { (name: String) in items.first { $0.name == name }?.value }
         if let error = value("error") {
-            // An error with someone else's state is still refused: it is not this login's answer.
-            if let state = value("state"), state != expectedState { return .failure(.stateMismatch) }
+            // An error without this login's state is not this login's answer (Google returns the
+            // state with errors too): otherwise anyone could end the login with "?error=x".
+            guard value("state") == expectedState else { return .failure(.stateMismatch) }
             let clean = Redactor([])
             let detail = value("error_description").map { clean.clean($0) }.flatMap { $0.isEmpty ? nil : $0 }
             return .failure(.oauth(OAuthFailure(code: clean.clean(error, limit: 60), detail: detail, stage: .authorization)))
@@ -184,11 +193,11 @@ final class RedirectListener: Sendable {
     private let server: LoopbackServer
     let port: UInt16
 
-    init(port: UInt16, path: String, state: String, result: OneShot<String>) throws(AuthError) {
+    init(port: UInt16, path: String, state: String, result: OneShot<String>, ignored: IgnoredCount) throws(AuthError) {
         let stopper = Stopper()
         do {
             server = try LoopbackServer(port: port, options: .init(readTimeout: .seconds(10), idleTimeout: .seconds(30))) { request in
-                RedirectListener.answer(request, path: path, state: state, result: result, stopper: stopper)
+                RedirectListener.answer(request, path: path, state: state, result: result, ignored: ignored, stopper: stopper)
             }
         } catch {
             let detail = port == 0 ? "\(error)" : "port \(port): \(error) (is another program using it?)"
@@ -201,12 +210,18 @@ final class RedirectListener: Sendable {
     func stop() { server.stop() }
 
     private static func answer(_ request: LoopbackRequest, path: String, state: String, result: OneShot<String>,
-                               stopper: Stopper) -> LoopbackResponse {
+                               ignored: IgnoredCount, stopper: Stopper) -> LoopbackResponse {
         guard request.pathWithoutQuery == path else { return .text("Not found\n", status: 404) }
         guard request.method == "GET" else { return .text("Method not allowed\n", status: 405) }
         guard let outcome = AuthorizationSession.interpret(request.queryItems, expectedState: state) else {
             return .html(page("calport is waiting for Google's sign-in redirect",
                               "This address only takes the redirect from Google's consent screen."), status: 400)
+        }
+        if case .failure(.stateMismatch) = outcome {
+            ignored.increment()
+            return .html(page("calport: not this sign-in",
+                              "This answer does not belong to the sign-in calport is waiting for (it may come from an "
+                                + "older tab), so it was ignored. Finish the sign-in in the tab calport opened."), status: 400)
         }
         guard result.fulfill(outcome) else {
             return .html(page("calport: already answered", "This sign-in was already completed or abandoned; return to the terminal."))
@@ -238,6 +253,14 @@ final class RedirectListener: Sendable {
         func set(_ server: LoopbackServer) { lock.withLock { self.server = server } }
         func stop() { lock.withLock { server }?.stop() }
     }
+}
+
+/// How many requests the listener turned away for their state.
+final class IgnoredCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
 
 /// A value delivered once, from any thread, to one async waiter. The first fulfilment wins.

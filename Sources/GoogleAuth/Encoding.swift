@@ -144,12 +144,6 @@ struct JSONObject {
     }
 }
 
-/// Whether a URL's host is a loopback address (where plain http is acceptable).
-func isLoopbackURL(_ url: String) -> Bool {
-    guard let parts = URLParts(url) else { return false }
-    return parts.host == "127.0.0.1" || parts.host == "localhost" || parts.host == "[::1]"
-}
-
 /// The pieces of an absolute http(s) URL that calport needs, without Foundation's leniency.
 struct URLParts {
     var scheme: String

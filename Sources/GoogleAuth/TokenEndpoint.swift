@@ -119,7 +119,7 @@ public struct OAuthTokenClient: Sendable {
         let stage = OAuthStage.revocation
         let response = try await send(to: endpoint, fields: [("token", token)], stage: stage)
         if (200..<300).contains(response.status) { return .revoked }
-        let redactor = Redactor([token])
+        let redactor = Redactor([token], sentIn: [("token", token)])
         let failure = oauthFailure(response, redactor: redactor, stage: stage, profile: nil, clientID: nil, subject: nil)
         if let failure, failure.code == "invalid_token" { return .alreadyInvalid }
         if let failure { throw .oauth(failure) }
@@ -131,7 +131,7 @@ public struct OAuthTokenClient: Sendable {
     private func post(to url: String, fields: [(String, String)], secrets: [String?], stage: OAuthStage,
                       profile: String?, clientID: String?, subject: String?) async throws(AuthError) -> TokenResponse {
         let response = try await send(to: url, fields: fields, stage: stage)
-        let redactor = Redactor(secrets)
+        let redactor = Redactor(secrets, sentIn: fields)
         guard (200..<300).contains(response.status) else {
             if let failure = oauthFailure(response, redactor: redactor, stage: stage, profile: profile,
                                           clientID: clientID, subject: subject) {
@@ -161,7 +161,7 @@ public struct OAuthTokenClient: Sendable {
         guard URLParts(url) != nil else {
             throw .unexpectedResponse(stage: stage, status: 0, detail: "\(url.prefix(100)) is not an http(s) URL")
         }
-        guard url.lowercased().hasPrefix("https://") || isLoopbackURL(url) else {
+        guard CredentialPolicy.allows(url) else {
             throw .insecureEndpoint(name: stage.endpointName, url: url)
         }
         let request = HTTPRequest(
@@ -170,6 +170,8 @@ public struct OAuthTokenClient: Sendable {
             body: Array(FormCoding.encode(fields).utf8), timeout: timeout)
         do {
             return try await http.send(request)
+        } catch HTTPError.responseTooLarge(let limit) {
+            throw .responseTooLarge(stage: stage, limit: limit)
         } catch let error as HTTPError {
             throw .transport(stage: stage, message: error.description)
         } catch is CancellationError {
@@ -204,8 +206,9 @@ public struct OAuthTokenClient: Sendable {
 
     private func unexpected(_ response: HTTPResponse, redactor: Redactor, stage: OAuthStage) -> AuthError {
         let type = response.header("content-type") ?? ""
+        // Cleaned before it is cut to length: a secret cut in two would no longer be found.
         let text = type.contains("json") || type.hasPrefix("text/plain")
-            ? redactor.clean(String(decoding: response.body.prefix(2000), as: UTF8.self), limit: 200) : ""
+            ? redactor.clean(String(decoding: response.body.prefix(65_536), as: UTF8.self), limit: 200) : ""
         return .unexpectedResponse(stage: stage, status: response.status, detail: text)
     }
 }

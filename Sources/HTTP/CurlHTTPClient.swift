@@ -18,7 +18,7 @@ public final class CurlHTTPClient: HTTPClient {
         /// not gets " (gzip)" appended.
         public var userAgent: String
         public var connectTimeout: Duration
-        /// A larger response fails with `HTTPError.other`.
+        /// A larger response fails with `HTTPError.responseTooLarge`.
         public var maxResponseBytes: Int
         /// Idle connections kept open for reuse.
         public var maxCachedConnections: Int

@@ -281,7 +281,7 @@ final class CurlTransfer: @unchecked Sendable {
     /// The one place libcurl's result codes become HTTPError.
     private func translate(_ code: CURLcode) -> HTTPError {
         if responseTooLarge || code == CURLE_FILESIZE_EXCEEDED {
-            return .other("response larger than \(maxResponseBytes) bytes")
+            return .responseTooLarge(limit: maxResponseBytes)
         }
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail

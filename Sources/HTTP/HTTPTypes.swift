@@ -59,7 +59,7 @@ extension HTTPRequest: CustomStringConvertible, CustomDebugStringConvertible, Cu
 
 /// A URL for messages: scheme, host and path, without user info, query or fragment (an OAuth
 /// redirect or a misbuilt URL can carry a secret there).
-func redactURL(_ url: String) -> String {
+public func redactURL(_ url: String) -> String {
     var s = Substring(url)
     if let cut = s.firstIndex(where: { $0 == "?" || $0 == "#" }) { s = s[..<cut] }
     var authorityStart = s.startIndex
@@ -99,8 +99,10 @@ public enum HTTPError: Error, Sendable, Equatable {
     case connection(String)
     case tooManyRedirects
     case invalidURL(String)
-    /// Anything else (certificate rejected, protocol error, response too large, ...): retrying
-    /// will not help.
+    /// The answer went past the client's `maxResponseBytes` and was cut off: the server was
+    /// reached, so this is not a network failure, and a retry would get the same answer.
+    case responseTooLarge(limit: Int)
+    /// Anything else (certificate rejected, protocol error, ...): retrying will not help.
     case other(String)
 
     /// Whether a retry of the same request may succeed.
@@ -116,6 +118,7 @@ extension HTTPError: CustomStringConvertible {
         case .connection(let m): "connection failed: \(m)"
         case .tooManyRedirects: "too many redirects"
         case .invalidURL(let m): "invalid URL: \(m)"
+        case .responseTooLarge(let limit): "the response exceeded \(limit) bytes"
         case .other(let m): "HTTP transport error: \(m)"
         }
     }

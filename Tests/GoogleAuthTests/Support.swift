@@ -60,6 +60,24 @@ final class FakeGoogle: @unchecked Sendable {
         set { lock.withLock { _grantedScope = newValue } }
     }
     private var _grantedScope = "\(Scope.calendar) openid \(Scope.userInfoEmail)"
+    /// How the token endpoint repeats the request back in a 400, as a misconfigured server or
+    /// proxy may (nil: it answers normally).
+    var echo: Echo? {
+        get { lock.withLock { _echo } }
+        set { lock.withLock { _echo = newValue } }
+    }
+    private var _echo: Echo?
+
+    enum Echo: CaseIterable, Sendable {
+        /// The form body as it came, in a text/plain answer.
+        case plainText
+        /// The form body as an OAuth error_description.
+        case oauthDescription
+        /// The form body as the message of Google's API error shape.
+        case apiMessage
+        /// The decoded fields as a JSON object of their own ("/" written "\/").
+        case jsonFields
+    }
     let servicePublicKey: _RSA.Signing.PublicKey?
 
     init(servicePublicKey: _RSA.Signing.PublicKey? = nil) throws {
@@ -95,11 +113,12 @@ final class FakeGoogle: @unchecked Sendable {
             guard request.header("content-type") == "application/x-www-form-urlencoded" else {
                 return .json(#"{"error":"invalid_request","error_description":"form body expected"}"#, status: 400)
             }
-            let (error, delay) = lock.withLock {
+            let (error, delay, echo) = lock.withLock {
                 _tokenRequests.append(form)
-                return (_tokenError, _tokenDelay)
+                return (_tokenError, _tokenDelay, _echo)
             }
             if let error { return LoopbackResponse.json(error.json, status: error.status).delayed(by: delay) }
+            if let echo { return Self.echoing(request.bodyText, form: form, echo) }
             return token(form).delayed(by: delay)
         case ("POST", "/revoke"):
             let answer = lock.withLock {
@@ -109,6 +128,25 @@ final class FakeGoogle: @unchecked Sendable {
             return .json(answer.json, status: answer.status)
         default:
             return .text("not found", status: 404)
+        }
+    }
+
+    private static func echoing(_ body: String, form: [String: String], _ echo: Echo) -> LoopbackResponse {
+        func jsonString(_ text: String) -> String {
+            let array = String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self)
+            return String(array.dropFirst().dropLast())
+        }
+        switch echo {
+        case .plainText:
+            return .text("cannot parse request body: \(body)", status: 400)
+        case .oauthDescription:
+            return .json(#"{"error":"invalid_request","error_description":\#(jsonString("bad body: " + body))}"#, status: 400)
+        case .apiMessage:
+            return .json(#"{"error":{"code":400,"message":\#(jsonString("bad body: " + body)),"status":"INVALID_ARGUMENT"}}"#,
+                         status: 400)
+        case .jsonFields:
+            return .json(String(decoding: try! JSONSerialization.data(withJSONObject: ["received": form], options: [.sortedKeys]),
+                                as: UTF8.self), status: 400)
         }
     }
 
@@ -281,3 +319,38 @@ func expectNoSecrets(_ error: any Error, extra: [String] = [], sourceLocation: S
     }
 }
 
+
+/// A secret as a server may echo it: as it is, percent-encoded (upper- or lower-case hex, as
+/// in the form body), and JSON-escaped.
+func encodings(of secret: String) -> [String] {
+    let percent = FormCoding.percentEncode(secret)
+    var lower = ""
+    var rest = Substring(percent)
+    while let i = rest.firstIndex(of: "%"), rest.distance(from: i, to: rest.endIndex) >= 3 {
+        lower += rest[..<i] + rest[i...].prefix(3).lowercased()
+        rest = rest[rest.index(i, offsetBy: 3)...]
+    }
+    lower += rest
+    let json = secret.replacingOccurrences(of: "/", with: "\\/")
+    return Array(Set([secret, percent, lower, json]))
+}
+
+/// Fails the test when any rendering of `error` shows a secret, or 16 characters of one, in
+/// any encoding.
+func expectNoSecretsInAnyEncoding(_ error: any Error, _ secrets: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    for text in renderings(error) {
+        for secret in secrets {
+            for form in encodings(of: secret) {
+                let characters = Array(form)
+                let window = min(16, characters.count)
+                for start in 0...(characters.count - window) {
+                    let piece = String(characters[start..<(start + window)])
+                    if text.contains(piece) {
+                        Issue.record("error text shows part of a secret (\(piece)): \(text.prefix(300))", sourceLocation: sourceLocation)
+                        return
+                    }
+                }
+            }
+        }
+    }
+}

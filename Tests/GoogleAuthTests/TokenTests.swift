@@ -261,6 +261,41 @@ struct NoSecretsInErrorsTests {
         expectNoSecrets(error)
     }
 
+    /// A token endpoint that repeats the form body back: the refresh token arrives there as
+    /// `1%2F%2F…` and the code as `4%2F0…`, which a search for the raw secrets misses.
+    @Test(arguments: FakeGoogle.Echo.allCases)
+    func echoedRequestBodyShowsNoSecretInAnyEncoding(_ echo: FakeGoogle.Echo) async throws {
+        google.echo = echo
+        // Older client secrets are not GOCSPX-…, and may hold characters that the form encodes.
+        let oldStyleSecret = "old/client+secret=0002&x"
+        for clientSecret in [Secrets.clientSecret, oldStyleSecret] {
+            let refresh = try #require(await #expect(throws: AuthError.self) {
+                try await client.refresh(refreshToken: Secrets.refreshToken, clientID: Secrets.clientID,
+                                         clientSecret: clientSecret, tokenURI: google.tokenURI)
+            })
+            expectNoSecretsInAnyEncoding(refresh, [Secrets.refreshToken, clientSecret])
+        }
+        let pkce = PKCE()
+        let exchange = try #require(await #expect(throws: AuthError.self) {
+            try await client.exchangeCode(Secrets.code, codeVerifier: pkce.verifier, redirectURI: "http://127.0.0.1:1/",
+                                          client: clientSecret(google))
+        })
+        expectNoSecretsInAnyEncoding(exchange, [Secrets.code, Secrets.clientSecret, pkce.verifier])
+    }
+
+    /// The token endpoint was reached: an answer past the client's size limit is not "could
+    /// not reach".
+    @Test func oversizedAnswerIsNotAnUnreachableEndpoint() async throws {
+        google.tokenError = (400, #"{"error":"invalid_grant","error_description":"\#(String(repeating: "x", count: 500))"}"#)
+        let small = OAuthTokenClient(http: try CurlHTTPClient(configuration: .init(maxResponseBytes: 64)))
+        let error = try #require(await #expect(throws: AuthError.self) {
+            try await small.refresh(refreshToken: Secrets.refreshToken, clientID: Secrets.clientID,
+                                    clientSecret: Secrets.clientSecret, tokenURI: google.tokenURI)
+        })
+        #expect(!error.description.contains("could not reach"), "\(error)")
+        #expect(error.description.contains("exceeded 64 bytes"), "\(error)")
+    }
+
     @Test func successBodiesNeverReachErrors() async throws {
         // A 200 answer without access_token: its body (which may hold a refresh token) is not quoted.
         google.tokenError = (200, #"{"refresh_token":"\#(Secrets.refreshToken)"}"#)

@@ -50,6 +50,8 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
             self.init(message: e.description, outcome: Self.outcome(of: e))
         case let e as GoogleAPIError:
             self.init(message: e.description, advice: e.advice, outcome: Self.outcome(of: e))
+        case HTTPError.responseTooLarge:
+            self.init(message: "\(error)", outcome: .failure)
         case let e as HTTPError:
             self.init(message: "network: \(e)", advice: "check the connection and any proxy settings (https_proxy), then run again",
                       outcome: .unavailable)
@@ -63,9 +65,9 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
         case .transport: .unavailable
         case .unreadableFile, .malformedClientSecret, .serviceAccountKeyGivenAsClientSecret, .malformedServiceAccountKey,
              .clientSecretGivenAsServiceAccountKey, .invalidProfileName, .redirectURIRequired, .redirectURINotRegistered,
-             .redirectURINotLoopback, .invalidRedirectURI:
+             .redirectURINotLoopback, .invalidRedirectURI, .insecureEndpoint:
             .usage
-        case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile:
+        case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile, .responseTooLarge:
             .failure
         default:
             .authentication
@@ -75,6 +77,7 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
     static func outcome(of e: GoogleAPIError) -> Outcome {
         switch e.kind {
         case .unauthorized, .apiNotEnabled, .insufficientScope, .forbidden, .forbiddenForNonOrganizer: .authentication
+        case .insecureRoot: .usage
         case .rateLimited, .quotaExceeded, .serverError, .transport: .unavailable
         default: .failure
         }

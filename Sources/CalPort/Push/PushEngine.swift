@@ -300,7 +300,7 @@ public final class PushEngine: @unchecked Sendable {
     static func stopsThePush(_ e: GoogleAPIError) -> Bool {
         switch e.kind {
         // forbidden (no writer access to the calendar) fails every write alike.
-        case .unauthorized, .quotaExceeded, .apiNotEnabled, .insufficientScope, .forbidden: true
+        case .unauthorized, .quotaExceeded, .apiNotEnabled, .insufficientScope, .forbidden, .insecureRoot: true
         case .notFound: e.operation == "batch"
         default: false
         }
@@ -309,6 +309,7 @@ public final class PushEngine: @unchecked Sendable {
     static func isTransient(_ e: GoogleAPIError) -> Bool {
         switch e.kind {
         case .rateLimited, .serverError, .transport: true
+        case .responseTooLarge, .endlessListing, .insecureRoot: false
         default: e.status == 0
         }
     }

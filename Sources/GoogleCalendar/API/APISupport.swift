@@ -15,7 +15,8 @@ public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
-    /// The longest `Retry-After` waited for.
+    /// The longest `Retry-After` waited for (5 minutes by default): a longer one fails the
+    /// call at once, without a retry.
     public var maxRetryAfter: Duration
     /// Whether a create without a client-chosen identity (events.insert without `id` or
     /// `iCalUID`, calendars.insert) is sent again after a failure that may have been applied
@@ -67,6 +68,65 @@ public struct RetryPolicy: Sendable {
         let c = ceiling(retry: n)
         let d = jitter(c)
         return d < .zero ? .zero : (d > c ? c : d)
+    }
+}
+
+/// How far a listing (events.list, events.instances, calendarList.list) follows `nextPageToken`.
+/// Past either limit the server is taken to be broken, not the calendar to be that large:
+/// Google pages at most 2500 items, so 10,000 pages could hold 25 million, and 5 million items
+/// is far more than a calendar holds. What the limits bound is how much a server that never
+/// stops can make calport fetch and keep.
+public struct ListingLimits: Sendable, Equatable {
+    public var maxPages: Int
+    public var maxItems: Int
+
+    public init(maxPages: Int = 10_000, maxItems: Int = 5_000_000) {
+        self.maxPages = max(1, maxPages)
+        self.maxItems = max(1, maxItems)
+    }
+
+    public static let standard = ListingLimits()
+}
+
+/// The page tokens of one listing so far. A token seen before means the listing would loop
+/// forever (a server that answers the same `nextPageToken` again, or cycles through a few), so
+/// it ends the listing with an error, as does going past the limits.
+struct PageTrail: Sendable {
+    let operation: String
+    let limits: ListingLimits
+    /// Hashes, not the tokens: a hostile server's tokens may be long, and memory should stay
+    /// bounded by the page limit alone. A collision (about 10^-11 at 10,000 pages) would end a
+    /// good listing with a clear error, never loop.
+    private var seen: Set<Int> = []
+    private(set) var pages = 0
+    private(set) var items = 0
+
+    init(operation: String, limits: ListingLimits, startToken: String? = nil) {
+        self.operation = operation
+        self.limits = limits
+        if let startToken, !startToken.isEmpty { seen.insert(startToken.hashValue) }
+    }
+
+    /// Takes in a page of `count` items that named `next` as the next page; returns the token
+    /// to ask for, or nil when the listing is complete.
+    mutating func follow(itemCount count: Int, next: String?) throws(GoogleAPIError) -> String? {
+        pages += 1
+        items += count
+        if items > limits.maxItems {
+            throw stop("the listing went on past \(limits.maxItems) items (\(pages) pages)")
+        }
+        guard let next, !next.isEmpty else { return nil }
+        if pages >= limits.maxPages {
+            throw stop("the listing went on past \(limits.maxPages) pages")
+        }
+        guard seen.insert(next.hashValue).inserted else {
+            throw stop("page \(pages) named a page token that an earlier page had named already, so the listing would never end")
+        }
+        return next
+    }
+
+    private func stop(_ message: String) -> GoogleAPIError {
+        GoogleAPIError(status: 0, message: message, operation: operation, attempts: 1, localKind: .endlessListing)
     }
 }
 
@@ -179,7 +239,8 @@ enum APIJSON {
 }
 
 /// Percent-encoding for path segments and query values: everything but RFC 3986 unreserved
-/// characters is escaped (so `@`, `#`, `+`, `/`, `=`, `&` and spaces all are).
+/// characters is escaped (so `@`, `#`, `+`, `/`, `=`, `&` and spaces all are), and path
+/// segments of dots alone are escaped whole.
 enum PercentEncoding {
     static func encode(_ s: String) -> String {
         var out = ""
@@ -197,6 +258,15 @@ enum PercentEncoding {
             }
         }
         return out
+    }
+
+    /// A path segment: `encode`, and a segment of dots alone ("." or "..") has its dots escaped
+    /// as well. Left as they are, curl removes such a segment (RFC 3986 §5.2.4, with the one
+    /// before it for ".."), so a calendar id ".." would address another resource. Dots within
+    /// an id (`a.b@group.calendar.google.com`) are no path step and stay readable.
+    static func pathSegment(_ s: String) -> String {
+        guard !s.isEmpty, s.utf8.allSatisfy({ $0 == UInt8(ascii: ".") }) else { return encode(s) }
+        return String(repeating: "%2E", count: s.utf8.count)
     }
 }
 

@@ -29,6 +29,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
     public var transportError: HTTPError?
     /// For create calls that failed without an answer: the event may exist on the server.
     public var outcomeUnknown: Bool
+    /// Set when calport itself found the fault in what the server did (a listing that never
+    /// ends), rather than reading it from a status; `kind` is then this.
+    public var localKind: Kind?
 
     public enum Kind: String, Sendable, Equatable, CaseIterable {
         /// 400: the request is invalid (not retried).
@@ -60,16 +63,24 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         case serverError
         /// No answer: DNS, connection, TLS, timeout.
         case transport
+        /// An answer larger than the HTTP client accepts (`HTTPError.responseTooLarge`).
+        case responseTooLarge
         /// An answer that could not be decoded.
         case invalidResponse
         /// Any other status.
         case other
+        /// The server kept a listing going: a page token it had sent before, or more pages or
+        /// items than `ListingLimits` allows. Found by calport; not retried.
+        case endlessListing
+        /// The API root breaks `CredentialPolicy` (plain http to a host that is not loopback):
+        /// nothing was sent, above all no access token.
+        case insecureRoot
     }
 
     public init(
         status: Int, reason: String? = nil, message: String, statusName: String? = nil, reasons: [String]? = nil,
         operation: String = "request", attempts: Int = 1, retryAfter: Duration? = nil,
-        transportError: HTTPError? = nil, outcomeUnknown: Bool = false
+        transportError: HTTPError? = nil, outcomeUnknown: Bool = false, localKind: Kind? = nil
     ) {
         self.status = status
         self.reason = reason
@@ -81,6 +92,7 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         self.retryAfter = retryAfter
         self.transportError = transportError
         self.outcomeUnknown = outcomeUnknown
+        self.localKind = localKind
     }
 
     // MARK: Classification
@@ -88,6 +100,8 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
     private func has(_ r: String) -> Bool { reasons.contains { $0.caseInsensitiveCompare(r) == .orderedSame } }
 
     public var kind: Kind {
+        if let localKind { return localKind }
+        if case .responseTooLarge? = transportError { return .responseTooLarge }
         if status == 0 { return transportError != nil ? .transport : .invalidResponse }
         if isQuotaExceeded { return .quotaExceeded }
         if isRateLimited { return .rateLimited }
@@ -169,7 +183,10 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         case .unauthorized:
             "The access token was rejected (expired or revoked); run `calport auth login --client-secret FILE` to sign in again (or renew CALPORT_ACCESS_TOKEN if it is set)."
         case .rateLimited:
-            "Google is limiting the request rate; calport backed off and retried. Try again in a few minutes, or lower the concurrency or batch size."
+            attempts > 1
+                ? "Google is limiting the request rate; calport backed off and retried \(attempts - 1) times. Try again in a few minutes, or lower the concurrency or batch size."
+                : "Google is limiting the request rate\(retryAfter.map { " and asked calport to wait \(Self.describe($0)) first" } ?? ""); "
+                    + "nothing was retried. Try again later."
         case .quotaExceeded:
             "Google's calendar usage limits were exceeded: the calendar may be read-only for hours. Do not retry now; resume in a few hours (retrying early prolongs the block)."
         case .apiNotEnabled:
@@ -196,10 +213,19 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
             outcomeUnknown
                 ? "Google could not be reached and the request may or may not have been applied: list the calendar before creating the event again."
                 : "Google could not be reached\(attempts > 1 ? " in \(attempts) attempts" : ""): check the network connection or proxy, then retry."
+        case .responseTooLarge:
+            "calport does not read an answer that large. If CALPORT_GOOGLE_API_ROOT or a proxy points elsewhere, check it; "
+                + "else report it."
         case .invalidResponse:
             "Google's answer could not be read; retry, and report it if it persists."
         case .other:
             "Unexpected answer from Google."
+        case .insecureRoot:
+            "calport sends the access token only over \(CredentialPolicy.rule): correct \(GoogleCalendarAPI.rootEnvironmentVariable) "
+                + "(unset, calport uses \(GoogleCalendarAPI.defaultRoot))."
+        case .endlessListing:
+            "calport stopped listing rather than go on forever: this is not how Google answers. If CALPORT_GOOGLE_API_ROOT "
+                + "or a proxy points elsewhere, check it; else try again later, and report it if it persists."
         }
     }
 
@@ -285,12 +311,28 @@ extension GoogleAPIError {
         }
     }
 
-    /// `Retry-After` in seconds (an HTTP date is not used by Google and is ignored).
+    /// What a longer `Retry-After` reads as: a year, far beyond any `RetryPolicy.maxRetryAfter`.
+    static let longestRetryAfter: Duration = .seconds(365 * 86_400)
+
+    /// `Retry-After` in seconds: digits, a decimal fraction or an exponent ("1e16"). A value
+    /// longer than `longestRetryAfter` reads as that (converting 1e16 seconds to milliseconds
+    /// overflowed Int64 and trapped); a negative or malformed one (hex, "nan", "inf") is
+    /// ignored, as is an HTTP date, which Google does not send.
     static func parseRetryAfter(_ value: String) -> Duration? {
         let v = value.trimmingCharacters(in: .whitespaces)
-        if let s = Int(v), s >= 0 { return .seconds(s) }
-        if let d = Double(v), d >= 0, d.isFinite { return .milliseconds(Int64(d * 1000)) }
-        return nil
+        guard !v.isEmpty, v.unicodeScalars.allSatisfy({ "0123456789.eE+-".unicodeScalars.contains($0) }),
+              let seconds = Double(v), seconds >= 0 else { return nil }
+        // Compared as a Double, before any conversion; +infinity ("1e999") is longest too.
+        guard seconds < Double(longestRetryAfter.components.seconds) else { return longestRetryAfter }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
+    /// A wait for a message: "90 s", "2 h", or "a year or more".
+    static func describe(_ wait: Duration) -> String {
+        let seconds = wait.components.seconds
+        if wait >= longestRetryAfter { return "a year or more" }
+        if seconds >= 2 * 3600 { return "\(seconds / 3600) h" }
+        return "\(seconds) s"
     }
 
     /// Replaces every secret, and anything shaped like a bearer token, with `<redacted>`.

@@ -157,6 +157,8 @@ public final class GoogleCalendarAPI: Sendable {
     public let retryPolicy: RetryPolicy
     public let requestTimeout: Duration
     public let batchTimeout: Duration
+    /// Where following `nextPageToken` stops with an error.
+    public let listingLimits: ListingLimits
 
     let http: any HTTPClient
     let accessToken: AccessTokenProvider
@@ -166,6 +168,9 @@ public final class GoogleCalendarAPI: Sendable {
     let refreshGate = RefreshGate()
     /// The path part of `root` ("/" for Google), which batch parts put before `calendar/v3/`.
     let rootPath: String
+    /// Whether `root` may see the access token (`CredentialPolicy`); when not, every call
+    /// fails before it asks for a token.
+    let rootAllowsCredentials: Bool
 
     /// - Parameters:
     ///   - root: the API root; nil: `CALPORT_GOOGLE_API_ROOT` from `environment`, else Google's.
@@ -180,6 +185,7 @@ public final class GoogleCalendarAPI: Sendable {
         retryPolicy: RetryPolicy = .standard,
         requestTimeout: Duration = .seconds(60),
         batchTimeout: Duration = .seconds(300),
+        listingLimits: ListingLimits = .standard,
         sleep: @escaping APISleeper = { try await Task.sleep(for: $0) },
         accessToken: @escaping AccessTokenProvider,
         onTokenRejected: TokenRejectedHook? = nil
@@ -188,10 +194,12 @@ public final class GoogleCalendarAPI: Sendable {
         if !r.hasSuffix("/") { r += "/" }
         self.root = r
         self.rootPath = Self.pathPart(of: r)
+        self.rootAllowsCredentials = CredentialPolicy.allows(r)
         self.http = http
         self.retryPolicy = retryPolicy
         self.requestTimeout = requestTimeout
         self.batchTimeout = batchTimeout
+        self.listingLimits = listingLimits
         self.sleeper = sleep
         self.accessToken = accessToken
         self.onTokenRejected = onTokenRejected
@@ -225,7 +233,8 @@ public final class GoogleCalendarAPI: Sendable {
         return String(root[slash...])
     }
 
-    static func enc(_ s: String) -> String { PercentEncoding.encode(s) }
+    /// An id as one path segment (see `PercentEncoding.pathSegment`).
+    static func enc(_ s: String) -> String { PercentEncoding.pathSegment(s) }
 
     static func eventsPath(_ calendarId: String) -> String { "calendar/v3/calendars/\(enc(calendarId))/events" }
     static func eventPath(_ calendarId: String, _ eventId: String) -> String { "\(eventsPath(calendarId))/\(enc(eventId))" }
@@ -248,14 +257,15 @@ public final class GoogleCalendarAPI: Sendable {
         return try await decoded(CalendarList.self, call)
     }
 
-    /// Every calendar of the list, following `nextPageToken`.
+    /// Every calendar of the list, following `nextPageToken` (within `listingLimits`).
     public func allCalendars(showHidden: Bool? = nil, minAccessRole: String? = nil) async throws -> [CalendarListEntry] {
         var items: [CalendarListEntry] = []
+        var trail = PageTrail(operation: "calendarList.list", limits: listingLimits)
         var token: String?
         repeat {
             let page = try await calendarList(pageToken: token, showHidden: showHidden, minAccessRole: minAccessRole)
             items += page.items ?? []
-            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+            token = try trail.follow(itemCount: page.items?.count ?? 0, next: page.nextPageToken)
         } while token != nil
         return items
     }
@@ -299,16 +309,17 @@ public final class GoogleCalendarAPI: Sendable {
         return (items, syncToken, pages)
     }
 
-    /// The pages of events.list, fetched as they are consumed.
+    /// The pages of events.list, fetched as they are consumed. A page token seen before, or
+    /// going past `listingLimits`, ends the stream with `GoogleAPIError` kind `.endlessListing`
+    /// (after the page that named it).
     public func eventPages(calendarId: String, options: ListOptions = ListOptions()) -> AsyncThrowingStream<GoogleEvents, Error> {
         var first = options
         if let f = first.fields, !f.contains("nextPageToken") { first.fields = f + ",nextPageToken,nextSyncToken" }
-        let cursor = PageCursor(first)
+        let cursor = PageCursor(first, trail: PageTrail(operation: "events.list", limits: listingLimits, startToken: first.pageToken))
         return AsyncThrowingStream { [self] in
-            guard var o = cursor.next() else { return nil }
+            guard let o = try cursor.next() else { return nil }
             let page = try await listEvents(calendarId: calendarId, options: o)
-            o.pageToken = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
-            cursor.advance(o.pageToken == nil ? nil : o)
+            cursor.advance(after: page)
             return page
         }
     }
@@ -336,14 +347,15 @@ public final class GoogleCalendarAPI: Sendable {
         return try await decoded(GoogleEvents.self, call)
     }
 
-    /// Every instance of a recurring event, following `nextPageToken`.
+    /// Every instance of a recurring event, following `nextPageToken` (within `listingLimits`).
     public func allInstances(calendarId: String, eventId: String, options: InstancesOptions = InstancesOptions()) async throws -> [GoogleEvent] {
         var o = options
         var items: [GoogleEvent] = []
+        var trail = PageTrail(operation: "events.instances", limits: listingLimits, startToken: o.pageToken)
         repeat {
             let page = try await instances(calendarId: calendarId, eventId: eventId, options: o)
             items += page.items ?? []
-            o.pageToken = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+            o.pageToken = try trail.follow(itemCount: page.items?.count ?? 0, next: page.nextPageToken)
         } while o.pageToken != nil
         return items
     }
@@ -510,8 +522,13 @@ public final class GoogleCalendarAPI: Sendable {
     }
 
     /// One send, plus one more after the token-rejected hook when the answer is 401 (once per
-    /// call). Returns the answer and the token it was sent with; throws `HTTPError`.
+    /// call). Returns the answer and the token it was sent with; throws `HTTPError`, or
+    /// `GoogleAPIError` kind `.insecureRoot` without sending anything.
     func exchange(_ call: APICall, _ auth: inout AuthState) async throws -> (HTTPResponse, String) {
+        guard rootAllowsCredentials else {
+            throw GoogleAPIError(status: 0, message: "the API root \(redactURL(root)) is not https", operation: call.name,
+                                 localKind: .insecureRoot)
+        }
         while true {
             let generation = refreshGate.currentGeneration
             let token = try await accessToken()
@@ -572,13 +589,38 @@ enum Safety: Sendable {
     case delete
 }
 
-/// Hands out the ListOptions of each page in turn.
+/// Hands out the ListOptions of each page in turn, and the error that ended the listing once
+/// its page trail refused the next token (after the page that named it was handed on).
 final class PageCursor: @unchecked Sendable {
     private let lock = Lock()
     private var options: ListOptions?
-    init(_ options: ListOptions) { self.options = options }
-    func next() -> ListOptions? { lock.withLock { options } }
-    func advance(_ o: ListOptions?) { lock.withLock { options = o } }
+    private var trail: PageTrail
+    private var failure: (any Error)?
+
+    init(_ options: ListOptions, trail: PageTrail) {
+        self.options = options
+        self.trail = trail
+    }
+
+    func next() throws -> ListOptions? {
+        try lock.withLock {
+            if let failure { throw failure }
+            return options
+        }
+    }
+
+    func advance(after page: GoogleEvents) {
+        lock.withLock {
+            do {
+                let token = try trail.follow(itemCount: page.items?.count ?? 0, next: page.nextPageToken)
+                options?.pageToken = token
+                if token == nil { options = nil }
+            } catch {
+                failure = error
+                options = nil
+            }
+        }
+    }
 }
 
 /// Flattens a stream of pages into events.
