@@ -100,7 +100,9 @@ public enum AuthError: Error, Sendable, Equatable {
     case fileSystem(path: String, operation: String, reason: String)
     case noConfigDirectory
     /// Revocation failed for a reason other than an already invalid token; the file was kept.
-    case revocationFailed(profile: String, path: String, reason: String)
+    /// `unreachable`: the revocation endpoint could not be reached (a transport failure), so
+    /// running again later may succeed.
+    case revocationFailed(profile: String, path: String, reason: String, unreachable: Bool)
     /// The token given in `CALPORT_ACCESS_TOKEN` was rejected by the API.
     case environmentTokenRejected
 }
@@ -188,7 +190,7 @@ extension AuthError: CustomStringConvertible, CustomDebugStringConvertible {
             return "\(path): cannot \(operation): \(reason)"
         case .noConfigDirectory:
             return "cannot tell where to keep credentials: set CALPORT_CONFIG_DIR, XDG_CONFIG_HOME or HOME"
-        case .revocationFailed(let profile, let path, let reason):
+        case .revocationFailed(let profile, let path, let reason, _):
             return "could not revoke the sign-in of profile \(profile): \(reason). \(path) was kept; try again, or "
                 + "delete it without revoking (`calport auth logout --force`) and remove calport's access at "
                 + "https://myaccount.google.com/permissions."

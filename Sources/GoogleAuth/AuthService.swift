@@ -307,7 +307,10 @@ public struct AuthService: Sendable {
                 case .alreadyInvalid: revocation = .alreadyInvalid
                 }
             } catch {
-                guard force else { throw .revocationFailed(profile: profile, path: path, reason: error.description) }
+                guard force else {
+                    let unreachable = if case .transport = error { true } else { false }
+                    throw .revocationFailed(profile: profile, path: path, reason: error.description, unreachable: unreachable)
+                }
                 revocation = .failed(error.description)
             }
         }

@@ -16,6 +16,11 @@ struct Convert: ParsableCommand {
               calport convert work.ics                      # Google JSON on stdout
               cat work.ics | calport convert --to ndjson | jq -c .summary
               calport convert events.json --to ics -o work.ics
+
+            Exit codes: 0 converted; 1 the input or output could not be opened or written; 64 usage \
+            (an option, an output path that cannot be written); 65 bad input data: some events \
+            could not be converted (the rest were written), the input is not a calendar (an \
+            existing output file is left as it was), or --strict and a diagnostic.
             """
     )
 

@@ -136,8 +136,9 @@ struct Push: AsyncParsableCommand {
                 StandardError.write("calport: send \(options.sendUpdates == .external ? "up to " : "")\(plan.notificationCount) emails and push \(sending) events? [y/N] ")
                 let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
                 guard answer == "y" || answer == "yes" else {
+                    // Declined: not a usage error, and nothing was done.
                     StandardError.write("calport: nothing was sent\n")
-                    throw Exit.usage
+                    throw Exit.failure
                 }
             }
         }

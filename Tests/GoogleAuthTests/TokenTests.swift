@@ -192,7 +192,7 @@ final class LogoutTests {
     @Test func otherFailuresKeepTheFileUnlessForced() async throws {
         google.revokeAnswer = (503, #"{"error":"backend_error","error_description":"try later \#(Secrets.refreshToken)"}"#)
         let error = try #require(await #expect(throws: AuthError.self) { try await service.logout() })
-        guard case .revocationFailed(let profile, _, _) = error else {
+        guard case .revocationFailed(let profile, _, _, _) = error else {
             Issue.record("expected revocationFailed, got \(error)")
             return
         }

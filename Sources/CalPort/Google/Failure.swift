@@ -23,6 +23,28 @@ public enum Outcome: Int32, Sendable, CaseIterable {
     case authentication = 77
 }
 
+extension Outcome {
+    /// What the code means, in a few words: `calport --help` prints these, and README.md's
+    /// table (held to this list by a test) says the same at length.
+    public var meaning: String {
+        switch self {
+        case .success: "success"
+        case .failure: "failure (I/O, an unexpected answer, declined at a prompt; for verify: both calendars were read and differ)"
+        case .partial: "some events or calendars failed, the rest were done"
+        case .usage: "usage error (an option, a credential file, an output path, a calendar id that names no calendar)"
+        case .dataError: "bad input data (the rest of the batch is still converted and written)"
+        case .unavailable: "Google unavailable after retries, or usage limits exhausted: run again later"
+        case .locked: "another run holds the lock"
+        case .authentication: "not signed in, sign-in expired or revoked, or no permission"
+        }
+    }
+
+    /// Every code and its meaning, one sentence for help texts.
+    public static var helpText: String {
+        "Exit codes: " + allCases.map { "\($0.rawValue) \($0.meaning)" }.joined(separator: "; ") + "."
+    }
+}
+
 /// An error explained for the user: what happened, what to do, and the exit code.
 public struct Failure: Error, CustomStringConvertible, Sendable {
     public var message: String
@@ -62,7 +84,7 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
 
     static func outcome(of e: AuthError) -> Outcome {
         switch e {
-        case .transport: .unavailable
+        case .transport, .revocationFailed(_, _, _, unreachable: true): .unavailable
         case .unreadableFile, .malformedClientSecret, .serviceAccountKeyGivenAsClientSecret, .malformedServiceAccountKey,
              .clientSecretGivenAsServiceAccountKey, .invalidProfileName, .redirectURIRequired, .redirectURINotRegistered,
              .redirectURINotLoopback, .invalidRedirectURI, .insecureEndpoint:
@@ -77,7 +99,8 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
     static func outcome(of e: GoogleAPIError) -> Outcome {
         switch e.kind {
         case .unauthorized, .apiNotEnabled, .insufficientScope, .forbidden, .forbiddenForNonOrganizer: .authentication
-        case .insecureRoot: .usage
+        // A calendar id that names no calendar the account can see: the command line is wrong.
+        case .insecureRoot, .notFound: .usage
         case .rateLimited, .quotaExceeded, .serverError, .transport: .unavailable
         default: .failure
         }
