@@ -2,6 +2,7 @@
 // run, called on bytes in memory. Compiled into each fuzz target (see run.sh); a crash, a
 // trap, a sanitizer report, a timeout or the memory limit is a finding, everything else
 // (diagnostics included) is the expected outcome for malformed input.
+import CLibical
 import CalendarModel
 import Foundation
 import GoogleCalendar
@@ -113,6 +114,88 @@ enum FuzzHarness {
         } catch {
             fatalError("calport's own .ics output could not be read back: \(error)")
         }
+    }
+
+    /// Fuzz bytes cut at 0xFF into strings (as UTF-8, invalid sequences replaced); string `k`
+    /// fills the `k`-th string field, cycling when there are fewer strings than fields.
+    static func writerHoldsAnyText(_ bytes: [UInt8]) {
+        let pieces = bytes.split(separator: 0xFF, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let hostile = writeEventText(pieces)
+        let plain = writeEventText(pieces.map { s in
+            String(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) ? "x" : Character($0) })
+        })
+        let (a, b) = (icsShape(hostile), icsShape(plain))
+        guard a == b, a.filter({ $0.hasPrefix("VEVENT") }).count == 1 else {
+            fatalError("text in a field changed the .ics structure: \(a) vs \(b)\n\(hostile)")
+        }
+    }
+
+    /// One event (and its calendar) with `strings` in every string field, written as .ics.
+    static func writeEventText(_ strings: [String]) -> String {
+        var k = 0
+        func next() -> String {
+            defer { k += 1 }
+            return strings.isEmpty ? "" : strings[k % strings.count]
+        }
+        var g = GoogleEvent()
+        g.iCalUID = "uid-" + next()
+        g.summary = next()
+        g.description = next()
+        g.location = next()
+        g.colorId = next()
+        g.start = EventDateTime(dateTime: "2025-03-01T10:00:00+01:00", timeZone: "Europe/Berlin")
+        g.end = EventDateTime(dateTime: "2025-03-01T11:00:00+01:00", timeZone: "Europe/Berlin")
+        g.organizer = GoogleEvent.Person(email: "o-" + next() + "@example.com", displayName: next())
+        var attendee = GoogleEvent.Attendee()
+        attendee.email = "a-" + next() + "@example.com"
+        attendee.displayName = next()
+        attendee.comment = next()
+        g.attendees = [attendee]
+        var properties = GoogleEvent.ExtendedProperties()
+        properties.private = ["k" + next(): next()]
+        properties.shared = ["s" + next(): next()]
+        g.extendedProperties = properties
+        var source = GoogleEvent.Source()
+        source.url = "https://example.com/" + next()
+        source.title = next()
+        g.source = source
+        var attachment = GoogleEvent.EventAttachment()
+        attachment.fileUrl = "https://example.com/f/" + next()
+        attachment.title = next()
+        attachment.mimeType = "text/" + next()
+        g.attachments = [attachment]
+        let diagnostics = DiagnosticCollector()
+        let mapper = GoogleEventMapper(calendarTimeZone: "Europe/Berlin")
+        var info = CalendarInfo()
+        info.name = next()
+        info.description = next()
+        var text = ""
+        let writer = ICalendarWriter(fallbackTimestamp: timestamp, diagnostics: diagnostics) { text += $0 }
+        do {
+            try writer.begin(info)
+            try writer.write(mapper.event(from: g) { diagnostics.emit($0) })
+            try writer.end()
+        } catch {
+            fatalError("unexpected error from the .ics writer: \(error)")
+        }
+        return text
+    }
+
+    /// What libical reads: each component's name and number of properties, in document order.
+    static func icsShape(_ text: String) -> [String] {
+        guard let root = text.withCString({ icalparser_parse_string($0) }) else { return [] }
+        defer { icalcomponent_free(root) }
+        var out: [String] = []
+        func walk(_ c: OpaquePointer) {
+            var n = 0
+            var p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY)
+            while p != nil { n += 1; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY) }
+            out.append("\(String(cString: icalcomponent_kind_to_string(icalcomponent_isa(c)))):\(n)")
+            var sub = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT)
+            while let s = sub { walk(s); sub = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT) }
+        }
+        walk(root)
+        return out
     }
 
     /// FastJSON writes Google JSON by hand: what it writes must be valid JSON for the same resource.

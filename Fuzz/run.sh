@@ -4,7 +4,7 @@
 #
 # Knobs (environment):
 #   FUZZ_SECONDS   seconds per target (default 600)
-#   FUZZ_TARGETS   which targets, in order (default "ics google-json")
+#   FUZZ_TARGETS   which targets, in order (default "ics google-json ics-writer")
 #   FUZZ_MAX_LEN   largest input libFuzzer generates, bytes (default 65536)
 #   FUZZ_TIMEOUT   seconds one input may take before it counts as a hang (default 10)
 #   FUZZ_RSS_MB    memory limit in MiB before an input counts as out-of-memory (default 2048)
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-600}
-targets=${FUZZ_TARGETS:-"ics google-json"}
+targets=${FUZZ_TARGETS:-"ics google-json ics-writer"}
 max_len=${FUZZ_MAX_LEN:-65536}
 timeout=${FUZZ_TIMEOUT:-10}
 rss_mb=${FUZZ_RSS_MB:-2048}
@@ -89,6 +89,11 @@ fuzz_target() {
             entry=Fuzz/GoogleJSONTarget.swift
             dict=Fuzz/json.dict
             fixtures=(testdata/fuzz/*.json)
+            ;;
+        ics-writer)
+            entry=Fuzz/ICSWriterTarget.swift
+            dict=Fuzz/ics.dict
+            fixtures=(testdata/fuzz/*.txt)
             ;;
     esac
     local exe=$scratch/fuzz-$target seeds=$out/seeds/$target corpus=$out/corpus/$target
