@@ -80,9 +80,11 @@ final class PushJournal: @unchecked Sendable {
                 let done = try db.first("SELECT count(*) FROM items WHERE run = ? AND state = 'done'", [runId])?[0].int ?? 0
                 let plannedBefore = try db.first("SELECT planned FROM runs WHERE id = ?", [runId])?[0].int ?? 0
                 if case .real(let started) = row[1] {
-                    resumed = (Date(timeIntervalSince1970: started), Int(done), Int(plannedBefore))
+                    resumed = (Date(timeIntervalSince1970: started), Int(done), Int(max(plannedBefore, done)))
                 }
-                try db.run("UPDATE runs SET planned = ? WHERE id = ?", [planned, runId])
+                // This plan holds only what is still missing: the run's total is what was done
+                // before plus this (a resumed resume once said "950 of 491 events were done").
+                try db.run("UPDATE runs SET planned = ? WHERE id = ?", [Int64(done) + Int64(planned), runId])
             } else {
                 try db.run("INSERT INTO runs (calendar, input, mode, started, planned) VALUES (?, ?, ?, ?, ?)",
                            [calendarId, input, mode.rawValue, Date().timeIntervalSince1970, planned])
