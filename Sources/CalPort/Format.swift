@@ -18,6 +18,15 @@ public enum Format: String, CaseIterable, Sendable {
 
     /// Detects the format from the first bytes of the input.
     public static func detect(prefix: [UInt8]) -> Format? {
+        // JSON in UTF-16 (as some Windows tools save it): Foundation's decoder reads it whole.
+        if prefix.starts(with: [0xFF, 0xFE]) || prefix.starts(with: [0xFE, 0xFF]) {
+            let littleEndian = prefix[0] == 0xFF
+            let units = stride(from: 2, to: prefix.count - 1, by: 2).map { k in
+                littleEndian ? UInt16(prefix[k]) | UInt16(prefix[k + 1]) << 8 : UInt16(prefix[k]) << 8 | UInt16(prefix[k + 1])
+            }
+            let first = String(decoding: units, as: UTF16.self).first { !$0.isWhitespace }
+            return first == "{" || first == "[" ? .json : nil
+        }
         var i = 0
         if prefix.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }
         while i < prefix.count, [0x20, 0x09, 0x0A, 0x0D].contains(prefix[i]) { i += 1 }

@@ -29,6 +29,18 @@ struct EventDecoder {
         "URL": ["VALUE"],
     ]
 
+    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
     func decode(_ raw: RawComponentText) -> Event {
         let tree = RawComponent(raw)
         var event = Event()
@@ -43,6 +55,10 @@ struct EventDecoder {
         }
         if raw.truncated { diag(.error, "VEVENT has no END:VEVENT; read up to the end of the input") }
         for l in tree.malformed { diag(.warning, "line is not a content line (`NAME:value`); ignored", line: l) }
+        // iCalendar is UTF-8 (RFC 5545 3.1.4); bytes that are not are read as U+FFFD: say so.
+        for l in raw.lines where l.bytes.contains(where: { $0 >= 0x80 }) && !Self.isValidUTF8(l.bytes) {
+            diag(.warning, "the line is not valid UTF-8 (another encoding?); its invalid bytes were read as U+FFFD", line: l.number)
+        }
         if uid == nil {
             event.uid = Event.derivedUID(fromContent: raw.text)
             diag(.warning, "VEVENT has no UID; calport uses \(event.uid!), derived from its content")

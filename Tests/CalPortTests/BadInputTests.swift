@@ -1,3 +1,4 @@
+import CalPort
 import Foundation
 import Testing
 
@@ -83,5 +84,40 @@ import Testing
         }
         #expect(try calport(["verify", good, other]).status == 1)
         #expect(try calport(["verify", good, good]).status == 0)
+    }
+
+    /// Bytes that are not UTF-8 are read as U+FFFD, and the line is named.
+    @Test func invalidUTF8IsSaid() throws {
+        let file = dir.appendingPathComponent("latin1.ics")
+        var bytes = Array("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20250101T100000Z\r\nSUMMARY:Gr".utf8)
+        bytes += [0xFC, 0xDF, 0x65]  // "Grüße" in Latin-1
+        bytes += Array("\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".utf8)
+        try Data(bytes).write(to: file)
+        let r = try calport(["convert", file.path, "--to", "ndjson"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("latin1.ics:5: warning: the line is not valid UTF-8"), "\(r.stderr)")
+    }
+
+    /// JSON saved as UTF-16 is read by push as by convert (the content decides the format).
+    @Test func utf16JSONIsReadByEveryCommand() throws {
+        let json = #"{"kind":"calendar#events","items":["# + Self.goodItem + "]}"
+        var bytes: [UInt8] = [0xFF, 0xFE]
+        for u in json.utf16 { bytes += [UInt8(u & 0xFF), UInt8(u >> 8)] }
+        let file = dir.appendingPathComponent("utf16.json")
+        try Data(bytes).write(to: file)
+        let h = try PushHarness()
+        let push = try h.push(file.path, ["--dry-run"])
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stderr.contains("1 create"), "\(push.stderr)")
+        #expect(try calport(["convert", file.path, "--to", "ndjson"]).stdoutText.contains("ok-1"))
+    }
+
+    /// A diagnostic stays one line of bounded length, with control characters visible: a 5 MB
+    /// value quoted whole would fill the terminal, and an escape sequence would rewrite it.
+    @Test func diagnosticsAreOneBoundedLine() {
+        let long = TerminalText.oneLine("value " + String(repeating: "x", count: 5 << 20))
+        #expect(long.count < TerminalText.maximumLength + 40 && long.hasSuffix("more characters)"))
+        #expect(TerminalText.oneLine("a\r\nb\u{1B}[2Jc\u{9B}d\te") == "a\\r\\nb\\u{1B}[2Jc\\u{9B}d\te")
+        #expect(TerminalText.escaped("line one\nline two\u{7}\n", keepNewlines: true) == "line one\nline two\\u{7}\n")
     }
 }
