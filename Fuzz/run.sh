@@ -159,8 +159,9 @@ for target in $targets; do
     case $target in
         ics) link ics Fuzz/ICSTarget.swift ;;
         google-json) link google-json Fuzz/GoogleJSONTarget.swift ;;
+        ics-writer) link ics-writer Fuzz/ICSWriterTarget.swift ;;
         *)
-            echo "fuzz: unknown target $target (known: ics google-json)" >&2
+            echo "fuzz: unknown target $target (known: ics google-json ics-writer)" >&2
             exit 64
             ;;
     esac
