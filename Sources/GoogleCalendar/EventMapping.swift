@@ -101,7 +101,12 @@ public struct GoogleEventMapper: Sendable {
             case .transparency: g.transparency = e.transparency.map { $0.rawValue.lowercased() }
             case .visibility:
                 switch e.classification {
-                case .public?: g.visibility = "public"
+                case .public?:
+                    // RFC 5545's default, which Outlook writes on every event: in Google, "public"
+                    // would publish the details of events in a calendar that is private. The
+                    // calendar's default is what PUBLIC means; the line is carried to come back.
+                    g.visibility = "default"
+                    carry(Property(name: "CLASS", value: "PUBLIC"))
                 case .private?: g.visibility = "private"
                 case .confidential?: g.visibility = "confidential"
                 case .other(let v)?:

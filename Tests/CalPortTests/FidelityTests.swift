@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// What Google shows must be what the .ics meant, read from Google's own fields (the private
+/// carrier only brings a round trip back; Google never reads it).
+@Suite struct FidelityTests {
+    static func calendar(_ body: String) -> Data {
+        Data(("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calport tests//EN\r\n" + body + "END:VCALENDAR\r\n").utf8)
+    }
+
+    static func items(_ r: RunResult) throws -> [[String: Any]] {
+        try r.stdoutText.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    /// CLASS:PUBLIC is RFC 5545's default and Outlook writes it on every event; Google's
+    /// "public" would publish the details of events in a private calendar. It maps to the
+    /// calendar's default, and comes back as CLASS:PUBLIC; Google's explicit public does too.
+    @Test func classPublicIsTheCalendarsDefaultInGoogle() throws {
+        let ics = Self.calendar("""
+            BEGIN:VEVENT\r
+            UID:pub@calport.test\r
+            DTSTAMP:20250101T000000Z\r
+            DTSTART:20250301T100000Z\r
+            DTEND:20250301T110000Z\r
+            CLASS:PUBLIC\r
+            SUMMARY:Outlook meeting\r
+            END:VEVENT\r
+
+            """)
+        let json = try calport(["convert", "-", "--to", "ndjson"], stdin: ics)
+        let g = try #require(try Self.items(json).first)
+        #expect(g["visibility"] as? String == "default")
+        let back = try calport(["convert", "-", "--from", "ndjson", "--to", "ics"], stdin: json.stdout)
+        #expect(back.stdoutText.contains("\r\nCLASS:PUBLIC\r\n"))
+
+        let explicit = #"{"iCalUID":"p2","visibility":"public","start":{"date":"2025-01-01"},"end":{"date":"2025-01-02"}}"#
+        let fromGoogle = try calport(["convert", "-", "--from", "ndjson", "--to", "ics"], stdin: Data(explicit.utf8))
+        #expect(fromGoogle.stdoutText.contains("\r\nCLASS:PUBLIC\r\n"))
+        let priv = try calport(["convert", "-", "--to", "ndjson"], stdin: Data(String(decoding: ics, as: UTF8.self).replacingOccurrences(of: "CLASS:PUBLIC", with: "CLASS:PRIVATE").utf8))
+        #expect(try Self.items(priv).first?["visibility"] as? String == "private")
+    }
+}
