@@ -18,7 +18,15 @@ public enum EventField: String, CaseIterable, Sendable {
 public struct MappingOptions: Sendable {
     /// The zone floating times are placed in when the calendar names none (`--default-tz`).
     public var defaultTimeZone: String?
-    public init(defaultTimeZone: String? = nil) { self.defaultTimeZone = defaultTimeZone }
+    /// Google → model: restore the iCalendar lines calport carried in
+    /// `extendedProperties.private`. False reads an event as Google itself does, from its own
+    /// fields alone (`verify` judges Google JSON this way); the carried entries then stay
+    /// private properties, as another application's would.
+    public var readsCarrier: Bool
+    public init(defaultTimeZone: String? = nil, readsCarrier: Bool = true) {
+        self.defaultTimeZone = defaultTimeZone
+        self.readsCarrier = readsCarrier
+    }
 }
 
 /// Maps the neutral model to Google Event resources and back.
@@ -374,7 +382,8 @@ public struct GoogleEventMapper: Sendable {
         var e = Event()
         let uid = g.iCalUID ?? g.id
         func diag(_ s: Diagnostic.Severity, _ m: String) { report(Diagnostic(s, m, uid: uid)) }
-        let (carriedLines, foreign) = Carrier.decode(g.extendedProperties?.private ?? [:])
+        let (carriedLines, foreign) = options.readsCarrier
+            ? Carrier.decode(g.extendedProperties?.private ?? [:]) : ([], g.extendedProperties?.private ?? [:])
         var carried: [(key: String, property: Property)] = []
         for (key, text) in carriedLines {
             if key.hasPrefix("VALARM"), text.hasPrefix("VALARM:") {

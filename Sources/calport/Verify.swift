@@ -16,6 +16,12 @@ struct Verify: AsyncParsableCommand {
             extra, and changed start, end (as instants; all-day as dates), summary, location, \
             description, status, transparency, attendees and reminders.
 
+            A Google side (JSON, NDJSON or google:) is read as Google reads it: from its own \
+            fields (start, end, recurrence, status, recurringEventId, originalStartTime, …), not \
+            from the iCalendar lines calport carries in extendedProperties.private, which Google \
+            never reads. --with-carrier restores them first: the round-trip view, which says \
+            whether the .ics comes back, not what Google shows.
+
             Exit codes: 0 equivalent; 1 different; 64 usage; 65 an input is not readable data \
             (also a google: calendar that cannot be listed); for a google: side also 69 Google \
             unavailable and 77 not signed in or no access.
@@ -45,6 +51,9 @@ struct Verify: AsyncParsableCommand {
 
     @Flag(help: "Print the report as JSON.")
     var json = false
+
+    @Flag(name: .customLong("with-carrier"), help: "Read a Google side with calport's carried iCalendar lines restored (the round-trip view).")
+    var withCarrier = false
 
     @OptionGroup var google: GoogleOptions
 
@@ -83,7 +92,7 @@ struct Verify: AsyncParsableCommand {
         // Exit 1 says only "both were read, and they differ": a side that could not be read, in
         // whole or in part, is bad input (65), whatever the comparison of the rest found.
         let counter = DiagnosticCounter(forwardingTo: printer)
-        let mapping = MappingOptions(defaultTimeZone: defaultTimeZone)
+        let mapping = MappingOptions(defaultTimeZone: defaultTimeZone, readsCarrier: withCarrier)
         let left: LoadedCalendar, right: LoadedCalendar
         var session: GoogleSession?
         func load(_ side: String) async throws -> LoadedCalendar {

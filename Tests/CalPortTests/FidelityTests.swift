@@ -39,4 +39,30 @@ import Testing
         let priv = try calport(["convert", "-", "--to", "ndjson"], stdin: Data(String(decoding: ics, as: UTF8.self).replacingOccurrences(of: "CLASS:PUBLIC", with: "CLASS:PRIVATE").utf8))
         #expect(try Self.items(priv).first?["visibility"] as? String == "private")
     }
+
+    /// verify reads a Google side as Google does: what only the carrier says (Google never
+    /// reads it) does not count, unless --with-carrier asks for the round-trip view.
+    @Test func verifyJudgesGoogleJSONByGooglesOwnFields() throws {
+        let dir = try Paths.temporaryDirectory()
+        let ics = dir.appendingPathComponent("src.ics")
+        try Self.calendar("""
+            BEGIN:VEVENT\r
+            UID:one@calport.test\r
+            DTSTAMP:20250101T000000Z\r
+            RECURRENCE-ID:20250108T100000Z\r
+            DTSTART:20250108T120000Z\r
+            DTEND:20250108T130000Z\r
+            SUMMARY:Moved occurrence\r
+            END:VEVENT\r
+
+            """).write(to: ics)
+        // The occurrence's identity only in calport's private carrier: to Google, a single event.
+        let json = dir.appendingPathComponent("google.json")
+        try Data(#"{"kind":"calendar#events","items":[{"iCalUID":"one@calport.test","summary":"Moved occurrence","start":{"dateTime":"2025-01-08T12:00:00Z"},"end":{"dateTime":"2025-01-08T13:00:00Z"},"extendedProperties":{"private":{"RECURRENCE-ID":"RECURRENCE-ID:20250108T100000Z"}}}]}"#.utf8).write(to: json)
+        let asGoogle = try calport(["verify", ics.path, json.path])
+        #expect(asGoogle.status == 1, "\(asGoogle.stdoutText)")
+        #expect(asGoogle.stdoutText.contains("missing in B: one@calport.test"), "\(asGoogle.stdoutText)")
+        let roundTrip = try calport(["verify", ics.path, json.path, "--with-carrier"])
+        #expect(roundTrip.status == 0, "\(roundTrip.stdoutText)")
+    }
 }
