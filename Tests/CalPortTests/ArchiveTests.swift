@@ -335,4 +335,53 @@ struct ArchiveTests {
         #expect(snapshots == ["2025-01-01.ics"])
         #expect(back.calendar["snapshot"] as? String == dir + "/2025-01-01.ics")
     }
+
+    // The changes log is repaired (a torn last line cut off) and appended to: through a symlink
+    // that would truncate and grow whatever file the link names.
+    @Test("a symlinked changes log is refused with advice, and the file it names is left as it was")
+    func symlinkedChangesLogIsRefused() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 3)
+        #expect(try Self.archive(account).result.status == 0)
+        let log = Self.calendarDir(account) + "/changes.ndjson"
+        let target = account.path("notes.txt")
+        let text = "someone else's file\nwithout a final newline"
+        try text.write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: log)
+        try FileManager.default.createSymbolicLink(atPath: log, withDestinationPath: target)
+
+        let run = try Self.archive(account, day: Self.day2)
+        #expect(run.result.status == 1, "\(run.result.stderr)")
+        #expect(run.result.stderr.contains("\(log) is a symbolic link"), "\(run.result.stderr)")
+        #expect(run.result.stderr.contains("Replace the link"), "\(run.result.stderr)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == text)
+    }
+
+    @Test("a symlinked lock file or mirror is refused, and nothing is created or written where it points")
+    func symlinkedLockAndMirrorAreRefused() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 3)
+        let archive = account.path("archive")
+        try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)
+        let lockTarget = account.path("lock-target")
+        try FileManager.default.createSymbolicLink(atPath: archive + "/archive.lock", withDestinationPath: lockTarget)
+        let locked = try Self.archive(account)
+        #expect(locked.result.status == 1, "\(locked.result.stderr)")
+        #expect(locked.result.stderr.contains("\(archive)/archive.lock is a symbolic link"), "\(locked.result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: lockTarget))
+        #expect(!FileManager.default.fileExists(atPath: Self.calendarDir(account)))
+
+        try FileManager.default.removeItem(atPath: archive + "/archive.lock")
+        #expect(try Self.archive(account).result.status == 0)
+        let moved = account.path("mirror-elsewhere.sqlite")
+        try FileManager.default.moveItem(atPath: archive + "/mirror.sqlite", toPath: moved)
+        try FileManager.default.createSymbolicLink(atPath: archive + "/mirror.sqlite", withDestinationPath: moved)
+        let before = try Data(contentsOf: URL(fileURLWithPath: moved))
+        let mirrored = try Self.archive(account, day: Self.day2)
+        #expect(mirrored.result.status == 1, "\(mirrored.result.stderr)")
+        #expect(mirrored.result.stderr.contains("\(archive)/mirror.sqlite is a symbolic link"), "\(mirrored.result.stderr)")
+        #expect(!mirrored.result.stderr.contains("SQLite error"), "\(mirrored.result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: moved)) == before)
+        #expect(!FileManager.default.fileExists(atPath: Self.calendarDir(account) + "/2025-01-02.ics"))
+    }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import StateStore
 
 public struct ArchiveFileError: Error, CustomStringConvertible {
     public var description: String
@@ -12,7 +13,8 @@ public struct ArchiveFileError: Error, CustomStringConvertible {
 /// File operations of the archive, each safe against `kill -9` at any point.
 enum ArchiveFiles {
     static func failure(_ path: String, _ what: String) -> ArchiveFileError {
-        ArchiveFileError(description: "\(path): \(what): \(String(cString: strerror(errno)))")
+        if errno == ELOOP { return ArchiveFileError(description: StateFiles.symlinkRefused(path)) }
+        return ArchiveFileError(description: "\(path): \(what): \(String(cString: strerror(errno)))")
     }
 
     /// Replaces `path` with `bytes`: a temporary file beside it (`.<name>.calport-XXXXXX`),
@@ -97,12 +99,15 @@ enum ArchiveFiles {
 /// mirror commits. Lines carry the mirror's sequence number, so appending is idempotent: a run
 /// appends the changes after the last complete line's `seq`. A line torn by a crash (no final
 /// newline) is cut off first and written again whole.
+///
+/// Both opens refuse a symlink (O_NOFOLLOW): the repair truncates and the append writes, and
+/// through a link they would cut and grow whatever file it names.
 enum ChangesLog {
     static let fileName = "changes.ndjson"
 
     /// The `seq` of the last complete line, after cutting a torn last line; 0 for no log.
     static func repairAndLastSequence(_ path: String) throws -> Int64 {
-        let fd = open(path, O_RDWR)
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 {
             if errno == ENOENT { return 0 }
             throw ArchiveFiles.failure(path, "cannot open")
@@ -160,7 +165,7 @@ enum ChangesLog {
             text += try encoder.encode(c)
             text.append(0x0A)
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw ArchiveFiles.failure(path, "cannot open") }
         defer { close(fd) }
         try text.withUnsafeBytes { buf in
