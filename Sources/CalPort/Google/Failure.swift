@@ -67,7 +67,7 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
              .clientSecretGivenAsServiceAccountKey, .invalidProfileName, .redirectURIRequired, .redirectURINotRegistered,
              .redirectURINotLoopback, .invalidRedirectURI, .insecureEndpoint:
             .usage
-        case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile, .responseTooLarge:
+        case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile, .symbolicLink, .responseTooLarge:
             .failure
         default:
             .authentication
