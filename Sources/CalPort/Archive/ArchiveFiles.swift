@@ -6,15 +6,75 @@ import Darwin
 import Foundation
 import StateStore
 
+/// A file operation of the archive that failed, in plain words: which path, what is wrong with
+/// it, and what to do.
 public struct ArchiveFileError: Error, CustomStringConvertible {
-    public var description: String
+    public var message: String
+    public var advice: String?
+    /// `.usage` when the way out is another `--dir` or fixing the directory, else `.failure`.
+    public var outcome: Outcome = .failure
+
+    public var description: String { Failure(message: message, advice: advice, outcome: outcome).description }
 }
 
 /// File operations of the archive, each safe against `kill -9` at any point.
 enum ArchiveFiles {
     static func failure(_ path: String, _ what: String) -> ArchiveFileError {
-        if errno == ELOOP { return ArchiveFileError(description: StateFiles.symlinkRefused(path)) }
-        return ArchiveFileError(description: "\(path): \(what): \(String(cString: strerror(errno)))")
+        explained(errno, path: path, doing: what)
+    }
+
+    /// What `code` (an errno) means for `path`, which calport was doing `what` to. The errors a
+    /// user fixes by choosing or fixing the directory are usage errors (exit 64), as an output
+    /// path that cannot be written is.
+    static func explained(_ code: Int32, path: String, doing what: String) -> ArchiveFileError {
+        let directory = parent(path)
+        switch code {
+        case ELOOP:
+            return ArchiveFileError(message: StateFiles.symlinkRefused(path))
+        case EACCES, EPERM:
+            return ArchiveFileError(message: "\(path): \(what): permission denied (calport may not write in \(directory))",
+                                    advice: "give --dir a directory you can write to, or change the permissions of \(directory)",
+                                    outcome: .usage)
+        case EROFS:
+            return ArchiveFileError(message: "\(path): \(what): \(directory) is on a read-only file system",
+                                    advice: "give --dir a directory on a writable disk", outcome: .usage)
+        case ENOSPC, EDQUOT:
+            return ArchiveFileError(message: "\(path): \(what): the disk is full (or the quota used up)",
+                                    advice: "free some space and run again; the archive is as the previous run left it")
+        case ENAMETOOLONG:
+            return ArchiveFileError(message: "\(path): \(what): the path is too long for the file system",
+                                    advice: "give --dir a shorter path", outcome: .usage)
+        default:
+            return ArchiveFileError(message: "\(path): \(what): \(String(cString: strerror(code)))")
+        }
+    }
+
+    static func parent(_ path: String) -> String {
+        let p = (path as NSString).deletingLastPathComponent
+        return p.isEmpty ? "." : p
+    }
+
+    /// Creates `path` and its missing parents (`mkdir -p`), saying in plain words which part is
+    /// in the way and why; `advice` is what to do when a part of it is a file.
+    static func makeDirectory(_ path: String, advice: String) throws(ArchiveFileError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix = prefix.isEmpty ? "/" + part : prefix + "/" + part
+            if prefix == "./." { prefix = "."; continue }
+            var info = stat()
+            if stat(prefix, &info) == 0 {
+                guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw ArchiveFileError(message: "\(prefix.hasPrefix("./") ? String(prefix.dropFirst(2)) : prefix) is a file, not a directory",
+                                           advice: advice, outcome: .usage)
+                }
+                continue
+            }
+            if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
+                var e = explained(errno, path: prefix.hasPrefix("./") ? String(prefix.dropFirst(2)) : prefix, doing: "cannot create the directory")
+                if errno == ENOTDIR { e.advice = advice }
+                throw e
+            }
+        }
     }
 
     /// Replaces `path` with `bytes`: a temporary file beside it (`.<name>.calport-XXXXXX`),
@@ -52,7 +112,7 @@ enum ArchiveFiles {
         ok = true
         close(fd)
         guard rename(temporary, path) == 0 else {
-            let e = ArchiveFileError(description: "\(path): cannot replace: \(String(cString: strerror(errno)))")
+            let e = failure(path, "cannot replace")
             unlink(temporary)
             throw e
         }
