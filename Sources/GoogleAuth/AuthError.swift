@@ -97,6 +97,8 @@ public enum AuthError: Error, Sendable, Equatable {
     case notLoggedIn(profile: String, path: String)
     case noRefreshToken(profile: String)
     case malformedTokenFile(path: String, problem: String)
+    /// A token file that is a symbolic link: refused, never followed.
+    case symbolicLink(path: String)
     case fileSystem(path: String, operation: String, reason: String)
     case noConfigDirectory
     /// Revocation failed for a reason other than an already invalid token; the file was kept.
@@ -186,6 +188,10 @@ extension AuthError: CustomStringConvertible, CustomDebugStringConvertible {
                 + "`\(loginCommand(profile))` again"
         case .malformedTokenFile(let path, let problem):
             return "\(path): damaged token file: \(problem). Delete it and run `calport auth login` again."
+        case .symbolicLink(let path):
+            return "\(path) is a symbolic link; calport keeps tokens only in regular files of its own, so that it never "
+                + "reads or changes a file elsewhere. Delete the link and run `calport auth login` again (or move the "
+                + "file it points to into its place)."
         case .fileSystem(let path, let operation, let reason):
             return "\(path): cannot \(operation): \(reason)"
         case .noConfigDirectory:

@@ -17,6 +17,49 @@ func readCredentialFile(_ path: String, limit: Int = 1 << 20) throws(AuthError) 
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw .unreadableFile(path: path, reason: systemError()) }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw .unreadableFile(path: path, reason: systemError(EISDIR)) }
+    return try readAll(fd, path: path, limit: limit)
+}
+
+/// Reads a file calport keeps for itself (a token file). A symlink is refused rather than
+/// followed, and a file others may open is narrowed to `mode` through the descriptor, never by
+/// path, so that no file outside the store is read or changed. Returns the bytes, and the mode
+/// the file had when it was narrowed.
+func readPrivateFile(_ path: String, mode: mode_t, limit: Int = 1 << 20) throws(AuthError) -> (bytes: [UInt8], narrowedFrom: mode_t?) {
+    // O_NONBLOCK: a FIFO put in the file's place must not hang the open.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+    guard fd >= 0 else {
+        if errno == ELOOP { throw .symbolicLink(path: path) }
+        throw .unreadableFile(path: path, reason: systemError())
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw .unreadableFile(path: path, reason: systemError()) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadableFile(path: path, reason: "not a regular file") }
+    var narrowedFrom: mode_t?
+    let current = info.st_mode & 0o7777
+    if current & 0o077 != 0 {
+        guard fchmod(fd, mode) == 0 else { throw .fileSystem(path: path, operation: "set permissions", reason: systemError()) }
+        narrowedFrom = current
+    }
+    return (try readAll(fd, path: path, limit: limit), narrowedFrom)
+}
+
+/// Gives the directory at `path` the permission bits `mode` when `needed` says its present ones
+/// call for it, through a descriptor; returns the mode it had when it changed. A symlink is left
+/// alone (calport never changes modes through a link), as is a directory it cannot open.
+@discardableResult
+func setDirectoryMode(_ path: String, _ mode: mode_t, when needed: (mode_t) -> Bool = { _ in true }) -> mode_t? {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return nil }
+    let current = info.st_mode & 0o7777
+    guard current != mode, needed(current), fchmod(fd, mode) == 0 else { return nil }
+    return current
+}
+
+private func readAll(_ fd: Int32, path: String, limit: Int) throws(AuthError) -> [UInt8] {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 16 << 10)
     while true {
@@ -36,13 +79,6 @@ func fileExists(_ path: String) -> Bool {
     return lstat(path, &info) == 0
 }
 
-/// The permission bits of a file, or nil when it does not exist.
-func fileMode(_ path: String) -> mode_t? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return nil }
-    return info.st_mode & 0o7777
-}
-
 /// Creates `path` and its missing parents; the directories it creates get `mode`.
 func makeDirectories(_ path: String, mode: mode_t) throws(AuthError) {
     var info = stat()
@@ -57,7 +93,7 @@ func makeDirectories(_ path: String, mode: mode_t) throws(AuthError) {
     if mkdir(path, mode) != 0 && errno != EEXIST {
         throw .fileSystem(path: path, operation: "create the directory", reason: systemError())
     }
-    _ = chmod(path, mode)  // the umask may have taken bits away
+    setDirectoryMode(path, mode)  // the umask may have taken bits away
 }
 
 func parentDirectory(_ path: String) -> String {

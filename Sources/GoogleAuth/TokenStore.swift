@@ -129,22 +129,29 @@ extension StoredCredentials: CustomStringConvertible, CustomDebugStringConvertib
 ///
 /// Files are 0600 and the tokens directory 0700 (directories calport creates are 0700); every
 /// save replaces the file atomically (a 0600 temporary file in the same directory, fsync,
-/// rename), so a crash leaves the old file or the new one. A file found readable by others is
-/// narrowed back to 0600 when loaded.
+/// rename), so a crash leaves the old file or the new one. A token file or tokens directory
+/// found open to others is narrowed back (0600, 0700) when loaded, and `warnings` hears of it:
+/// whoever read the file meanwhile holds the tokens. A symlinked token file is refused, never
+/// followed.
 public struct TokenStore: Sendable {
     public static let defaultProfile = "default"
     /// The configuration directory: `tokens/` is inside it.
     public let directory: String
+    /// Told what the user should know but that does not stop the command (this module has no
+    /// standard error of its own): the CLI prints it as `calport: warning: …`.
+    public let warnings: (@Sendable (String) -> Void)?
 
-    public init(directory: String) {
+    public init(directory: String, warnings: (@Sendable (String) -> Void)? = nil) {
         var trimmed = directory
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.directory = trimmed
+        self.warnings = warnings
     }
 
     /// The store in the configuration directory the environment names.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(AuthError) {
-        self.init(directory: try TokenStore.configDirectory(environment: environment))
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment,
+                warnings: (@Sendable (String) -> Void)? = nil) throws(AuthError) {
+        self.init(directory: try TokenStore.configDirectory(environment: environment), warnings: warnings)
     }
 
     /// `$CALPORT_CONFIG_DIR`, else `$XDG_CONFIG_HOME/calport` (when absolute, as the XDG spec
@@ -186,8 +193,9 @@ public struct TokenStore: Sendable {
     public func loadIfPresent(_ profile: String) throws(AuthError) -> StoredCredentials? {
         let path = try path(for: profile)
         guard fileExists(path) else { return nil }
-        let bytes = try readCredentialFile(path)
-        if let mode = fileMode(path), mode & 0o077 != 0 { _ = chmod(path, 0o600) }
+        let (bytes, narrowedFrom) = try readPrivateFile(path, mode: 0o600)
+        if let narrowedFrom { warnNarrowed(path, from: narrowedFrom, to: 0o600) }
+        narrowTokensDirectory()
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let credentials: StoredCredentials
@@ -214,7 +222,7 @@ public struct TokenStore: Sendable {
     public func save(_ credentials: StoredCredentials) throws(AuthError) {
         let path = try path(for: credentials.profile)
         try makeDirectories(tokensDirectory, mode: 0o700)
-        if let mode = fileMode(tokensDirectory), mode & 0o077 != 0 { _ = chmod(tokensDirectory, 0o700) }
+        narrowTokensDirectory()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -225,6 +233,22 @@ public struct TokenStore: Sendable {
             throw .fileSystem(path: path, operation: "encode the credentials", reason: "\(type(of: error))")
         }
         try writeFileAtomically(path, Array(data) + [0x0A], mode: 0o600)
+    }
+
+    private func narrowTokensDirectory() {
+        if let was = setDirectoryMode(tokensDirectory, 0o700, when: { $0 & 0o077 != 0 }) {
+            warnNarrowed(tokensDirectory, from: was, to: 0o700)
+        }
+    }
+
+    private func warnNarrowed(_ path: String, from: mode_t, to: mode_t) {
+        func octal(_ m: mode_t) -> String {
+            let digits = String(m, radix: 8)
+            return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        }
+        warnings?("\(path) was open to other users (mode \(octal(from))); it is now \(octal(to)). Anyone who could read "
+                  + "the tokens could use your Google account: sign out with `calport auth logout` and sign in again "
+                  + "to replace them.")
     }
 
     /// Deletes the profile's file; false when there was none.

@@ -7,7 +7,14 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
     public var code: Int32
     public var message: String
 
-    public var description: String { "\(path): SQLite error \(code): \(message)" }
+    public var description: String {
+        if let link = symlink { return StateFiles.symlinkRefused(link) }
+        return "\(path): SQLite error \(code): \(message)"
+    }
+
+    /// The symbolic link that made SQLite refuse to open the database: the file itself, or its
+    /// -wal, -shm or -journal beside it (SQLite opens those with O_NOFOLLOW on its own).
+    var symlink: String?
 
     /// Another process holds a write lock longer than the busy timeout.
     public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
@@ -62,17 +69,27 @@ public final class Database {
 
     /// Opens (creating when missing) the database at `path`, with a busy timeout so that a
     /// reader waits briefly instead of failing while another process commits.
+    ///
+    /// A symlinked database file is refused (it would write wherever the link points).
+    /// SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the path, also a directory on the way
+    /// (macOS's /tmp, an archive directory linked to another disk), which is the user's choice:
+    /// so the directory is resolved first and only the file itself must not be a link.
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(StateFiles.resolvingDirectory(path), &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nil)
         handle = db
         guard rc == SQLITE_OK else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            let extended = db.map { sqlite3_extended_errcode($0) } ?? rc
             sqlite3_close_v2(db)
             handle = nil
-            throw DatabaseError(path: path, code: rc, message: message)
+            var error = DatabaseError(path: path, code: extended, message: message)
+            if rc & 0xff == SQLITE_CANTOPEN {
+                error.symlink = ([""] + ["-wal", "-shm", "-journal"]).map { path + $0 }.first(where: StateFiles.isSymlink)
+            }
+            throw error
         }
         sqlite3_busy_timeout(db, 5000)
         if !readOnly {
@@ -207,26 +224,61 @@ public final class Database {
     }
 }
 
+/// A lock file that could not be opened or locked; `code` is the errno.
+public struct FileLockError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var code: Int32
+    public var isSymlink: Bool { code == ELOOP }
+
+    public var description: String {
+        isSymlink ? StateFiles.symlinkRefused(path) : "\(path): cannot lock: \(String(cString: strerror(code)))"
+    }
+}
+
+/// The rules calport keeps for the files it writes state into.
+public enum StateFiles {
+    /// What to say about a state file found to be a symbolic link.
+    public static func symlinkRefused(_ path: String) -> String {
+        "\(path) is a symbolic link; calport keeps its state only in regular files, so that it never writes where a "
+            + "link points. Replace the link with the file it points to (or move it away to start afresh)."
+    }
+
+    static func isSymlink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    /// `path` with its directory resolved (symlinks, `.`, `..`), the last component as given;
+    /// `path` itself when the directory does not resolve (SQLite then reports the problem).
+    static func resolvingDirectory(_ path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let resolved = realpath(directory, nil) else { return path }
+        defer { free(resolved) }
+        let base = String(cString: resolved)
+        return (base == "/" ? "" : base) + "/" + name
+    }
+}
+
 /// An exclusive advisory lock on a file (flock), held until `release()` or deinit; the kernel
 /// drops it when the process dies, so a killed run never leaves a stale lock behind.
 public final class FileLock {
     public let path: String
     private var fd: Int32
 
-    /// Takes the lock without waiting; nil when another process holds it.
+    /// Takes the lock without waiting; nil when another process holds it. A symlinked lock file
+    /// is refused (`FileLockError.isSymlink`): O_CREAT would create the file a dangling link
+    /// names, wherever that is.
     public init?(path: String) throws {
         self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw DatabaseError(path: path, code: errno, message: String(cString: strerror(errno)))
-        }
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw FileLockError(path: path, code: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             close(fd)
             fd = -1  // deinit runs for a failed init too: nothing left to close
-            guard code == EWOULDBLOCK else {
-                throw DatabaseError(path: path, code: code, message: "cannot lock: \(String(cString: strerror(code)))")
-            }
+            guard code == EWOULDBLOCK else { throw FileLockError(path: path, code: code) }
             return nil
         }
     }

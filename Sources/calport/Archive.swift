@@ -73,8 +73,9 @@ struct Archive: AsyncParsableCommand {
             }
             lock = l
         } catch let e as ExitCode { throw e } catch {
-            StandardError.write("calport: \(dir): \(error)\n")
-            throw Exit.failure
+            let f = Failure(error)
+            StandardError.write("calport: \(f)\n")
+            throw Exit.code(f.outcome)
         }
         defer { lock.release() }
 

@@ -335,4 +335,144 @@ struct ArchiveTests {
         #expect(snapshots == ["2025-01-01.ics"])
         #expect(back.calendar["snapshot"] as? String == dir + "/2025-01-01.ics")
     }
+
+    // The changes log is repaired (a torn last line cut off) and appended to: through a symlink
+    // that would truncate and grow whatever file the link names.
+    @Test("a symlinked changes log is refused with advice, and the file it names is left as it was")
+    func symlinkedChangesLogIsRefused() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 3)
+        #expect(try Self.archive(account).result.status == 0)
+        let log = Self.calendarDir(account) + "/changes.ndjson"
+        let target = account.path("notes.txt")
+        let text = "someone else's file\nwithout a final newline"
+        try text.write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: log)
+        try FileManager.default.createSymbolicLink(atPath: log, withDestinationPath: target)
+
+        let run = try Self.archive(account, day: Self.day2)
+        #expect(run.result.status == 1, "\(run.result.stderr)")
+        #expect(run.result.stderr.contains("\(log) is a symbolic link"), "\(run.result.stderr)")
+        #expect(run.result.stderr.contains("Replace the link"), "\(run.result.stderr)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == text)
+    }
+
+    @Test("a symlinked lock file or mirror is refused, and nothing is created or written where it points")
+    func symlinkedLockAndMirrorAreRefused() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 3)
+        let archive = account.path("archive")
+        try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)
+        let lockTarget = account.path("lock-target")
+        try FileManager.default.createSymbolicLink(atPath: archive + "/archive.lock", withDestinationPath: lockTarget)
+        let locked = try Self.archive(account)
+        #expect(locked.result.status == 1, "\(locked.result.stderr)")
+        #expect(locked.result.stderr.contains("\(archive)/archive.lock is a symbolic link"), "\(locked.result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: lockTarget))
+        #expect(!FileManager.default.fileExists(atPath: Self.calendarDir(account)))
+
+        try FileManager.default.removeItem(atPath: archive + "/archive.lock")
+        #expect(try Self.archive(account).result.status == 0)
+        let moved = account.path("mirror-elsewhere.sqlite")
+        try FileManager.default.moveItem(atPath: archive + "/mirror.sqlite", toPath: moved)
+        try FileManager.default.createSymbolicLink(atPath: archive + "/mirror.sqlite", withDestinationPath: moved)
+        let before = try Data(contentsOf: URL(fileURLWithPath: moved))
+        let mirrored = try Self.archive(account, day: Self.day2)
+        #expect(mirrored.result.status == 1, "\(mirrored.result.stderr)")
+        #expect(mirrored.result.stderr.contains("\(archive)/mirror.sqlite is a symbolic link"), "\(mirrored.result.stderr)")
+        #expect(!mirrored.result.stderr.contains("SQLite error"), "\(mirrored.result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: moved)) == before)
+        #expect(!FileManager.default.fileExists(atPath: Self.calendarDir(account) + "/2025-01-02.ics"))
+    }
+
+    /// Archives `--calendar <the account's email>` into a fresh directory, twice (a first full
+    /// listing, then an incremental run that must find the same place again).
+    static func archiveTwice(_ account: FakeAccount) throws -> (first: Run, second: Run) {
+        func run(_ day: String) throws -> Run {
+            let reportPath = account.path("report-\(UUID().uuidString).json")
+            let r = try account.run(["archive", "--calendar", account.calendarId, "--dir", account.path("archive"), "--report", reportPath, "-q"],
+                                    environment: ["CALPORT_NOW": day])
+            let data = (try? Data(contentsOf: URL(fileURLWithPath: reportPath))) ?? Data("{}".utf8)
+            return Run(result: r, report: (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+        }
+        return (try run(day1), try run(day2))
+    }
+
+    @Test("calendar ids named like the archive's own files still archive, beside those files",
+          arguments: ["mirror.sqlite", "archive.lock", "mirror.sqlite-wal", "Mirror.SQLite"])
+    func idsNamedLikeArchiveFiles(id: String) async throws {
+        let account = try FakeAccount(accountEmail: id)
+        try await account.importEvents((0..<3).map { SeedEvents.event($0) })
+        let (first, second) = try Self.archiveTwice(account)
+        #expect(first.result.status == 0, "\(first.result.stderr)")
+        #expect(!first.result.stderr.contains("Error Domain"), "\(first.result.stderr)")
+        #expect(second.result.status == 0, "\(second.result.stderr)")
+        #expect(second.calendar["mode"] as? String == "incremental")
+        let snapshot = try #require(second.calendar["snapshot"] as? String)
+        #expect(FileManager.default.fileExists(atPath: snapshot))
+        #expect(snapshot.hasPrefix(account.path("archive") + "/") && !snapshot.hasPrefix(account.path("archive/\(id)/")))
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: account.path("archive/mirror.sqlite"), isDirectory: &isDirectory) && !isDirectory.boolValue)
+    }
+
+    @Test("directory names: ordinary ids keep theirs; reserved and overlong ids get names no other id has")
+    func directoryNames() {
+        for id in ["primary", "me@example.com", "x@group.calendar.google.com", "mirror.sqlite.old", String(repeating: "é", count: 127)] {
+            #expect(Archiver.directoryName(forCalendarId: id) == CalendarRenderer.fileName(forCalendarId: id))
+        }
+        #expect(Archiver.directoryName(forCalendarId: "mirror.sqlite") == "mirror%2Esqlite")
+        #expect(Archiver.directoryName(forCalendarId: "mirror%2Esqlite") == "mirror%252Esqlite")
+        let a = String(repeating: "a", count: 300), b = a + "b"
+        let (na, nb) = (Archiver.directoryName(forCalendarId: a), Archiver.directoryName(forCalendarId: b))
+        #expect(na != nb && na.utf8.count <= 255 && nb.utf8.count <= 255)
+        let wide = Archiver.directoryName(forCalendarId: String(repeating: "📅", count: 100))
+        #expect(wide.utf8.count <= 255 && wide.hasPrefix("📅"))
+    }
+
+    @Test("a calendar id too long for a file name still archives, in a directory named within the limit")
+    func idTooLongForAFileName() async throws {
+        let id = String(repeating: "a", count: 300) + "@example.com"
+        let account = try FakeAccount(accountEmail: id)
+        try await account.importEvents((0..<3).map { SeedEvents.event($0) })
+        let (first, second) = try Self.archiveTwice(account)
+        #expect(first.result.status == 0, "\(first.result.stderr)")
+        #expect(second.result.status == 0, "\(second.result.stderr)")
+        #expect(second.calendar["mode"] as? String == "incremental")
+        let snapshot = try #require(second.calendar["snapshot"] as? String)
+        #expect(FileManager.default.fileExists(atPath: snapshot))
+        let directory = ((snapshot as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        #expect(directory.utf8.count <= 255 && directory.hasPrefix("aaaa"))
+        #expect(first.calendar["snapshot"] as? String == account.path("archive/\(directory)/2025-01-01.ics"))
+    }
+
+    @Test("a --dir that is a file, or below one, is explained in plain words")
+    func unusableDirIsExplained() async throws {
+        let account = try FakeAccount()
+        let file = account.path("plain-file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        for dir in [file, file + "/archive"] {
+            let r = try account.run(["archive", "--calendar", "primary", "--dir", dir, "-q"])
+            #expect(r.status == 64, "\(r.stderr)")
+            #expect(r.stderr.contains(file + " is a file, not a directory"), "\(r.stderr)")
+            #expect(r.stderr.contains("--dir"), "\(r.stderr)")
+            #expect(!r.stderr.contains("Error Domain") && !r.stderr.contains("SQLite"), "\(r.stderr)")
+        }
+    }
+
+    @Test("a read-only --dir is explained in plain words",
+          .enabled(if: getuid() != 0, "root may write into a read-only directory: run the tests as another user"))
+    func readOnlyDirIsExplained() async throws {
+        let account = try FakeAccount()
+        let readOnly = account.path("read-only")
+        try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
+        chmod(readOnly, 0o555)
+        defer { chmod(readOnly, 0o755) }
+        for dir in [readOnly, readOnly + "/archive"] {
+            let r = try account.run(["archive", "--calendar", "primary", "--dir", dir, "-q"])
+            #expect(r.status == 64, "\(r.stderr)")
+            #expect(r.stderr.contains("permission denied (calport may not write in \(readOnly))"), "\(r.stderr)")
+            #expect(r.stderr.contains("--dir"), "\(r.stderr)")
+            #expect(!r.stderr.contains("Error Domain") && !r.stderr.contains("SQLite"), "\(r.stderr)")
+        }
+    }
 }

@@ -205,4 +205,48 @@ import Testing
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("nope.json"))
     }
+
+    /// A signed-in profile written as the store writes it, without a sign-in.
+    func writeTokenFile(_ profile: String = "default", to path: String? = nil) throws -> String {
+        let file = path ?? tokenFile(profile).path
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("""
+            {"version":1,"profile":"\(profile)","client_type":"installed","client_id":"123-calport.apps.googleusercontent.com",\
+            "client_secret":"\(Self.clientSecret)","token_uri":"\(fake.tokenURL)","scopes":["https://www.googleapis.com/auth/calendar"],\
+            "refresh_token":"1//refresh-do-not-print","access_token":"ya29.do-not-print","expiry":"2099-01-01T00:00:00Z",\
+            "account":"me@example.com","created":"2026-01-01T00:00:00Z"}
+            """.utf8).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    @Test func aTokenFileOthersCouldReadIsNarrowedWithAWarning() throws {
+        let file = try writeTokenFile()
+        chmod(file, 0o644)
+        chmod(config.appendingPathComponent("tokens").path, 0o755)
+        let status = try run(["auth", "status"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stderr.contains("calport: warning: \(file) was open to other users (mode 0644)"), "\(status.stderr)")
+        #expect(status.stderr.contains("calport: warning: \(config.appendingPathComponent("tokens").path) was open to other users (mode 0755)"),
+                "\(status.stderr)")
+        #expect(status.stderr.contains("could use your Google account"), "\(status.stderr)")
+        #expect(status.stderr.contains("calport auth logout"), "\(status.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        // Narrowed once, warned once.
+        let again = try run(["auth", "status"])
+        #expect(!again.stderr.contains("warning"), "\(again.stderr)")
+    }
+
+    @Test func aSymlinkedTokenFileIsRefusedAndWhatItNamesIsLeftAlone() throws {
+        let target = try writeTokenFile(to: config.appendingPathComponent("elsewhere/default.json").path)
+        chmod(target, 0o644)
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("tokens"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: tokenFile().path, withDestinationPath: target)
+        let status = try run(["auth", "status"])
+        #expect(status.status != 0)
+        #expect(status.stderr.contains("\(tokenFile().path) is a symbolic link"), "\(status.stderr)")
+        #expect(status.stderr.contains("calport auth login"), "\(status.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: target)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o644, "the link's target keeps its mode")
+    }
 }

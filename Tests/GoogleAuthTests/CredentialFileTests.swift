@@ -136,4 +136,45 @@ struct TokenStoreTests {
         let moved = #expect(throws: AuthError.self) { try store.load("other") }
         #expect(moved?.description.contains("belongs to profile") == true)
     }
+
+    @Test func tokensOpenToOthersAreNarrowedWithAWarningThatSaysWhatToDo() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let messages = Messages()
+        let store = TokenStore(directory: dir.path, warnings: { messages.add($0) })
+        try store.save(StoredCredentials(profile: "p", clientType: .installed, clientID: "c", tokenURI: GoogleEndpoints.token, scopes: []))
+        #expect(messages.all.isEmpty)
+        let file = try store.path(for: "p")
+        chmod(file, 0o640)
+        chmod(store.tokensDirectory, 0o755)
+        _ = try store.load("p")
+        #expect(mode(file) == 0o600 && mode(store.tokensDirectory) == 0o700)
+        #expect(messages.all.count == 2)
+        #expect(messages.all.first?.hasPrefix("\(file) was open to other users (mode 0640); it is now 0600.") == true, "\(messages.all)")
+        #expect(messages.all.last?.hasPrefix("\(store.tokensDirectory) was open to other users (mode 0755); it is now 0700.") == true,
+                "\(messages.all)")
+        #expect(messages.all.allSatisfy { $0.contains("could use your Google account") && $0.contains("`calport auth logout`") })
+        _ = try store.load("p")
+        #expect(messages.all.count == 2, "warned once")
+    }
+
+    // A token file is narrowed to 0600 when found open to others: through a symlink that would
+    // change the mode of whatever file the link names.
+    @Test func symlinkedTokenFileIsRefusedAndItsTargetKeepsItsMode() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let store = TokenStore(directory: dir.path + "/config")
+        let elsewhere = TokenStore(directory: dir.path + "/elsewhere")
+        try elsewhere.save(StoredCredentials(profile: "p", clientType: .installed, clientID: "c", tokenURI: GoogleEndpoints.token,
+                                             scopes: [], refreshToken: Secrets.refreshToken))
+        let target = try elsewhere.path(for: "p")
+        chmod(target, 0o644)
+        try makeDirectories(store.tokensDirectory, mode: 0o700)
+        try FileManager.default.createSymbolicLink(atPath: try store.path(for: "p"), withDestinationPath: target)
+        let refused = try #require(#expect(throws: AuthError.self) { try store.load("p") })
+        #expect(refused.description.contains("\(try store.path(for: "p")) is a symbolic link"), "\(refused)")
+        #expect(refused.description.contains("calport auth login"), "\(refused)")
+        expectNoSecrets(refused)
+        #expect(mode(target) == 0o644)
+    }
 }

@@ -94,4 +94,24 @@ private func temporaryPath(_ name: String) -> String {
         first?.release()
         #expect(try FileLock(path: path) != nil)
     }
+
+    // A symlink where calport keeps state would have it create, lock or rewrite a file elsewhere
+    // (O_CREAT follows a dangling link): both are refused, and the message says what to do.
+    @Test func symlinkedDatabaseAndLockFilesAreRefused() throws {
+        let path = temporaryPath("state.sqlite")
+        let dir = (path as NSString).deletingLastPathComponent
+        let elsewhere = dir + "/elsewhere.sqlite"
+        do { _ = try Database(path: elsewhere) }
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: elsewhere)
+        let database = #expect(throws: (any Error).self) { try Database(path: path) }
+        #expect(database.map { "\($0)" }?.contains("\(path) is a symbolic link") == true, "\(String(describing: database))")
+        #expect(database.map { "\($0)" }?.contains("Replace the link") == true, "\(String(describing: database))")
+        #expect(throws: DatabaseError.self) { try Database(path: path, readOnly: true) }
+
+        let lock = dir + "/run.lock", target = dir + "/not-yet-there"
+        try FileManager.default.createSymbolicLink(atPath: lock, withDestinationPath: target)
+        let refused = #expect(throws: (any Error).self) { try FileLock(path: lock) }
+        #expect(refused.map { "\($0)" }?.contains("\(lock) is a symbolic link") == true, "\(String(describing: refused))")
+        #expect(!FileManager.default.fileExists(atPath: target), "the link's target was not created")
+    }
 }

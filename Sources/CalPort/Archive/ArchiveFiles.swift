@@ -4,15 +4,77 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import StateStore
 
+/// A file operation of the archive that failed, in plain words: which path, what is wrong with
+/// it, and what to do.
 public struct ArchiveFileError: Error, CustomStringConvertible {
-    public var description: String
+    public var message: String
+    public var advice: String?
+    /// `.usage` when the way out is another `--dir` or fixing the directory, else `.failure`.
+    public var outcome: Outcome = .failure
+
+    public var description: String { Failure(message: message, advice: advice, outcome: outcome).description }
 }
 
 /// File operations of the archive, each safe against `kill -9` at any point.
 enum ArchiveFiles {
     static func failure(_ path: String, _ what: String) -> ArchiveFileError {
-        ArchiveFileError(description: "\(path): \(what): \(String(cString: strerror(errno)))")
+        explained(errno, path: path, doing: what)
+    }
+
+    /// What `code` (an errno) means for `path`, which calport was doing `what` to. The errors a
+    /// user fixes by choosing or fixing the directory are usage errors (exit 64), as an output
+    /// path that cannot be written is.
+    static func explained(_ code: Int32, path: String, doing what: String) -> ArchiveFileError {
+        let directory = parent(path)
+        switch code {
+        case ELOOP:
+            return ArchiveFileError(message: StateFiles.symlinkRefused(path))
+        case EACCES, EPERM:
+            return ArchiveFileError(message: "\(path): \(what): permission denied (calport may not write in \(directory))",
+                                    advice: "give --dir a directory you can write to, or change the permissions of \(directory)",
+                                    outcome: .usage)
+        case EROFS:
+            return ArchiveFileError(message: "\(path): \(what): \(directory) is on a read-only file system",
+                                    advice: "give --dir a directory on a writable disk", outcome: .usage)
+        case ENOSPC, EDQUOT:
+            return ArchiveFileError(message: "\(path): \(what): the disk is full (or the quota used up)",
+                                    advice: "free some space and run again; the archive is as the previous run left it")
+        case ENAMETOOLONG:
+            return ArchiveFileError(message: "\(path): \(what): the path is too long for the file system",
+                                    advice: "give --dir a shorter path", outcome: .usage)
+        default:
+            return ArchiveFileError(message: "\(path): \(what): \(String(cString: strerror(code)))")
+        }
+    }
+
+    static func parent(_ path: String) -> String {
+        let p = (path as NSString).deletingLastPathComponent
+        return p.isEmpty ? "." : p
+    }
+
+    /// Creates `path` and its missing parents (`mkdir -p`), saying in plain words which part is
+    /// in the way and why; `advice` is what to do when a part of it is a file.
+    static func makeDirectory(_ path: String, advice: String) throws(ArchiveFileError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix = prefix.isEmpty ? "/" + part : prefix + "/" + part
+            if prefix == "./." { prefix = "."; continue }
+            var info = stat()
+            if stat(prefix, &info) == 0 {
+                guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw ArchiveFileError(message: "\(prefix.hasPrefix("./") ? String(prefix.dropFirst(2)) : prefix) is a file, not a directory",
+                                           advice: advice, outcome: .usage)
+                }
+                continue
+            }
+            if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
+                var e = explained(errno, path: prefix.hasPrefix("./") ? String(prefix.dropFirst(2)) : prefix, doing: "cannot create the directory")
+                if errno == ENOTDIR { e.advice = advice }
+                throw e
+            }
+        }
     }
 
     /// Replaces `path` with `bytes`: a temporary file beside it (`.<name>.calport-XXXXXX`),
@@ -50,7 +112,7 @@ enum ArchiveFiles {
         ok = true
         close(fd)
         guard rename(temporary, path) == 0 else {
-            let e = ArchiveFileError(description: "\(path): cannot replace: \(String(cString: strerror(errno)))")
+            let e = failure(path, "cannot replace")
             unlink(temporary)
             throw e
         }
@@ -97,12 +159,15 @@ enum ArchiveFiles {
 /// mirror commits. Lines carry the mirror's sequence number, so appending is idempotent: a run
 /// appends the changes after the last complete line's `seq`. A line torn by a crash (no final
 /// newline) is cut off first and written again whole.
+///
+/// Both opens refuse a symlink (O_NOFOLLOW): the repair truncates and the append writes, and
+/// through a link they would cut and grow whatever file it names.
 enum ChangesLog {
     static let fileName = "changes.ndjson"
 
     /// The `seq` of the last complete line, after cutting a torn last line; 0 for no log.
     static func repairAndLastSequence(_ path: String) throws -> Int64 {
-        let fd = open(path, O_RDWR)
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 {
             if errno == ENOENT { return 0 }
             throw ArchiveFiles.failure(path, "cannot open")
@@ -160,7 +225,7 @@ enum ChangesLog {
             text += try encoder.encode(c)
             text.append(0x0A)
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw ArchiveFiles.failure(path, "cannot open") }
         defer { close(fd) }
         try text.withUnsafeBytes { buf in

@@ -102,9 +102,36 @@ public struct Archiver: Sendable {
     }
 
     /// The lock that keeps two runs on one directory apart; nil when another run holds it.
+    /// Creates the directory; what stands in the way is an `ArchiveFileError` in plain words.
     public static func lock(directory: String) throws -> ArchiveLock? {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return try FileLock(path: directory + "/" + lockFileName).map(ArchiveLock.init)
+        try ArchiveFiles.makeDirectory(directory, advice: "give --dir a directory (it is created when missing)")
+        do {
+            return try FileLock(path: directory + "/" + lockFileName).map(ArchiveLock.init)
+        } catch let e as FileLockError {
+            throw ArchiveFiles.explained(e.code, path: e.path, doing: "cannot create the lock file")
+        }
+    }
+
+    /// A calendar's directory in the archive: its id as a file name (`CalendarRenderer.fileName`),
+    /// except where that would not do. An id named like the archive's own files (`mirror.sqlite`
+    /// and the -wal, -shm, -journal SQLite keeps beside it, `archive.lock`; ignoring case, as the
+    /// usual macOS file systems do) has its dots encoded, `mirror%2Esqlite`. An id longer than a
+    /// file name may be (255 bytes) is cut to 200 bytes and ends `%~` and 16 hex digits of its
+    /// SHA-256. An ordinary id never gives either form (its `%` is written `%25`), and neither
+    /// could be created before, so an existing archive keeps every directory it has.
+    public static func directoryName(forCalendarId id: String) -> String {
+        let name = CalendarRenderer.fileName(forCalendarId: id)
+        let lower = name.lowercased()
+        if lower == lockFileName || lower == ArchiveMirror.fileName || lower.hasPrefix(ArchiveMirror.fileName + "-") {
+            return name.replacingOccurrences(of: ".", with: "%2E")
+        }
+        guard name.utf8.count > 255 else { return name }
+        var prefix = ""
+        for c in name {
+            guard prefix.utf8.count + String(c).utf8.count <= 200 else { break }
+            prefix.append(c)
+        }
+        return prefix + "%~" + SHA256Digest.hex(SHA256Digest.hash(Array(id.utf8))).prefix(16)
     }
 
     public var runTime: String {
@@ -159,8 +186,8 @@ public struct Archiver: Sendable {
 
     func archive(_ calendarId: String, mirror: ArchiveMirror, report r: inout ArchiveCalendarReport,
                  diagnostics: DiagnosticSink, progress: ProgressReporter?) async throws {
-        let dir = options.directory + "/" + CalendarRenderer.fileName(forCalendarId: calendarId)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = options.directory + "/" + Self.directoryName(forCalendarId: calendarId)
+        try ArchiveFiles.makeDirectory(dir, advice: "move it out of the way: calport keeps this calendar's snapshots in a directory of that name")
         ArchiveFiles.removeLeftovers(in: dir)
         let logPath = dir + "/" + ChangesLog.fileName
         try flushLog(calendarId, mirror: mirror, to: logPath)

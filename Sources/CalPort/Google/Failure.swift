@@ -68,6 +68,8 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
         switch error {
         case let f as Failure:
             self = f
+        case let e as ArchiveFileError:
+            self.init(message: e.message, advice: e.advice, outcome: e.outcome)
         case let e as AuthError:
             self.init(message: e.description, outcome: Self.outcome(of: e))
         case let e as GoogleAPIError:
@@ -89,7 +91,7 @@ public struct Failure: Error, CustomStringConvertible, Sendable {
              .clientSecretGivenAsServiceAccountKey, .invalidProfileName, .redirectURIRequired, .redirectURINotRegistered,
              .redirectURINotLoopback, .invalidRedirectURI, .insecureEndpoint:
             .usage
-        case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile, .responseTooLarge:
+        case .fileSystem, .noConfigDirectory, .listenerFailed, .malformedTokenFile, .symbolicLink, .responseTooLarge:
             .failure
         default:
             .authentication

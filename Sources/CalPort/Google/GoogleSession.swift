@@ -28,7 +28,7 @@ public struct GoogleSession: Sendable {
     ) throws -> GoogleSession {
         var transport: any HTTPClient = try http ?? CurlHTTPClient()
         if verbose { transport = LoggingHTTPClient(transport) }
-        let store = try TokenStore(environment: environment)
+        let store = try TokenStore(environment: environment, warnings: printWarning)
         let auth = AuthService(store: store, http: transport)
         let name = profile ?? defaultProfile
         let tokens = auth.tokenProvider(profile: name, environment: environment)
@@ -50,7 +50,12 @@ public struct GoogleSession: Sendable {
     ) throws -> AuthService {
         var transport: any HTTPClient = try http ?? CurlHTTPClient()
         if verbose { transport = LoggingHTTPClient(transport) }
-        return AuthService(store: try TokenStore(environment: environment), http: transport)
+        return AuthService(store: try TokenStore(environment: environment, warnings: printWarning), http: transport)
+    }
+
+    /// The token store's warnings (a token file others could read), on standard error.
+    @Sendable static func printWarning(_ text: String) {
+        StandardError.write("calport: warning: \(text)\n")
     }
 }
 
