@@ -49,6 +49,15 @@ public enum CalendarLoader {
         } catch let e as ICalendarReadError {
             throw ConvertError.failed(e.description)
         }
+        if format == .ics {
+            // What the .ics means where an export says it oddly (an override of an excluded
+            // occurrence, a date-time RECURRENCE-ID of an all-day series): as push writes it.
+            SeriesShapes.repair(&doc.events, makingSeries: false) { d in
+                var d = d
+                d.file = input.name
+                diagnostics.emit(d)
+            }
+        }
         let r = reader
         return LoadedCalendar(document: doc, locations: locations, format: format) { tzid, local in
             r?.utcOffset(tzid: tzid, at: local) ?? TimeZoneNames.utcOffset(tzid: tzid, at: local)

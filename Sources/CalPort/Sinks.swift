@@ -107,38 +107,96 @@ final class GoogleJSONSink: EventSink {
     private func place(uid: String, isOverride: Bool, _ item: Held) throws {
         if !began { try begin(CalendarInfo()) }
         if !isOverride {
+            try flushHeld()
             seriesSeen.insert(uid)
-            try write(item)
-            for o in waiting.removeValue(forKey: uid) ?? [] {
-                waitingCount -= 1
-                try write(o)
+            let overrides = waiting.removeValue(forKey: uid) ?? []
+            waitingCount -= overrides.count
+            // A series whose overrides may change it (an all-day series, one with EXDATEs) is
+            // held until the input moves on to another UID: exports write the overrides next.
+            if let e = Self.model(item), e.isRecurring, e.start?.isDate == true || !e.exceptionDates.isEmpty {
+                held = HeldSeries(uid: uid, series: item, overrides: [])
+                for o in overrides { hold(o) }
+                return
             }
+            try write(item)
+            for o in overrides { try write(o) }
             return
         }
+        if held?.uid == uid { return hold(item) }
         if seriesSeen.contains(uid) { return try write(item) }
         waiting[uid, default: []].append(item)
         waitingCount += 1
         if waitingCount > GoogleJSONSink.maximumWaiting { try flushOrphans() }
     }
 
-    /// Writes the overrides whose series did not come as single events, each with a warning.
+    /// The last series, held with its overrides while they may still change it.
+    private struct HeldSeries {
+        var uid: String
+        var series: Held
+        var overrides: [Held]
+        var changed = false
+    }
+    private var held: HeldSeries?
+
+    /// The model behind a held item, when it was kept (overrides, and series that may change).
+    private static func model(_ item: Held) -> Event? {
+        switch item {
+        case .event(let e, _): return e
+        case .rendered(let r): return r.event
+        }
+    }
+
+    /// An override of the held series: the shapes `SeriesShapes.repair` mends are mended here.
+    private func hold(_ item: Held) {
+        guard var h = held, let series = Self.model(h.series), let override = Self.model(item) else {
+            held?.overrides.append(item)
+            return
+        }
+        var pair = [series, override]
+        SeriesShapes.repair(&pair) { d in
+            var d = d
+            d.file = sourceName
+            d.line = item.location
+            sink.emit(d)
+        }
+        if pair[0] != series {
+            h.series = .event(pair[0], location: h.series.location)
+            h.changed = true
+        }
+        h.overrides.append(pair[1] != override ? .event(pair[1], location: item.location) : item)
+        held = h
+    }
+
+    private func flushHeld() throws {
+        guard let h = held else { return }
+        held = nil
+        try write(h.series)
+        for o in h.overrides { try write(o) }
+    }
+
+    /// Writes the overrides whose series never came, each UID's after a series made for them
+    /// (`SeriesShapes.repair`): Google holds one event per iCalUID, so several singles would collide.
     private func flushOrphans() throws {
         for (uid, list) in waiting.sorted(by: { ($0.value.first?.location ?? 0) < ($1.value.first?.location ?? 0) }) {
-            for held in list {
-                let (o, at, m): (Event, Int?, GoogleEventMapper)
+            var events = list.map { held -> Event in
                 switch held {
-                case .event(let e, let location): (o, at, m) = (e, location, mapper)
-                case .rendered(let r): (o, at, m) = (r.event ?? Event(), r.location, r.mapper ?? mapper)
+                case .event(let e, _): return e
+                case .rendered(let r): return r.event ?? Event()
                 }
-                sink.emit(Diagnostic(.warning, "override of \(o.recurrenceID.map { $0.icalValue } ?? "?") has no series event with this UID in the input; written as a single event (its RECURRENCE-ID is kept in extendedProperties)",
-                                     file: sourceName, line: at, uid: uid))
-                var single = o
-                if let r = o.recurrenceID {
-                    single.properties.append(Property(name: "RECURRENCE-ID", parameters: r.icalParameters, value: r.icalValue))
-                }
-                single.recurrenceID = nil
-                try write(.event(single, location: at), mapper: m)
             }
+            let at = list.first?.location
+            SeriesShapes.repair(&events) { d in
+                var d = d
+                d.file = sourceName
+                d.line = at
+                sink.emit(d)
+            }
+            if let series = events.first(where: SeriesShapes.isSyntheticSeries) {
+                try write(.event(series, location: at))
+            } else {
+                sink.emit(Diagnostic(.warning, "overrides without their series could not be given one", file: sourceName, line: at, uid: uid))
+            }
+            for held in list { try write(held) }
         }
         waiting = [:]
         waitingCount = 0
@@ -168,8 +226,11 @@ final class GoogleJSONSink: EventSink {
     static func render(_ e: Event, location: Int?, mapper: GoogleEventMapper, ndjson: Bool, sourceName: String) -> RenderedEvent {
         let (text, diagnostics) = render(e, location: location, mapper: mapper, ndjson: ndjson, sourceName: sourceName)
         let isOverride = e.recurrenceID != nil
+        // Kept for overrides (one whose series never comes is written again) and for series that
+        // their overrides may change (see `place`).
+        let keep = isOverride || (e.isRecurring && (e.start?.isDate == true || !e.exceptionDates.isEmpty))
         return RenderedEvent(uid: e.uid ?? "", isOverride: isOverride, text: text, diagnostics: diagnostics,
-                             location: location, event: isOverride ? e : nil, mapper: isOverride ? mapper : nil)
+                             location: location, event: keep ? e : nil, mapper: keep ? mapper : nil)
     }
 
     private func write(_ item: Held, mapper m: GoogleEventMapper? = nil) throws {
@@ -194,6 +255,7 @@ final class GoogleJSONSink: EventSink {
 
     func end() throws {
         if !began { try begin(CalendarInfo()) }
+        try flushHeld()
         try flushOrphans()
         if !ndjson { buffer += Array((count == 0 ? "]\n}\n" : "\n  ]\n}\n").utf8) }
         try output.write(bytes: buffer)

@@ -430,7 +430,10 @@ final class GoogleJSONSource: EventSource {
         }
         while true {
             do {
-                return try nextEvent()
+                // A series calport made for overrides that came without one goes again.
+                let item = try nextEvent()
+                if case .event(let e, _)? = item, SeriesShapes.isSyntheticSeries(e) { continue }
+                return item
             } catch let e as ItemError {
                 sink.emit(skipped(e))
             }
@@ -518,6 +521,8 @@ final class NDJSONSource: EventSource {
         }
         guard !buffered.isEmpty else { return nil }
         let (e, line) = buffered.removeFirst()
+        // A series calport made for overrides that came without one goes again.
+        if SeriesShapes.isSyntheticSeries(e) { return try next() }
         return .event(e, location: line)
     }
 

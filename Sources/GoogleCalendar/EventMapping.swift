@@ -98,6 +98,14 @@ public struct GoogleEventMapper: Sendable {
                 lines += e.exceptionDates.map(recurrenceTime).map {
                     Property(name: "EXDATE", parameters: $0.icalParameters, value: $0.icalValue).contentLine
                 }
+                if e.recurrenceID != nil && !lines.isEmpty {
+                    // RFC 5545 gives an override (RECURRENCE-ID) no rule of its own; Google would
+                    // expand it as a series (929 occurrences for one seen in the wild). The
+                    // override wins; its recurrence lines are carried so the .ics gets them back.
+                    diag(.warning, "VEVENT has both RECURRENCE-ID and recurrence rules or dates, which RFC 5545 does not allow; written as the one occurrence its RECURRENCE-ID names, the rules carried in extendedProperties")
+                    for line in lines { if let p = Property(contentLine: line) { carry(p) } }
+                    lines = []
+                }
                 g.recurrence = lines.isEmpty ? nil : lines
                 if (e.start.map { if case .floating = $0 { return true } else { return false } } ?? false) {
                     carry(Property(name: Marker.floating, value: "TRUE"))

@@ -65,4 +65,38 @@ import Testing
         let roundTrip = try calport(["verify", ics.path, json.path, "--with-carrier"])
         #expect(roundTrip.status == 0, "\(roundTrip.stdoutText)")
     }
+
+    /// Shapes real exports contain, pushed into the fake Google: every occurrence is there, as
+    /// `verify FILE google:CAL` (reading Google's own fields) finds, and a second push changes nothing.
+    @Test(arguments: ["apple-moved-occurrence", "allday-series-datetime-recurrence-id", "overrides-without-series",
+                      "rrule-and-recurrence-id", "recurrence", "sample"])
+    func shapesArriveWholeInGoogle(_ name: String) throws {
+        let h = try PushHarness()
+        let file = (name == "sample" ? Paths.testdata : Paths.cases).appendingPathComponent(name + ".ics").path
+        let push = try h.push(file, [])
+        #expect(push.status == 0, "\(name): \(push.stderr)")
+        let v = try calport(["verify", file, "google:" + h.calendarId], environment: h.environment)
+        #expect(v.status == 0, "\(name): \(v.stdoutText) \(v.stderr)")
+        #expect(h.storedKeys().values.allSatisfy { $0 == 1 }, "\(name): an event twice in Google")
+        let again = try h.push(file, [])
+        #expect(again.status == 0 && again.stderr.contains("0 create, 0 update"), "\(name): \(again.stderr)")
+        // The .ics converts to JSON that a Google reader sees the same way.
+        let json = try calport(["convert", file, "--to", "json"])
+        let dir = try Paths.temporaryDirectory()
+        let out = dir.appendingPathComponent("out.json")
+        try json.stdout.write(to: out)
+        #expect(try calport(["verify", file, out.path]).status == 0, "\(name): the JSON shows other occurrences")
+    }
+
+    /// A series whose overrides come after another UID is written before they are seen: the
+    /// shapes are mended where the whole input is at hand (push), and reported by verify.
+    @Test func pullingBackMadeSeriesGivesTheOverridesAlone() throws {
+        let h = try PushHarness()
+        let file = Paths.cases.appendingPathComponent("overrides-without-series.ics").path
+        #expect(try h.push(file, []).status == 0)
+        let pulled = try calport(["pull", "--calendar", h.calendarId, "-q"], environment: h.environment)
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(pulled.stdoutText.components(separatedBy: "BEGIN:VEVENT").count - 1 == 3, "\(pulled.stdoutText)")
+        #expect(!pulled.stdoutText.contains("SYNTHETIC"))
+    }
 }

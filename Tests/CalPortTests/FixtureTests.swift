@@ -48,7 +48,10 @@ import Testing
         #expect(!collector.diagnostics.contains { $0.message.hasPrefix("libical") }, "\(collector.diagnostics)")
         let again = try calport(["convert", "--from", "ics", "--to", "json"], stdin: back.stdout)
         #expect(try jsonObject(again.stdout) == jsonObject(first.stdout))
-        #expect(doc.events.count == (try jsonObject(first.stdout) as? NSDictionary)?["items"].map { ($0 as! NSArray).count })
+        // Series calport makes for overrides without one are dropped again on the way back.
+        let items = ((try jsonObject(first.stdout) as? NSDictionary)?["items"] as? [NSDictionary]) ?? []
+        let made = items.filter { (($0["extendedProperties"] as? NSDictionary)?["private"] as? NSDictionary)?["X-CALPORT-SYNTHETIC-SERIES"] != nil }
+        #expect(doc.events.count == items.count - made.count)
     }
 
     @Test func diagnosticsNameFileLineAndUID() throws {

@@ -45,7 +45,9 @@ public enum CalendarRenderer {
                 summary.skippedTombstones += 1
                 continue
             }
-            out.append(mapper.event(from: g) { diagnostics.emit($0) })
+            let e = mapper.event(from: g) { diagnostics.emit($0) }
+            // A series calport made for overrides pushed without one: the .ics has the overrides.
+            if !SeriesShapes.isSyntheticSeries(e) { out.append(e) }
         }
         return out
     }

@@ -103,6 +103,28 @@ public struct PushInput: Sendable {
             events = events.enumerated().filter { !folded.contains($0.offset) }.map(\.element)
         }
 
+        // Shapes Google cannot hold as they are (overrides of excluded occurrences, date-time
+        // RECURRENCE-IDs of all-day series, overrides without their series) made into ones it can.
+        var models = events.map(\.0)
+        let lineOf = Dictionary(events.compactMap { e, line in e.uid.map { ($0, line) } }, uniquingKeysWith: { a, _ in a })
+        SeriesShapes.repair(&models) { d in
+            var d = d
+            d.file = input.name
+            d.line = d.uid.flatMap { lineOf[$0] ?? nil }
+            diagnostics.emit(d)
+        }
+        if models.count != events.count {
+            // Series were inserted (each before its first override); the rest kept their order.
+            var k = 0
+            events = models.map { m in
+                if SeriesShapes.isSyntheticSeries(m) { return (m, lineOf[m.uid ?? ""] ?? nil) }
+                defer { k += 1 }
+                return (m, events[k].1)
+            }
+        } else {
+            events = zip(models, events).map { ($0, $1.1) }
+        }
+
         var mapper = GoogleEventMapper(options: mapping, calendarTimeZone: info.timeZone)
         if let reader {
             let r = UncheckedSendable(reader)
