@@ -340,6 +340,11 @@ public struct GoogleEventMapper: Sendable {
             // The offset the reader resolved (from the input's VTIMEZONE) is the truth;
             // the tz database fills in only when the reader had none.
             let offset = off ?? iana.flatMap(GoogleTime.zone).map { GoogleTime.offset($0, at: l) }
+            if iana == "UTC", offset == 0 {
+                // A TZID that means UTC (`tzone://Microsoft/Utc`) is written as UTC times are,
+                // which is also how Google's "UTC" reads back.
+                return dateTime(.utc(l), recurring: recurring, diag)
+            }
             if let offset {
                 if iana == nil && recurring {
                     // Google expands a series in a named zone; a zone that matches none is UTC there.
@@ -348,7 +353,7 @@ public struct GoogleEventMapper: Sendable {
                 }
                 return EventDateTime(dateTime: l.extendedFormat + GoogleTime.offsetString(offset), timeZone: iana)
             }
-            diag(.error, "TZID \"\(tzid)\" is unknown, so the event's times have no offset and Google will reject them")
+            diag(.error, "TZID \"\(tzid)\" is unknown, so the event's times have no offset and Google will reject them; give --default-tz ZONE to place them in a zone")
             return EventDateTime(dateTime: l.extendedFormat, timeZone: iana)
         case .floating(let l):
             guard let zoneName = floatingZone, let tz = GoogleTime.zone(zoneName) else {

@@ -180,6 +180,10 @@ struct EventDecoder {
         if t.isUTC { return .utc(local) }
         guard let tzid = t.tzid else { return .floating(local) }
         guard let zone = zones.zone(for: tzid) else {
+            if let fallback = zones.registry.fallbackZone, let name = zones.registry.naming.fallback {
+                once("TZID \"\(tzid)\" has no VTIMEZONE in the input and names no zone calport knows; times in it are placed in \(name), the default zone (reported once)", tzid)
+                return .zoned(local, tzid: tzid, utcOffset: fallback.utcOffset(at: local))
+            }
             once("TZID \"\(tzid)\" has no VTIMEZONE in the input and is not in the tz database; times in it cannot be placed on the timeline (reported once)", tzid)
             return .zoned(local, tzid: tzid, utcOffset: nil)
         }

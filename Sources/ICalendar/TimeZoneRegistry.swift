@@ -21,8 +21,25 @@ final class TzifZoneOffsets: ZoneOffsets {
     }
 }
 
+/// How a TZID that is neither defined by the input nor a tz database name is resolved. The
+/// names calport knows for zones (Windows names, Outlook's display names, `GMT+0100`) are kept
+/// on the Google side, where Google's need for IANA names puts them; the caller passes them in.
+public struct ZoneNaming: Sendable {
+    /// The IANA name a TZID stands for, or nil.
+    public var ianaName: @Sendable (String) -> String?
+    /// The zone for times in a TZID nobody can resolve (the user's `--default-tz`); nil
+    /// leaves such times without an offset.
+    public var fallback: String?
+
+    public init(ianaName: @escaping @Sendable (String) -> String? = { _ in nil }, fallback: String? = nil) {
+        self.ianaName = ianaName
+        self.fallback = fallback
+    }
+}
+
 /// Resolves TZIDs: first against the VTIMEZONEs of the input, then against the system tz
-/// database (its TZif files, else libical's built-in zones).
+/// database (its TZif files, else libical's built-in zones), by the name itself or the IANA
+/// name `naming` gives for it.
 ///
 /// Thread-safe: the reader registers zones on its thread while events are decoded on
 /// others. Decoding on other threads goes through a `ZoneSnapshot`, which sees the input's
@@ -33,6 +50,14 @@ final class TimeZoneRegistry: @unchecked Sendable {
     private var builtin: [String: ZoneOffsets?] = [:]
     private var equivalentsByYear: [ZoneYear: String?] = [:]
     private var reportedUnknown: Set<String> = []
+    let naming: ZoneNaming
+    /// The zone of `naming.fallback`, once looked up.
+    let fallbackZone: ZoneOffsets?
+
+    init(naming: ZoneNaming = ZoneNaming()) {
+        self.naming = naming
+        fallbackZone = naming.fallback.flatMap(TimeZoneRegistry.systemZone)
+    }
 
     private struct ZoneYear: Hashable {
         var zone: ObjectIdentifier
@@ -56,6 +81,7 @@ final class TimeZoneRegistry: @unchecked Sendable {
     func systemZoneCached(_ tzid: String) -> ZoneOffsets? {
         if let cached = lock.withLock({ builtin[tzid] }) { return cached }
         let z = TimeZoneRegistry.systemZone(tzid) ?? TimeZoneRegistry.ianaSuffix(of: tzid).flatMap(TimeZoneRegistry.systemZone)
+            ?? naming.ianaName(tzid).flatMap(TimeZoneRegistry.systemZone)
         return lock.withLock {
             // Another thread may have looked it up meanwhile: keep the first, so every caller
             // shares one object.
@@ -73,10 +99,17 @@ final class TimeZoneRegistry: @unchecked Sendable {
     }
 
     /// The IANA zone whose offsets and transitions equal those of a VTIMEZONE from the
-    /// input with a name that is not an IANA name, over the years around `year`.
+    /// input with a name that is not an IANA name, over the years around `year`; for a TZID
+    /// with no VTIMEZONE that nothing resolves, the fallback zone its times were placed in.
     func ianaEquivalent(of tzid: String, around year: Int) -> String? {
-        guard let zone = lock.withLock({ fromInput[tzid] }) else { return nil }
+        guard let zone = lock.withLock({ fromInput[tzid] }) else { return fallbackName(for: tzid) }
         return ianaEquivalent(of: zone, tzid: tzid, around: year)
+    }
+
+    /// `naming.fallback` when `tzid` (not defined by the input) resolves to no zone.
+    func fallbackName(for tzid: String) -> String? {
+        guard fallbackZone != nil, systemZoneCached(tzid) == nil else { return nil }
+        return naming.fallback
     }
 
     /// As `ianaEquivalent(of:around:)` for a given zone object, cached per zone and year, so
@@ -117,7 +150,7 @@ struct ZoneSnapshot: @unchecked Sendable {
     }
 
     func ianaEquivalent(of tzid: String, around year: Int) -> String? {
-        guard let zone = inputZones[tzid] else { return nil }
+        guard let zone = inputZones[tzid] else { return registry.fallbackName(for: tzid) }
         return registry.ianaEquivalent(of: zone, tzid: tzid, around: year)
     }
 }
