@@ -335,7 +335,7 @@ public final class ICalendarReader {
             return nil
         }
         let def = TimeZoneDefinition(tzid: tzid, lines: raw.lines.map(\.text))
-        registry.register(def, zone: zone)
+        registry.register(def, zone: InputZone(libical: zone, declared: DeclaredZone.declared(by: tree, tzid: tzid, zone: zone)))
         return .timeZone(def)
     }
 }

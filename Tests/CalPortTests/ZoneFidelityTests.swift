@@ -15,6 +15,27 @@ import Testing
         items.first { $0["iCalUID"] as? String == uid }?["start"] as? [String: String]
     }
 
+    @Test func truncatedVTimezoneUnderAnIANANameTakesTheTzDatabaseOutsideItsRange() throws {
+        let (r, items) = try convert("truncated-vtimezone-iana")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(start(items, "truncated-1@calport.test") == ["dateTime": "2017-03-11T17:00:00+01:00", "timeZone": "Europe/Berlin"])
+        #expect(start(items, "truncated-2@calport.test") == ["dateTime": "2018-07-04T18:00:00+02:00", "timeZone": "Europe/Berlin"])
+        #expect(start(items, "truncated-3@calport.test") == ["dateTime": "2019-07-10T18:00:00+02:00", "timeZone": "Europe/Berlin"])
+        #expect(start(items, "truncated-4@calport.test") == ["dateTime": "2017-01-15T09:00:00+01:00", "timeZone": "Europe/Berlin"])
+        // It agrees with Europe/Berlin where it is defined: nothing to report.
+        #expect(!r.stderr.contains("warning"), "\(r.stderr)")
+    }
+
+    @Test func vtimezoneThatDisagreesWithItsIANANameIsFollowedReportedAndNotLabelledWithThatName() throws {
+        let (r, items) = try convert("vtimezone-disagrees-with-iana")
+        #expect(r.status == 0, "\(r.stderr)")
+        // The sender's rules say summer time (-02:00); the instant follows them, and the zone
+        // is left out rather than contradicted (America/Sao_Paulo has had no DST since 2019).
+        #expect(start(items, "stale-rules-1@calport.test") == ["dateTime": "2025-01-15T12:00:00Z"])
+        #expect(start(items, "stale-rules-2@calport.test") == ["dateTime": "2025-07-10T10:00:00-03:00", "timeZone": "America/Sao_Paulo"])
+        #expect(r.stderr.contains("VTIMEZONE \"America/Sao_Paulo\" differs from the tz database"), "\(r.stderr)")
+    }
+
     @Test func outlookDisplayNamesFixedOffsetsAndExchangeUTCResolveWithoutAVTimezone() throws {
         let (r, items) = try convert("zone-names-without-vtimezone")
         #expect(r.status == 0, "\(r.stderr)")
