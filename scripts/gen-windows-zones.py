@@ -2,18 +2,31 @@
 """Generate Sources/GoogleCalendar/WindowsZones.swift from CLDR's windowsZones.xml.
 
 Usage:
-    scripts/gen-windows-zones.py [PATH_TO_windowsZones.xml] [--output PATH]
+    scripts/gen-windows-zones.py [PATH_TO_windowsZones.xml] [--display-names PATH] [--output PATH]
 
 The default input is the file shipped by the Debian package unicode-cldr-core
 (`apt-get install unicode-cldr-core`). The output is deterministic: Windows
 names and territories are sorted, and nothing time- or machine-dependent is
-written apart from the input path as given on the command line.
+written apart from the input paths as given on the command line.
 
 Each <mapZone other="WINDOWS NAME" territory="XX" type="IANA [IANA ...]"/>
 becomes table[WINDOWS NAME][XX] = first IANA id of the space-separated list.
+
+Outlook also writes a zone's Windows *display name* as the TZID
+("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"). CLDR does
+not list those; Windows keeps them in the registry (the "Display" value of
+HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Time Zones\<key>) and
+.NET returns them as TimeZoneInfo.DisplayName. The PyPI package win2utc ships
+a dump of TimeZoneInfo.GetSystemTimeZones() (English, one object per zone key
+with "Id" and "DisplayName") as win2utc/data/timezones.json; `pip install
+win2utc==0.2.0` and this script finds it, or pass --display-names. Each
+DisplayName becomes displayNames[DISPLAY NAME] = Id, for the Ids CLDR maps.
 """
 
 import argparse
+import hashlib
+import importlib.util
+import json
 import os
 import re
 import sys
@@ -95,6 +108,35 @@ def parse(xml_path):
     return table, info
 
 
+def default_display_names():
+    """win2utc/data/timezones.json of the installed win2utc package, if any."""
+    spec = importlib.util.find_spec("win2utc")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(list(spec.submodule_search_locations)[0], "data", "timezones.json")
+    return path if os.path.exists(path) else None
+
+
+def parse_display_names(path, table):
+    """DisplayName -> Windows Id for every Id in `table`, and the Ids left out."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    names, skipped = {}, []
+    for zone in json.loads(raw):
+        key, display = zone.get("Id"), zone.get("DisplayName")
+        if not key or not display:
+            sys.exit("error: %s: an entry without Id or DisplayName: %r" % (path, zone))
+        if not re.match(r"^\(UTC([+-]\d\d:\d\d)?\) \S", display):
+            sys.exit("error: %s: display name %r does not start with (UTC±hh:mm)" % (path, display))
+        if key not in table:
+            skipped.append(key)  # no longer a Windows zone CLDR maps (e.g. Kamchatka Standard Time)
+            continue
+        if display in names and names[display] != key:
+            sys.exit("error: %s: display name %r names both %r and %r" % (path, display, names[display], key))
+        names[display] = key
+    return names, sorted(skipped), hashlib.sha256(raw).hexdigest()
+
+
 def swift_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -108,8 +150,13 @@ TEMPLATE = '''\
 // tz data version (typeVersion): {type_version}; Windows data version (otherVersion): {other_version}
 // {name_count} Windows zone names, {entry_count} (name, territory) entries.
 //
-// To regenerate, install the Debian package unicode-cldr-core (or point the
-// script at another windowsZones.xml) and rerun the command above.
+// Display names from: {display_source}
+// (the PyPI package win2utc 0.2.0, win2utc/data/timezones.json, sha256 {display_sha256}:
+// .NET TimeZoneInfo.GetSystemTimeZones() on English Windows, i.e. the registry's "Display"
+// value of each zone key). {display_count} display names; left out, as CLDR maps no such key: {display_skipped}.
+//
+// To regenerate, install the Debian package unicode-cldr-core and the PyPI package
+// win2utc==0.2.0 (or point the script at other files) and rerun the command above.
 
 /// Windows time-zone names (as Outlook and Exchange write them) to IANA zones, from CLDR.
 public enum WindowsZones {{
@@ -117,6 +164,38 @@ public enum WindowsZones {{
     static let table: [String: [String: String]] = [
 {entries}
     ]
+
+    /// Windows display names, as Outlook writes them for TZIDs, to the Windows name (a key of
+    /// `table`): the zone's English display name in the Windows registry.
+    static let displayNames: [String: String] = [
+{display_entries}
+    ]
+
+    /// `displayNames` keyed by `displayKey(_:)`.
+    static let displayKeys: [String: String] = {{
+        var index: [String: String] = [:]
+        for (display, name) in displayNames {{ if let key = displayKey(display) {{ index[key] = name }} }}
+        return index
+    }}()
+
+    /// The Windows name for a display name such as "(UTC+01:00) Amsterdam, Berlin, Bern, Rome,
+    /// Stockholm, Vienna". Older Windows wrote "(GMT+01:00) …"; quotes, case and runs of spaces
+    /// do not matter. The offset in parentheses must be the one Windows shows for the zone:
+    /// Windows renamed zones when their offset changed, so another offset is another zone.
+    static func windowsName(forDisplayName name: String) -> String? {{
+        displayKey(trim(name)).flatMap {{ displayKeys[$0] }}
+    }}
+
+    /// "(utc+01:00) amsterdam, berlin, …": the lowercased name with single spaces, "(GMT" read
+    /// as "(UTC" and a zero offset written as "(UTC)"; nil if it does not start like a display name.
+    static func displayKey(_ name: String) -> String? {{
+        var s = name.lowercased().split(whereSeparator: {{ $0 == " " || $0 == "\\t" }}).joined(separator: " ")
+        guard s.hasPrefix("(utc") || s.hasPrefix("(gmt"), let close = s.firstIndex(of: ")") else {{ return nil }}
+        var offset = String(s[s.index(s.startIndex, offsetBy: 4)..<close])
+        if offset == "+00:00" || offset == "-00:00" {{ offset = "" }}
+        s = "(utc" + offset + s[close...]
+        return s
+    }}
 
     /// Lowercased Windows name -> Windows name as spelled in `table`, for case-insensitive lookups.
     static let lowercasedNames: [String: String] = {{
@@ -167,7 +246,7 @@ public enum WindowsZones {{
 '''
 
 
-def render(table, info, input_arg, command):
+def render(table, info, input_arg, command, display):
     lines = []
     for name in sorted(table):
         territories = table[name]
@@ -186,6 +265,12 @@ def render(table, info, input_arg, command):
         name_count=len(table),
         entry_count=sum(len(t) for t in table.values()),
         entries="\n".join(lines),
+        display_source=display["source"],
+        display_sha256=display["sha256"],
+        display_count=len(display["names"]),
+        display_skipped=", ".join(display["skipped"]) or "none",
+        display_entries="\n".join("        %s: %s," % (swift_string(k), swift_string(display["names"][k]))
+                                   for k in sorted(display["names"])),
     )
 
 
@@ -195,16 +280,26 @@ def main():
                         help="path to CLDR windowsZones.xml (default: %(default)s)")
     parser.add_argument("--output", default=DEFAULT_OUTPUT,
                         help="Swift file to write (default: Sources/GoogleCalendar/WindowsZones.swift)")
+    parser.add_argument("--display-names", default=None,
+                        help="path to win2utc's timezones.json (default: the installed win2utc package's)")
     args = parser.parse_args()
 
     if not os.path.exists(args.input):
         sys.exit("error: %s not found (apt-get install unicode-cldr-core, or pass the path)" % args.input)
     table, info = parse(args.input)
+    display_path = args.display_names or default_display_names()
+    if not display_path or not os.path.exists(display_path):
+        sys.exit("error: no display-name table (pip install win2utc==0.2.0, or pass --display-names)")
+    names, skipped, sha256 = parse_display_names(display_path, table)
+    display = {"names": names, "skipped": skipped, "sha256": sha256,
+               "source": args.display_names or "win2utc/data/timezones.json of the installed win2utc package"}
 
     command = "scripts/gen-windows-zones.py"
     if args.input != DEFAULT_INPUT:
         command += " " + args.input
-    text = render(table, info, args.input, command)
+    if args.display_names:
+        command += " --display-names " + args.display_names
+    text = render(table, info, args.input, command, display)
     with open(args.output, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
     print("wrote %s: %d Windows names, CLDR %s" % (args.output, len(table), info["cldr"][0]))

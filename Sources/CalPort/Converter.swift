@@ -103,7 +103,7 @@ public struct Converter {
         let source: EventSource
         do {
             switch from {
-            case .ics: source = ICalendarSource(input, diagnostics: counter)
+            case .ics: source = ICalendarSource(input, mapping: options.mapping, diagnostics: counter)
             case .json: source = try GoogleJSONSource(input, options: options.mapping, diagnostics: counter, workers: options.workers)
             case .ndjson: source = NDJSONSource(input, options: options.mapping, diagnostics: counter, workers: options.workers)
             }
@@ -179,7 +179,8 @@ public struct Converter {
     private func runParallel(input: Input, output: Output, counter: DiagnosticCounter, summary: ConversionSummary) throws -> ConversionSummary {
         var summary = summary
         let captured = CapturingDiagnostics()
-        let reader = ICalendarReader(fileDescriptor: input.fd, prefix: input.prefix, name: input.name, diagnostics: captured)
+        let reader = ICalendarReader(fileDescriptor: input.fd, prefix: input.prefix, name: input.name,
+                                    naming: .calport(options.mapping), diagnostics: captured)
         let live = UncheckedSendable(reader)
         let sink = GoogleJSONSink(output: output, ndjson: options.to == .ndjson, options: options.mapping,
                                   sourceName: input.name, diagnostics: counter,

@@ -25,7 +25,7 @@ public enum CalendarLoader {
         do {
             switch format {
             case .ics:
-                let s = ICalendarSource(input, diagnostics: diagnostics)
+                let s = ICalendarSource(input, mapping: mapping, diagnostics: diagnostics)
                 reader = s.reader
                 source = s
             case .json: source = try GoogleJSONSource(input, options: mapping, diagnostics: diagnostics)

@@ -115,14 +115,24 @@ public final class Input {
     }
 }
 
+extension ZoneNaming {
+    /// TZIDs resolve as the Google side names them (Windows and display names, `GMT+0100`),
+    /// so the reader places their times with the zone Google gets; what nothing resolves is
+    /// placed in `--default-tz` when it is given.
+    static func calport(_ mapping: MappingOptions) -> ZoneNaming {
+        ZoneNaming(ianaName: { TimeZoneNames.ianaName(for: $0) }, fallback: mapping.defaultTimeZone)
+    }
+}
+
 /// iCalendar input through libical, streamed component by component.
 final class ICalendarSource: EventSource {
     let reader: ICalendarReader
     var name: String { reader.name }
     private(set) var skipped: [String: Int] = [:]
 
-    init(_ input: Input, diagnostics: DiagnosticSink) {
-        reader = ICalendarReader(fileDescriptor: input.fd, prefix: input.prefix, name: input.name, diagnostics: diagnostics)
+    init(_ input: Input, mapping: MappingOptions, diagnostics: DiagnosticSink) {
+        reader = ICalendarReader(fileDescriptor: input.fd, prefix: input.prefix, name: input.name,
+                                 naming: .calport(mapping), diagnostics: diagnostics)
     }
 
     func next() throws -> StreamItem? {

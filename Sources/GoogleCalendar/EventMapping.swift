@@ -357,10 +357,31 @@ public struct GoogleEventMapper: Sendable {
         case .utc(let l):
             return EventDateTime(dateTime: l.extendedFormat + "Z", timeZone: recurring ? "UTC" : nil)
         case .zoned(let l, let tzid, let off):
-            let iana = ianaName(tzid, year: l.date.year)
+            var iana = ianaName(tzid, year: l.date.year)
             // The offset the reader resolved (from the input's VTIMEZONE) is the truth;
             // the tz database fills in only when the reader had none.
             let offset = off ?? iana.flatMap(GoogleTime.zone).map { GoogleTime.offset($0, at: l) }
+            // Google shows the event at `dateTime`'s offset but expands and edits it in
+            // `timeZone`: a zone whose offset there is another would contradict the time.
+            func agrees(_ name: String) -> Bool {
+                guard let offset, let tz = GoogleTime.zone(name) else { return true }
+                return GoogleTime.offset(tz, at: l) == offset
+            }
+            if let named = iana, !agrees(named) {
+                let other = zoneEquivalent?(tzid, l.date.year).flatMap { $0 != named && agrees($0) ? $0 : nil }
+                if other == nil, let offset, !recurring {
+                    // In UTC, as a series without a zone is below: JSON read back gives a UTC
+                    // time, so the conversion is a fixed point.
+                    diag(.warning, "TZID \"\(tzid)\": the input gives \(l.extendedFormat) the offset \(GoogleTime.offsetString(offset)), which \(named) does not have then; the time is written in UTC, without a timeZone")
+                    return EventDateTime(dateTime: l.adding(seconds: -offset).extendedFormat + "Z")
+                }
+                iana = other
+            }
+            if iana == "UTC", offset == 0 {
+                // A TZID that means UTC (`tzone://Microsoft/Utc`) is written as UTC times are,
+                // which is also how Google's "UTC" reads back.
+                return dateTime(.utc(l), recurring: recurring, diag)
+            }
             if let offset {
                 if iana == nil && recurring {
                     // Google expands a series in a named zone; a zone that matches none is UTC there.
@@ -369,7 +390,7 @@ public struct GoogleEventMapper: Sendable {
                 }
                 return EventDateTime(dateTime: l.extendedFormat + GoogleTime.offsetString(offset), timeZone: iana)
             }
-            diag(.error, "TZID \"\(tzid)\" is unknown, so the event's times have no offset and Google will reject them")
+            diag(.error, "TZID \"\(tzid)\" is unknown, so the event's times have no offset and Google will reject them; give --default-tz ZONE to place them in a zone")
             return EventDateTime(dateTime: l.extendedFormat, timeZone: iana)
         case .floating(let l):
             guard let zoneName = floatingZone, let tz = GoogleTime.zone(zoneName) else {

@@ -6,8 +6,13 @@
 // tz data version (typeVersion): 2021a; Windows data version (otherVersion): 7e11800
 // 139 Windows zone names, 506 (name, territory) entries.
 //
-// To regenerate, install the Debian package unicode-cldr-core (or point the
-// script at another windowsZones.xml) and rerun the command above.
+// Display names from: win2utc/data/timezones.json of the installed win2utc package
+// (the PyPI package win2utc 0.2.0, win2utc/data/timezones.json, sha256 8a2455ea76667256c47c1c0fbd9e9201cf4b04cd02d14b59c5c83b8879320073:
+// .NET TimeZoneInfo.GetSystemTimeZones() on English Windows, i.e. the registry's "Display"
+// value of each zone key). 139 display names; left out, as CLDR maps no such key: Kamchatka Standard Time, Mid-Atlantic Standard Time.
+//
+// To regenerate, install the Debian package unicode-cldr-core and the PyPI package
+// win2utc==0.2.0 (or point the script at other files) and rerun the command above.
 
 /// Windows time-zone names (as Outlook and Exchange write them) to IANA zones, from CLDR.
 public enum WindowsZones {
@@ -153,6 +158,176 @@ public enum WindowsZones {
         "Yakutsk Standard Time": ["001": "Asia/Yakutsk", "RU": "Asia/Yakutsk"],
         "Yukon Standard Time": ["001": "America/Whitehorse", "CA": "America/Whitehorse"],
     ]
+
+    /// Windows display names, as Outlook writes them for TZIDs, to the Windows name (a key of
+    /// `table`): the zone's English display name in the Windows registry.
+    static let displayNames: [String: String] = [
+        "(UTC) Coordinated Universal Time": "UTC",
+        "(UTC+00:00) Dublin, Edinburgh, Lisbon, London": "GMT Standard Time",
+        "(UTC+00:00) Monrovia, Reykjavik": "Greenwich Standard Time",
+        "(UTC+00:00) Sao Tome": "Sao Tome Standard Time",
+        "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna": "W. Europe Standard Time",
+        "(UTC+01:00) Belgrade, Bratislava, Budapest, Ljubljana, Prague": "Central Europe Standard Time",
+        "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris": "Romance Standard Time",
+        "(UTC+01:00) Casablanca": "Morocco Standard Time",
+        "(UTC+01:00) Sarajevo, Skopje, Warsaw, Zagreb": "Central European Standard Time",
+        "(UTC+01:00) West Central Africa": "W. Central Africa Standard Time",
+        "(UTC+02:00) Athens, Bucharest": "GTB Standard Time",
+        "(UTC+02:00) Beirut": "Middle East Standard Time",
+        "(UTC+02:00) Cairo": "Egypt Standard Time",
+        "(UTC+02:00) Chisinau": "E. Europe Standard Time",
+        "(UTC+02:00) Gaza, Hebron": "West Bank Standard Time",
+        "(UTC+02:00) Harare, Pretoria": "South Africa Standard Time",
+        "(UTC+02:00) Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius": "FLE Standard Time",
+        "(UTC+02:00) Jerusalem": "Israel Standard Time",
+        "(UTC+02:00) Juba": "South Sudan Standard Time",
+        "(UTC+02:00) Kaliningrad": "Kaliningrad Standard Time",
+        "(UTC+02:00) Khartoum": "Sudan Standard Time",
+        "(UTC+02:00) Tripoli": "Libya Standard Time",
+        "(UTC+02:00) Windhoek": "Namibia Standard Time",
+        "(UTC+03:00) Amman": "Jordan Standard Time",
+        "(UTC+03:00) Baghdad": "Arabic Standard Time",
+        "(UTC+03:00) Damascus": "Syria Standard Time",
+        "(UTC+03:00) Istanbul": "Turkey Standard Time",
+        "(UTC+03:00) Kuwait, Riyadh": "Arab Standard Time",
+        "(UTC+03:00) Minsk": "Belarus Standard Time",
+        "(UTC+03:00) Moscow, St. Petersburg": "Russian Standard Time",
+        "(UTC+03:00) Nairobi": "E. Africa Standard Time",
+        "(UTC+03:00) Volgograd": "Volgograd Standard Time",
+        "(UTC+03:30) Tehran": "Iran Standard Time",
+        "(UTC+04:00) Abu Dhabi, Muscat": "Arabian Standard Time",
+        "(UTC+04:00) Astrakhan, Ulyanovsk": "Astrakhan Standard Time",
+        "(UTC+04:00) Baku": "Azerbaijan Standard Time",
+        "(UTC+04:00) Izhevsk, Samara": "Russia Time Zone 3",
+        "(UTC+04:00) Port Louis": "Mauritius Standard Time",
+        "(UTC+04:00) Saratov": "Saratov Standard Time",
+        "(UTC+04:00) Tbilisi": "Georgian Standard Time",
+        "(UTC+04:00) Yerevan": "Caucasus Standard Time",
+        "(UTC+04:30) Kabul": "Afghanistan Standard Time",
+        "(UTC+05:00) Ashgabat, Tashkent": "West Asia Standard Time",
+        "(UTC+05:00) Astana": "Qyzylorda Standard Time",
+        "(UTC+05:00) Ekaterinburg": "Ekaterinburg Standard Time",
+        "(UTC+05:00) Islamabad, Karachi": "Pakistan Standard Time",
+        "(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi": "India Standard Time",
+        "(UTC+05:30) Sri Jayawardenepura": "Sri Lanka Standard Time",
+        "(UTC+05:45) Kathmandu": "Nepal Standard Time",
+        "(UTC+06:00) Bishkek": "Central Asia Standard Time",
+        "(UTC+06:00) Dhaka": "Bangladesh Standard Time",
+        "(UTC+06:00) Omsk": "Omsk Standard Time",
+        "(UTC+06:30) Yangon (Rangoon)": "Myanmar Standard Time",
+        "(UTC+07:00) Bangkok, Hanoi, Jakarta": "SE Asia Standard Time",
+        "(UTC+07:00) Barnaul, Gorno-Altaysk": "Altai Standard Time",
+        "(UTC+07:00) Hovd": "W. Mongolia Standard Time",
+        "(UTC+07:00) Krasnoyarsk": "North Asia Standard Time",
+        "(UTC+07:00) Novosibirsk": "N. Central Asia Standard Time",
+        "(UTC+07:00) Tomsk": "Tomsk Standard Time",
+        "(UTC+08:00) Beijing, Chongqing, Hong Kong, Urumqi": "China Standard Time",
+        "(UTC+08:00) Irkutsk": "North Asia East Standard Time",
+        "(UTC+08:00) Kuala Lumpur, Singapore": "Singapore Standard Time",
+        "(UTC+08:00) Perth": "W. Australia Standard Time",
+        "(UTC+08:00) Taipei": "Taipei Standard Time",
+        "(UTC+08:00) Ulaanbaatar": "Ulaanbaatar Standard Time",
+        "(UTC+08:45) Eucla": "Aus Central W. Standard Time",
+        "(UTC+09:00) Chita": "Transbaikal Standard Time",
+        "(UTC+09:00) Osaka, Sapporo, Tokyo": "Tokyo Standard Time",
+        "(UTC+09:00) Pyongyang": "North Korea Standard Time",
+        "(UTC+09:00) Seoul": "Korea Standard Time",
+        "(UTC+09:00) Yakutsk": "Yakutsk Standard Time",
+        "(UTC+09:30) Adelaide": "Cen. Australia Standard Time",
+        "(UTC+09:30) Darwin": "AUS Central Standard Time",
+        "(UTC+10:00) Brisbane": "E. Australia Standard Time",
+        "(UTC+10:00) Canberra, Melbourne, Sydney": "AUS Eastern Standard Time",
+        "(UTC+10:00) Guam, Port Moresby": "West Pacific Standard Time",
+        "(UTC+10:00) Hobart": "Tasmania Standard Time",
+        "(UTC+10:00) Vladivostok": "Vladivostok Standard Time",
+        "(UTC+10:30) Lord Howe Island": "Lord Howe Standard Time",
+        "(UTC+11:00) Bougainville Island": "Bougainville Standard Time",
+        "(UTC+11:00) Chokurdakh": "Russia Time Zone 10",
+        "(UTC+11:00) Magadan": "Magadan Standard Time",
+        "(UTC+11:00) Norfolk Island": "Norfolk Standard Time",
+        "(UTC+11:00) Sakhalin": "Sakhalin Standard Time",
+        "(UTC+11:00) Solomon Is., New Caledonia": "Central Pacific Standard Time",
+        "(UTC+12:00) Anadyr, Petropavlovsk-Kamchatsky": "Russia Time Zone 11",
+        "(UTC+12:00) Auckland, Wellington": "New Zealand Standard Time",
+        "(UTC+12:00) Coordinated Universal Time+12": "UTC+12",
+        "(UTC+12:00) Fiji": "Fiji Standard Time",
+        "(UTC+12:45) Chatham Islands": "Chatham Islands Standard Time",
+        "(UTC+13:00) Coordinated Universal Time+13": "UTC+13",
+        "(UTC+13:00) Nuku'alofa": "Tonga Standard Time",
+        "(UTC+13:00) Samoa": "Samoa Standard Time",
+        "(UTC+14:00) Kiritimati Island": "Line Islands Standard Time",
+        "(UTC-01:00) Azores": "Azores Standard Time",
+        "(UTC-01:00) Cabo Verde Is.": "Cape Verde Standard Time",
+        "(UTC-02:00) Coordinated Universal Time-02": "UTC-02",
+        "(UTC-02:00) Greenland": "Greenland Standard Time",
+        "(UTC-03:00) Araguaina": "Tocantins Standard Time",
+        "(UTC-03:00) Asuncion": "Paraguay Standard Time",
+        "(UTC-03:00) Brasilia": "E. South America Standard Time",
+        "(UTC-03:00) Cayenne, Fortaleza": "SA Eastern Standard Time",
+        "(UTC-03:00) City of Buenos Aires": "Argentina Standard Time",
+        "(UTC-03:00) Montevideo": "Montevideo Standard Time",
+        "(UTC-03:00) Punta Arenas": "Magallanes Standard Time",
+        "(UTC-03:00) Saint Pierre and Miquelon": "Saint Pierre Standard Time",
+        "(UTC-03:00) Salvador": "Bahia Standard Time",
+        "(UTC-03:30) Newfoundland": "Newfoundland Standard Time",
+        "(UTC-04:00) Atlantic Time (Canada)": "Atlantic Standard Time",
+        "(UTC-04:00) Caracas": "Venezuela Standard Time",
+        "(UTC-04:00) Cuiaba": "Central Brazilian Standard Time",
+        "(UTC-04:00) Georgetown, La Paz, Manaus, San Juan": "SA Western Standard Time",
+        "(UTC-04:00) Santiago": "Pacific SA Standard Time",
+        "(UTC-05:00) Bogota, Lima, Quito, Rio Branco": "SA Pacific Standard Time",
+        "(UTC-05:00) Chetumal": "Eastern Standard Time (Mexico)",
+        "(UTC-05:00) Eastern Time (US & Canada)": "Eastern Standard Time",
+        "(UTC-05:00) Haiti": "Haiti Standard Time",
+        "(UTC-05:00) Havana": "Cuba Standard Time",
+        "(UTC-05:00) Indiana (East)": "US Eastern Standard Time",
+        "(UTC-05:00) Turks and Caicos": "Turks And Caicos Standard Time",
+        "(UTC-06:00) Central America": "Central America Standard Time",
+        "(UTC-06:00) Central Time (US & Canada)": "Central Standard Time",
+        "(UTC-06:00) Easter Island": "Easter Island Standard Time",
+        "(UTC-06:00) Guadalajara, Mexico City, Monterrey": "Central Standard Time (Mexico)",
+        "(UTC-06:00) Saskatchewan": "Canada Central Standard Time",
+        "(UTC-07:00) Arizona": "US Mountain Standard Time",
+        "(UTC-07:00) La Paz, Mazatlan": "Mountain Standard Time (Mexico)",
+        "(UTC-07:00) Mountain Time (US & Canada)": "Mountain Standard Time",
+        "(UTC-07:00) Yukon": "Yukon Standard Time",
+        "(UTC-08:00) Baja California": "Pacific Standard Time (Mexico)",
+        "(UTC-08:00) Coordinated Universal Time-08": "UTC-08",
+        "(UTC-08:00) Pacific Time (US & Canada)": "Pacific Standard Time",
+        "(UTC-09:00) Alaska": "Alaskan Standard Time",
+        "(UTC-09:00) Coordinated Universal Time-09": "UTC-09",
+        "(UTC-09:30) Marquesas Islands": "Marquesas Standard Time",
+        "(UTC-10:00) Aleutian Islands": "Aleutian Standard Time",
+        "(UTC-10:00) Hawaii": "Hawaiian Standard Time",
+        "(UTC-11:00) Coordinated Universal Time-11": "UTC-11",
+        "(UTC-12:00) International Date Line West": "Dateline Standard Time",
+    ]
+
+    /// `displayNames` keyed by `displayKey(_:)`.
+    static let displayKeys: [String: String] = {
+        var index: [String: String] = [:]
+        for (display, name) in displayNames { if let key = displayKey(display) { index[key] = name } }
+        return index
+    }()
+
+    /// The Windows name for a display name such as "(UTC+01:00) Amsterdam, Berlin, Bern, Rome,
+    /// Stockholm, Vienna". Older Windows wrote "(GMT+01:00) …"; quotes, case and runs of spaces
+    /// do not matter. The offset in parentheses must be the one Windows shows for the zone:
+    /// Windows renamed zones when their offset changed, so another offset is another zone.
+    static func windowsName(forDisplayName name: String) -> String? {
+        displayKey(trim(name)).flatMap { displayKeys[$0] }
+    }
+
+    /// "(utc+01:00) amsterdam, berlin, …": the lowercased name with single spaces, "(GMT" read
+    /// as "(UTC" and a zero offset written as "(UTC)"; nil if it does not start like a display name.
+    static func displayKey(_ name: String) -> String? {
+        var s = name.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        guard s.hasPrefix("(utc") || s.hasPrefix("(gmt"), let close = s.firstIndex(of: ")") else { return nil }
+        var offset = String(s[s.index(s.startIndex, offsetBy: 4)..<close])
+        if offset == "+00:00" || offset == "-00:00" { offset = "" }
+        s = "(utc" + offset + s[close...]
+        return s
+    }
 
     /// Lowercased Windows name -> Windows name as spelled in `table`, for case-insensitive lookups.
     static let lowercasedNames: [String: String] = {

@@ -180,10 +180,27 @@ struct EventDecoder {
         if t.isUTC { return .utc(local) }
         guard let tzid = t.tzid else { return .floating(local) }
         guard let zone = zones.zone(for: tzid) else {
+            if let fallback = zones.registry.fallbackZone, let name = zones.registry.naming.fallback {
+                once("TZID \"\(tzid)\" has no VTIMEZONE in the input and names no zone calport knows; times in it are placed in \(name), the default zone (reported once)", tzid)
+                return .zoned(local, tzid: tzid, utcOffset: fallback.utcOffset(at: local))
+            }
             once("TZID \"\(tzid)\" has no VTIMEZONE in the input and is not in the tz database; times in it cannot be placed on the timeline (reported once)", tzid)
             return .zoned(local, tzid: tzid, utcOffset: nil)
         }
-        return .zoned(local, tzid: tzid, utcOffset: zone.utcOffset(at: local))
+        let offset = zone.utcOffset(at: local)
+        if let declared = zone as? DeclaredZone {
+            let iana = declared.ianaOffset(at: local)
+            if iana != offset {
+                once("VTIMEZONE \"\(tzid)\" differs from the tz database's \(declared.ianaName) at \(local.extendedFormat): UTC\(Self.offsetText(offset)) there, UTC\(Self.offsetText(iana)) in the tz database; times in it follow the VTIMEZONE (reported once)",
+                     "differs:" + tzid)
+            }
+        }
+        return .zoned(local, tzid: tzid, utcOffset: offset)
+    }
+
+    private static func offsetText(_ seconds: Int) -> String {
+        let a = abs(seconds), h = a / 3600, m = a % 3600 / 60
+        return (seconds < 0 ? "-" : "+") + (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
     }
 
     private func utc(_ t: LibicalTime) -> LocalDateTime? {

@@ -74,7 +74,7 @@ public final class ICalendarReader {
     public let name: String
     private var scanner: ComponentScanner
     private let lineReader: LineReader
-    fileprivate let registry = TimeZoneRegistry()
+    fileprivate let registry: TimeZoneRegistry
     fileprivate let sink: DiagnosticSink
     private var info: CalendarInfo?
     private var infoYielded = false
@@ -85,9 +85,10 @@ public final class ICalendarReader {
     private var reportedUnterminated = false
     public private(set) var skippedCounts: [String: Int] = [:]
 
-    /// Reads a file; `-` reads standard input.
-    public init(path: String, diagnostics: DiagnosticSink) throws {
+    /// Reads a file; `-` reads standard input. `naming` resolves TZIDs the input does not define.
+    public init(path: String, naming: ZoneNaming = ZoneNaming(), diagnostics: DiagnosticSink) throws {
         name = path
+        registry = TimeZoneRegistry(naming: naming)
         if path == "-" {
             fd = -1
             lineReader = LineReader(.fileDescriptor(0))
@@ -105,16 +106,19 @@ public final class ICalendarReader {
 
     /// Reads from an open descriptor, after `prefix` (bytes already taken from it). The
     /// caller keeps ownership of the descriptor.
-    public init(fileDescriptor: Int32, prefix: [UInt8], name: String, diagnostics: DiagnosticSink) {
+    public init(fileDescriptor: Int32, prefix: [UInt8], name: String, naming: ZoneNaming = ZoneNaming(),
+                diagnostics: DiagnosticSink) {
         self.name = name
+        registry = TimeZoneRegistry(naming: naming)
         lineReader = LineReader(.prefixed(prefix, fileDescriptor))
         scanner = ComponentScanner(reader: lineReader)
         sink = diagnostics
     }
 
     /// Reads bytes already in memory.
-    public init(bytes: [UInt8], name: String = "<input>", diagnostics: DiagnosticSink) {
+    public init(bytes: [UInt8], name: String = "<input>", naming: ZoneNaming = ZoneNaming(), diagnostics: DiagnosticSink) {
         self.name = name
+        registry = TimeZoneRegistry(naming: naming)
         lineReader = LineReader(.bytes(bytes))
         scanner = ComponentScanner(reader: lineReader)
         sink = diagnostics
@@ -125,7 +129,8 @@ public final class ICalendarReader {
     public var bytesRead: Int { lineReader.bytesRead }
 
     /// For a VTIMEZONE of the input whose TZID is not an IANA name ("Customized Time Zone"),
-    /// the IANA zone with the same offsets and transitions in the years around `year`.
+    /// the IANA zone with the same offsets and transitions in the years around `year`; for a
+    /// TZID without one that nothing resolves, the fallback zone of `ZoneNaming`.
     public func ianaEquivalent(ofInputZone tzid: String, around year: Int) -> String? {
         registry.ianaEquivalent(of: tzid, around: year)
     }
@@ -330,7 +335,7 @@ public final class ICalendarReader {
             return nil
         }
         let def = TimeZoneDefinition(tzid: tzid, lines: raw.lines.map(\.text))
-        registry.register(def, zone: zone)
+        registry.register(def, zone: InputZone(libical: zone, declared: DeclaredZone.declared(by: tree, tzid: tzid, zone: zone)))
         return .timeZone(def)
     }
 }

@@ -36,7 +36,7 @@ struct Convert: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write here (atomically) instead of standard output.")
     var output: String?
 
-    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when the calendar names none (X-WR-TIMEZONE).")
+    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when the calendar names none (X-WR-TIMEZONE), and for TZIDs nothing resolves.")
     var defaultTimeZone: String?
 
     @Flag(help: "Treat every diagnostic as a failure: exit 65 and write no output.")

@@ -70,7 +70,7 @@ struct Push: AsyncParsableCommand {
     @Option(help: "Write events that failed or were rejected to this .ics, with the reason in X-CALPORT-PUSH-ERROR.")
     var rejects: String?
 
-    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when the calendar names none.")
+    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when the calendar names none, and for TZIDs nothing resolves.")
     var defaultTimeZone: String?
 
     @Flag(name: .shortAndLong, help: "No progress output.")

@@ -46,7 +46,7 @@ struct Verify: AsyncParsableCommand {
     @Option(help: "The most occurrences compared per recurring series.")
     var limit: Int = 2000
 
-    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when a calendar names none.")
+    @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when a calendar names none, and for TZIDs nothing resolves.")
     var defaultTimeZone: String?
 
     @Flag(help: "Print the report as JSON.")

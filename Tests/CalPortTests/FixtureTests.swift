@@ -4,12 +4,20 @@ import Foundation
 import ICalendar
 import Testing
 
-/// Each testdata/cases/<case>.ics converts to exactly <case>.json.
+/// Each testdata/cases/<case>.ics converts to exactly <case>.json, with the options in
+/// <case>.args (one argument a line) when that file exists.
 @Suite struct FixtureTests {
     static let cases: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Paths.cases.path)) ?? []
         return names.filter { $0.hasSuffix(".ics") }.map { String($0.dropLast(4)) }.sorted()
     }()
+
+    /// The extra `convert` arguments of a case.
+    static func arguments(_ name: String) -> [String] {
+        let url = Paths.cases.appendingPathComponent(name + ".args")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
 
     @Test func everyCaseHasItsExpectedJSON() {
         #expect(FixtureTests.cases.count >= 10)
@@ -22,7 +30,7 @@ import Testing
     func icsToJSON(name: String) throws {
         let ics = Paths.cases.appendingPathComponent(name + ".ics")
         let expectedURL = Paths.cases.appendingPathComponent(name + ".json")
-        let r = try calport(["convert", ics.path, "--to", "json"])
+        let r = try calport(["convert", ics.path, "--to", "json"] + FixtureTests.arguments(name))
         #expect(r.status == 0 || r.status == 65, "\(r.stderr)")
         let expected = try jsonObject(Data(contentsOf: expectedURL))
         let actual = try jsonObject(r.stdout)
@@ -38,7 +46,7 @@ import Testing
     @Test(arguments: cases)
     func roundTrip(name: String) throws {
         let ics = Paths.cases.appendingPathComponent(name + ".ics")
-        let first = try calport(["convert", ics.path, "--to", "json"])
+        let first = try calport(["convert", ics.path, "--to", "json"] + FixtureTests.arguments(name))
         // Input with errors (an unknown zone) is reported, not promised to round-trip.
         guard first.status == 0 else { return }
         let back = try calport(["convert", "--from", "json", "--to", "ics"], stdin: first.stdout)

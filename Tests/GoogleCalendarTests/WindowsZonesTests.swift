@@ -93,4 +93,57 @@ struct WindowsZonesTests {
         unknown.sort()
         #expect(unknown.isEmpty, "IANA ids unknown to Foundation:\n\(unknown.joined(separator: "\n"))")
     }
+
+    @Test("Outlook's display names resolve through their Windows zone", arguments: [
+        ("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Berlin"),
+        ("(UTC-05:00) Eastern Time (US & Canada)", "America/New_York"),
+        ("(UTC-08:00) Pacific Time (US & Canada)", "America/Los_Angeles"),
+        ("(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", "Asia/Calcutta"),
+        ("(UTC) Coordinated Universal Time", "Etc/UTC"),
+        // Windows XP-era spelling and Outlook's quoting and case.
+        ("(GMT+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Berlin"),
+        ("\"(utc-05:00) eastern time (us & canada)\"", "America/New_York"),
+    ])
+    func displayNames(display: String, iana: String) {
+        #expect(TimeZoneNames.ianaName(for: display) == iana)
+    }
+
+    @Test("a display name whose offset is not its zone's is not guessed at")
+    func displayNameWithAnotherOffset() {
+        #expect(TimeZoneNames.ianaName(for: "(UTC+03:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna") == nil)
+    }
+
+    @Test("every Windows zone CLDR maps has a display name that leads back to it")
+    func everyZoneHasADisplayName() {
+        let named = Set(WindowsZones.displayNames.values)
+        #expect(named == Set(WindowsZones.table.keys))
+        for (display, key) in WindowsZones.displayNames {
+            #expect(TimeZoneNames.ianaName(for: display) == WindowsZones.table[key]?["001"], "\(display)")
+        }
+    }
+
+    @Test("fixed GMT offsets become Etc zones, whose sign is inverted (POSIX)", arguments: [
+        ("GMT+0100", "Etc/GMT-1"), ("GMT-0500", "Etc/GMT+5"), ("GMT+0000", "Etc/GMT"), ("GMT+0", "Etc/GMT"),
+        ("GMT+12", "Etc/GMT-12"), ("GMT-1200", "Etc/GMT+12"), ("GMT+1400", "Etc/GMT-14"), ("UTC+02:00", "Etc/GMT-2"),
+    ])
+    func fixedOffsets(tzid: String, iana: String) {
+        #expect(TimeZoneNames.ianaName(for: tzid) == iana)
+    }
+
+    @Test("offsets with minutes, or beyond the Etc zones, have no IANA name", arguments: ["GMT+0530", "GMT-1300", "GMT+1500", "GMT+01000"])
+    func fixedOffsetsWithoutAZone(tzid: String) {
+        #expect(TimeZoneNames.ianaName(for: tzid) == nil)
+    }
+
+    @Test("Exchange's tzone://Microsoft/ names", arguments: [
+        ("tzone://Microsoft/Utc", "UTC"), ("tzone://Microsoft/W. Europe Standard Time", "Europe/Berlin"),
+    ])
+    func exchangeNames(tzid: String, iana: String) {
+        #expect(TimeZoneNames.ianaName(for: tzid) == iana)
+    }
+
+    @Test("tzone://Microsoft/Custom names no zone: only its VTIMEZONE can say what it is")
+    func exchangeCustom() {
+        #expect(TimeZoneNames.ianaName(for: "tzone://Microsoft/Custom") == nil)
+    }
 }

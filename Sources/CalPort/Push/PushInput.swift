@@ -51,7 +51,7 @@ public struct PushInput: Sendable {
         let source: EventSource
         do {
             switch format {
-            case .ics: source = ICalendarSource(input, diagnostics: diagnostics)
+            case .ics: source = ICalendarSource(input, mapping: mapping, diagnostics: diagnostics)
             case .json: source = try GoogleJSONSource(input, options: mapping, diagnostics: diagnostics)
             case .ndjson: source = NDJSONSource(input, options: mapping, diagnostics: diagnostics)
             }
