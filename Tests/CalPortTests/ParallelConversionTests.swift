@@ -104,7 +104,7 @@ import Testing
         let messages = one.diagnostics.map(\.message)
         #expect(messages.filter { $0.contains("Nowhere/Unknown_0") && $0.contains("reported once") }.count == 1,
                 "an unknown TZID is reported once")
-        #expect(messages.contains { $0.contains("has no series event") })
+        #expect(messages.contains { $0.contains("of a series that is not in the input") })
         #expect(messages.contains { $0.contains("not a content line") })
         #expect(one.summary.contains("VTODO"))
         // Diagnostics come in input order (each names the line it is about).
