@@ -35,7 +35,8 @@ let package = Package(
         ),
         .target(name: "CalendarModel"),
         .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
-        .target(name: "GoogleCalendar", dependencies: ["CalendarModel", "HTTP"]),
+        // Crypto: SHA-256 for the event ids of offline JSON (OfflineEventID).
+        .target(name: "GoogleCalendar", dependencies: ["CalendarModel", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
         // OAuth 2.0 for Google: desktop and web clients, tokens, service accounts.
         .target(
             name: "GoogleAuth",

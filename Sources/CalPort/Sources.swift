@@ -178,6 +178,8 @@ final class GoogleJSONSource: EventSource {
         /// The items that stay after folding: offset and length in the file, and index before folding.
         var kept: [(offset: Int, length: Int, index: Int)]
         var recurrence: [Int: [String]?]
+        /// Series' iCalUIDs by id: an instance written with `recurringEventId` alone takes its series'.
+        var uidBySeriesId: [String: String] = [:]
     }
 
     /// `workers` > 1 decodes and maps the items of a `calendar#events` file on that many
@@ -246,11 +248,15 @@ final class GoogleJSONSource: EventSource {
                 self.info = info
                 mapper = GoogleEventMapper(options: options, calendarTimeZone: info.timeZone)
                 let plan = mapper.cancelledOccurrencePlan(keyed, report: report)
+                var uidBySeriesId: [String: String] = [:]
+                for (_, k) in keyed where k.recurrence?.isEmpty == false {
+                    if let id = k.id, let uid = k.iCalUID { uidBySeriesId[id] = uid }
+                }
                 keyed = []
                 var kept: [(offset: Int, length: Int, index: Int)] = []
                 kept.reserveCapacity(positions.count - plan.drop.count)
                 for (i, p) in positions.enumerated() where !plan.drop.contains(i) { kept.append((p.offset, p.length, i)) }
-                streamed = Streamed(fd: input.fd, kept: kept, recurrence: plan.recurrence)
+                streamed = Streamed(fd: input.fd, kept: kept, recurrence: plan.recurrence, uidBySeriesId: uidBySeriesId)
                 return
             }
         }
@@ -291,6 +297,14 @@ final class GoogleJSONSource: EventSource {
                 }
                 readIndex = [0]
             }
+        }
+        // An instance written as Google documents it (recurringEventId, no iCalUID) takes its series'.
+        var uidBySeriesId: [String: String] = [:]
+        for g in read where g.recurrence?.isEmpty == false {
+            if let id = g.id, let uid = g.iCalUID { uidBySeriesId[id] = uid }
+        }
+        for i in read.indices where read[i].iCalUID == nil {
+            if let series = read[i].recurringEventId, let uid = uidBySeriesId[series] { read[i].iCalUID = uid }
         }
         items = read
         itemIndex = readIndex
@@ -376,6 +390,7 @@ final class GoogleJSONSource: EventSource {
                 throw ItemError(index: index, why: JSONCodec.explain(error, at: "items[\(index)]"))
             }
             if let r = streamed.recurrence[index] { g.recurrence = r }
+            if g.iCalUID == nil, let series = g.recurringEventId { g.iCalUID = streamed.uidBySeriesId[series] }
             return g
         }
 

@@ -239,7 +239,23 @@ public struct GoogleEventMapper: Sendable {
                 diag(.warning, "extendedProperties would be \(total) bytes, over Google's \(Carrier.maximumTotalBytes); Google may refuse this event")
             }
         }
+        // Ids a reader can link by, as Google does (X-GOOGLE-ID from a pulled calendar wins).
+        if let uid = e.uid {
+            if let original = e.recurrenceID {
+                if g.recurringEventId == nil { g.recurringEventId = OfflineEventID.series(uid: uid) }
+                if g.id == nil { g.id = OfflineEventID.instance(uid: uid, original: withOffset(original)) }
+            } else if g.id == nil {
+                g.id = OfflineEventID.series(uid: uid)
+            }
+        }
         return g
+    }
+
+    /// A zoned time with its UTC offset from the tz database when the reader had none.
+    private func withOffset(_ t: EventTime) -> EventTime {
+        guard case .zoned(let l, let z, nil) = t,
+              let offset = ianaName(z, year: l.date.year).flatMap(GoogleTime.zone).map({ GoogleTime.offset($0, at: l) }) else { return t }
+        return .zoned(l, tzid: z, utcOffset: offset)
     }
 
     static func rfc3339(_ t: LocalDateTime) -> String { t.extendedFormat + "Z" }
@@ -433,7 +449,9 @@ public struct GoogleEventMapper: Sendable {
         for field in EventField.allCases {
             switch field {
             case .kind: break
-            case .iCalUID: e.uid = g.iCalUID ?? g.id.map { $0 + "@google.com" }
+            // Google's own: an event made in Google without an iCalUID has <id>@google.com, and
+            // its instances share their series' (recurringEventId).
+            case .iCalUID: e.uid = g.iCalUID ?? (g.recurringEventId ?? g.id).map { $0 + "@google.com" }
             case .originalStartTime:
                 e.recurrenceID = g.originalStartTime.flatMap { eventTime($0, "originalStartTime", diag) }
                 if take("X-CALPORT-RANGE").first?.value.uppercased() == "THISANDFUTURE" { e.recurrenceIDThisAndFuture = true }
@@ -518,6 +536,9 @@ public struct GoogleEventMapper: Sendable {
                  .anyoneCanAddSelf, .guestsCanInviteOthers, .guestsCanModify, .guestsCanSeeOtherGuests, .privateCopy,
                  .locked, .attendeesOmitted, .endTimeUnspecified, .eventType, .eventLabelId,
                  .workingLocationProperties, .outOfOfficeProperties, .focusTimeProperties, .birthdayProperties:
+                // calport's own offline ids are not Google's: they do not become X-GOOGLE-ID.
+                if field == .id || field == .recurringEventId, let uid = g.iCalUID,
+                   let id = field == .id ? g.id : g.recurringEventId, OfflineEventID.isOffline(id, uid: uid) { break }
                 if let p = GoogleOnlyFields.property(for: field, of: g) { extra.append(p) }
             case .extendedProperties:
                 for (k, v) in (g.extendedProperties?.shared ?? [:]).sorted(by: { $0.key < $1.key }) {

@@ -1,3 +1,4 @@
+import GoogleCalendar
 import Foundation
 import Testing
 
@@ -98,5 +99,60 @@ import Testing
         #expect(pulled.status == 0, "\(pulled.stderr)")
         #expect(pulled.stdoutText.components(separatedBy: "BEGIN:VEVENT").count - 1 == 3, "\(pulled.stdoutText)")
         #expect(!pulled.stdoutText.contains("SYNTHETIC"))
+    }
+
+    /// Offline JSON names events as Google does: every series and single event has a valid,
+    /// deterministic id from its UID, and an override has its series' id as recurringEventId and
+    /// `<series id>_<UTC start>` as its own, so a reader that follows Google's documentation links
+    /// it. The ids are calport's: reading the JSON back, they do not become X-GOOGLE-ID.
+    @Test func offlineJSONLinksOverridesAsGoogleDoes() throws {
+        let file = Paths.cases.appendingPathComponent("apple-moved-occurrence.ics").path
+        let items = try Self.items(try calport(["convert", file, "--to", "ndjson"]))
+        #expect(items.count == 2)
+        let series = try #require(items.first { $0["originalStartTime"] == nil })
+        let override = try #require(items.first { $0["originalStartTime"] != nil })
+        let seriesId = try #require(series["id"] as? String)
+        #expect(seriesId.count == 52 && seriesId.allSatisfy { ("0"..."9").contains($0) || ("a"..."v").contains($0) })
+        #expect(override["recurringEventId"] as? String == seriesId)
+        // 10:00 in Berlin in January is 09:00 UTC.
+        #expect(override["id"] as? String == seriesId + "_20250113T090000Z")
+        let again = try Self.items(try calport(["convert", file, "--to", "ndjson"]))
+        #expect(again.map { $0["id"] as? String } == items.map { $0["id"] as? String }, "the same ids every time")
+        let allDay = try Self.items(try calport(["convert", Paths.cases.appendingPathComponent("allday-series-datetime-recurrence-id.ics").path, "--to", "ndjson"]))
+        #expect(allDay.compactMap { $0["id"] as? String }.contains { $0.hasSuffix("_20030425") })
+
+        let back = try calport(["convert", "-", "--from", "ndjson", "--to", "ics"], stdin: Data(try calport(["convert", file, "--to", "ndjson"]).stdout))
+        #expect(!back.stdoutText.contains("X-GOOGLE-ID") && !back.stdoutText.contains("X-GOOGLE-RECURRING-EVENT-ID"))
+    }
+
+    /// JSON written as Google documents instances (recurringEventId + originalStartTime, no
+    /// iCalUID) links each to its series, read from a file or from standard input.
+    @Test func overridesLinkedByRecurringEventIdAlone() throws {
+        let json = #"{"kind":"calendar#events","items":[{"id":"abcde12345","iCalUID":"s@x","summary":"Weekly","start":{"dateTime":"2025-01-06T10:00:00Z","timeZone":"UTC"},"end":{"dateTime":"2025-01-06T11:00:00Z","timeZone":"UTC"},"recurrence":["RRULE:FREQ=WEEKLY;COUNT=3"]},{"id":"abcde12345_20250113T100000Z","recurringEventId":"abcde12345","summary":"Moved","originalStartTime":{"dateTime":"2025-01-13T10:00:00Z"},"start":{"dateTime":"2025-01-14T10:00:00Z"},"end":{"dateTime":"2025-01-14T11:00:00Z"}}]}"#
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("instances.json")
+        try Data(json.utf8).write(to: file)
+        for r in [try calport(["convert", file.path, "--to", "ics"]), try calport(["convert", "-", "--from", "json", "--to", "ics"], stdin: Data(json.utf8))] {
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdoutText.components(separatedBy: "UID:s@x\r\n").count - 1 == 2, "\(r.stdoutText)")
+            #expect(r.stdoutText.contains("RECURRENCE-ID:20250113T100000Z"))
+        }
+    }
+
+    /// push chooses its own ids: an id Google would refuse is dropped with a warning naming the
+    /// event (it failed with "Invalid resource id value" and no event named), and calport's
+    /// offline ids are not sent.
+    @Test func pushDropsIdsGoogleWouldRefuse() throws {
+        let h = try PushHarness()
+        let bad = try h.write("bad-id.ndjson", #"{"id":"ok1","iCalUID":"bad-id@x","summary":"x","start":{"date":"2025-01-01"},"end":{"date":"2025-01-02"}}"#)
+        let r = try h.push(bad, [])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("id \"ok1\" is not an event id Google accepts") && r.stderr.contains("bad-id@x"), "\(r.stderr)")
+        let offline = try h.write("offline.json", String(decoding: try calport(["convert", Paths.cases.appendingPathComponent("apple-moved-occurrence.ics").path]).stdout, as: UTF8.self))
+        let p = try h.push(offline, [])
+        #expect(p.status == 0, "\(p.stderr)")
+        let stored = h.fake.storedEvents().compactMap(\.id)
+        let offlineId = "uftrm69uu0d0go6qk7lsl756ltfmiis2krvv2u4fhr932q84fim0"  // OfflineEventID.series of the UID
+        #expect(!stored.contains { $0.hasPrefix(offlineId) }, "an offline id reached Google: \(stored)")
     }
 }

@@ -73,27 +73,10 @@ public enum PushEventID {
     }
 
     /// RFC 4648 base32hex, lower case, no padding: 52 characters for 32 bytes.
-    static func base32hex(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuv")
-        var out = ""
-        var buffer = 0, bits = 0
-        for b in bytes {
-            buffer = (buffer << 8) | Int(b)
-            bits += 8
-            while bits >= 5 {
-                out.append(alphabet[(buffer >> (bits - 5)) & 31])
-                bits -= 5
-            }
-            buffer &= (1 << bits) - 1
-        }
-        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
-        return out
-    }
+    static func base32hex(_ bytes: [UInt8]) -> String { OfflineEventID.base32hex(bytes) }
 
     /// Whether `id` is a valid client-chosen event id (base32hex, 5 to 1024 characters).
-    static func isValid(_ id: String) -> Bool {
-        (5...1024).contains(id.count) && id.allSatisfy { ("0"..."9").contains($0) || ("a"..."v").contains($0) }
-    }
+    static func isValid(_ id: String) -> Bool { OfflineEventID.isValidClientID(id) }
 }
 
 /// SHA-256 (swift-crypto), for event ids, the journal's input identity and lock names.

@@ -136,7 +136,7 @@ public struct PushInput: Sendable {
         var digestInput: [UInt8] = []
         for (e, line) in events {
             var problems: [String] = []
-            let g = mapper.googleEvent(from: e) { d in
+            var g = mapper.googleEvent(from: e) { d in
                 var d = d
                 d.file = input.name
                 d.line = line
@@ -147,6 +147,13 @@ public struct PushInput: Sendable {
                 result.rejects.append((e, line, "the event has no UID"))
                 continue
             }
+            // push chooses ids per calendar: calport's offline ids are not sent, and an id Google
+            // would refuse ("Invalid resource id value") is dropped, naming the event.
+            if let id = g.id, OfflineEventID.isOffline(id, uid: uid) || e.recurrenceID != nil { g.id = nil } else if let id = g.id, !OfflineEventID.isValidClientID(id) {
+                diagnostics.emit(Diagnostic(.warning, "id \"\(id)\" is not an event id Google accepts (base32hex, 5 to 1024 characters); Google chooses one", file: input.name, line: line, uid: uid))
+                g.id = nil
+            }
+            if let series = g.recurringEventId, OfflineEventID.isOffline(series, uid: uid) { g.recurringEventId = nil }
             if g.start == nil || g.end == nil { problems.append("the event has no start (DTSTART), which Google requires") }
             var key = PushKey(uid: uid)
             if let original = g.originalStartTime {
