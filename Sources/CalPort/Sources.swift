@@ -247,11 +247,16 @@ final class GoogleJSONSource: EventSource {
                 info.timeZone = envelope.timeZone
                 self.info = info
                 mapper = GoogleEventMapper(options: options, calendarTimeZone: info.timeZone)
-                let plan = mapper.cancelledOccurrencePlan(keyed, report: report)
+                // Instances written with recurringEventId alone take their series' iCalUID, here
+                // as in the whole reading, before folding reads them.
                 var uidBySeriesId: [String: String] = [:]
                 for (_, k) in keyed where k.recurrence?.isEmpty == false {
                     if let id = k.id, let uid = k.iCalUID { uidBySeriesId[id] = uid }
                 }
+                for i in keyed.indices where keyed[i].key.iCalUID == nil {
+                    if let series = keyed[i].key.recurringEventId { keyed[i].key.iCalUID = uidBySeriesId[series] }
+                }
+                let plan = mapper.cancelledOccurrencePlan(keyed, report: report)
                 keyed = []
                 var kept: [(offset: Int, length: Int, index: Int)] = []
                 kept.reserveCapacity(positions.count - plan.drop.count)

@@ -155,4 +155,27 @@ import Testing
         let offlineId = "uftrm69uu0d0go6qk7lsl756ltfmiis2krvv2u4fhr932q84fim0"  // OfflineEventID.series of the UID
         #expect(!stored.contains { $0.hasPrefix(offlineId) }, "an offline id reached Google: \(stored)")
     }
+
+    /// Real exports from the corpus, as a migration goes: convert to JSON, push the JSON into the
+    /// fake Google, then verify the original .ics against the calendar, read from Google's own
+    /// fields. Every occurrence must be there.
+    @Test(.enabled(if: Paths.corpusAvailable, "../shared/corpus is not present"), arguments: [
+        "ical4j/src/test/resources/samples/valid/Standup.ics",  // Outlook, Windows zone names
+        "ical4j/src/test/resources/samples/valid/2207678.ics",  // Outlook
+        "ical4j/src/test/resources/net/fortuna/ical4j/data/apple-iphone-os-26-structured-location.ics",  // Apple
+        "ccs-calendarserver/twistedcaldav/test/data/recurrance/Test-03B.ics",  // an override without its series (Lotus Notes)
+        "ical.js/samples/google_birthday.ics",  // Google, overrides of a yearly series
+        "ical-allenporter/tests/testdata/rrule-monthly.ics",  // Google, RRULE and RECURRENCE-ID together
+    ])
+    func realExportsArriveWholeInGoogle(_ path: String) throws {
+        let source = Paths.corpus.appendingPathComponent("ics").appendingPathComponent(path).path
+        let h = try PushHarness()
+        let json = h.path("export.json")
+        let convert = try calport(["convert", source, "-o", json])
+        #expect([0, 65].contains(convert.status), "\(path): \(convert.stderr)")
+        let push = try h.push(json, [])
+        #expect(push.status == 0, "\(path): \(push.stderr)")
+        let v = try calport(["verify", source, "google:" + h.calendarId], environment: h.environment)
+        #expect(v.status == 0, "\(path): \(v.stdoutText)")
+    }
 }
