@@ -34,7 +34,8 @@ extension GoogleEventMapper {
         var keys: [Int: OccurrenceKey] = [:]
         for (i, g) in items where g.recurrence?.isEmpty == false && g.originalStartTime == nil {
             keys[i] = g
-            if let id = g.id { byId[id] = i }
+            // The first series of an id or UID takes its tombstones (a file may repeat a series).
+            if let id = g.id, byId[id] == nil { byId[id] = i }
             if let uid = g.iCalUID, byUID[uid] == nil { byUID[uid] = i }
         }
         var drop: Set<Int> = []
