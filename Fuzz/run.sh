@@ -42,8 +42,9 @@ done
 bin=$("$swift" build -c release --scratch-path "$scratch" --show-bin-path)
 
 # Every object built in this scratch path belongs to those modules and their dependencies.
+# (swift-crypto's BoringSSL keeps its objects in folders below its own.)
 objects=()
-for o in "$bin"/*.build/*.o; do objects+=("$o"); done
+while IFS= read -r -d '' o; do objects+=("$o"); done < <(find "$bin" -path '*.build/*' -name '*.o' -print0 | sort -z)
 if [ ${#objects[@]} -eq 0 ]; then
     echo "fuzz: no object files in $bin" >&2
     exit 1
@@ -52,7 +53,7 @@ includes=(-I "$bin/Modules")
 for m in Sources/C*/; do includes+=(-I "$m"); done
 for flag in $(pkg-config --cflags-only-I libical libcurl); do includes+=(-Xcc "$flag"); done
 # shellcheck disable=SC2207
-libs=($(pkg-config --libs libical libcurl))
+libs=($(pkg-config --libs libical libcurl) -lstdc++)
 
 # 2. One executable per target: the shared harness plus the target's entry point.
 link() {  # link <name> <entry.swift>

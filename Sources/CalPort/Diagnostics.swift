@@ -87,50 +87,44 @@ public enum TerminalText {
     }
 }
 
+/// Writes all of `s` to `fd`, retrying on EINTR; the errno of a failed write, else nil.
+private func writeAll(_ fd: Int32, _ s: String) -> Int32? {
+    var s = s
+    return s.withUTF8 { buf in
+        var off = 0
+        while off < buf.count {
+            #if canImport(Glibc)
+            let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+            #else
+            let n = Darwin.write(fd, buf.baseAddress! + off, buf.count - off)
+            #endif
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            if n == 0 { return EIO }
+            off += n
+        }
+        return nil
+    }
+}
+
 /// Standard output for what a command prints (tables, reports, tokens): unbuffered, and a write
 /// that fails (a full disk, a closed descriptor) is an error the command reports with exit 1,
 /// never a crash and never a silent success.
 public enum StandardOutput {
     public static func write(_ s: String) throws(OutputError) {
-        var s = s
-        let failure: Int32? = s.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                #if canImport(Glibc)
-                let n = Glibc.write(1, buf.baseAddress! + off, buf.count - off)
-                #else
-                let n = Darwin.write(1, buf.baseAddress! + off, buf.count - off)
-                #endif
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                off += n
-            }
-            return nil
-        }
-        if let failure {
+        if let failure = writeAll(1, s) {
             throw OutputError(description: "cannot write to standard output: \(String(cString: strerror(failure)))")
         }
     }
 }
 
 public enum StandardError {
-    /// Writes `s` with control characters escaped (newlines kept: callers end their lines).
+    /// Writes `s` with control characters escaped (newlines kept: callers end their lines). A
+    /// failure has nowhere to be reported.
     public static func write(_ s: String) {
-        var s = TerminalText.escaped(s, keepNewlines: true)
-        s.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                #if canImport(Glibc)
-                let n = Glibc.write(2, buf.baseAddress! + off, buf.count - off)
-                #else
-                let n = Darwin.write(2, buf.baseAddress! + off, buf.count - off)
-                #endif
-                if n <= 0 { return }
-                off += n
-            }
-        }
+        _ = writeAll(2, TerminalText.escaped(s, keepNewlines: true))
     }
 }
 
