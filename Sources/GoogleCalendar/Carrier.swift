@@ -5,6 +5,10 @@ import CalendarModel
 ///
 /// Keys: the property name (`X-MICROSOFT-CDO-BUSYSTATUS`), `#2`, `#3` … for repeats, and
 /// `~2`, `~3` … for the continuation pieces of a line longer than a value may be.
+/// Values: the content line after its name (`";X-P=1:value"`, `":OOF"`), since the key says
+/// the name and every byte counts against Google's 32 kB; a name too long for a key is
+/// shortened there, so its value keeps the whole line. Earlier versions wrote whole lines
+/// everywhere (`"DURATION": "DURATION:PT45M"`); those are still read.
 /// Entries calport did not write (another application's data) are kept separately.
 enum Carrier {
     /// Google's limits, per its extended-properties guide (key and value sizes are not in the
@@ -18,11 +22,14 @@ enum Carrier {
         var out: [String: String] = [:]
         var used: [String: Int] = [:]
         for (name, text) in lines {
-            var base = name.count > 36 ? String(name.prefix(27)) + "-" + shortHash(name) : name
+            let shortened = name.count > 36
+            var base = shortened ? String(name.prefix(27)) + "-" + shortHash(name) : name
             let n = (used[base] ?? 0) + 1
             used[base] = n
             if n > 1 { base += "#\(n)" }
-            let pieces = chunks(text, maximumValueLength)
+            // The line without its name, which the key gives (unless shortened).
+            let value = !shortened && text.utf8.starts(with: name.utf8) ? String(text.utf8.dropFirst(name.utf8.count))! : text
+            let pieces = chunks(value, maximumValueLength)
             for (i, piece) in pieces.enumerated() {
                 out[i == 0 ? base : base + "~\(i + 1)"] = piece
             }
@@ -48,11 +55,19 @@ enum Carrier {
         for (base, parts) in bases {
             let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
             let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
-            let text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
+            var text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
             let name = base.split(separator: "#").first.map(String.init) ?? base
-            let lineName = text.prefix { $0 != ":" && $0 != ";" }
-            let matches = !name.isEmpty && (sameUppercased(lineName, name)
-                || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
+            var matches = false
+            if let first = text.utf8.first, first == UInt8(ascii: ":") || first == UInt8(ascii: ";") {
+                // This version's form: the key is the name, in the upper case calport writes.
+                matches = name.utf8.allSatisfy(isNameByte) && Property(contentLine: name + text) != nil
+                if matches { text = name + text }
+            } else {
+                // Earlier versions' form, and names too long for a key: the whole line.
+                let lineName = text.prefix { $0 != ":" && $0 != ";" }
+                matches = !name.isEmpty && (sameUppercased(lineName, name)
+                    || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
+            }
             if contiguous && matches {
                 lines.append((order(base), base, text))
             } else {
@@ -62,6 +77,11 @@ enum Carrier {
         // Stable order: by name, then by repeat number.
         lines.sort { $0.order < $1.order }
         return (lines.map { ($0.key, $0.text) }, foreign)
+    }
+
+    /// The bytes of a property name as calport writes it: upper-case letters, digits and `-`.
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x2D
     }
 
     /// `a.uppercased() == b.uppercased()`, on the bytes when both are ASCII.

@@ -194,6 +194,43 @@ private let discovery = repository.deletingLastPathComponent().appendingPathComp
         let e = GoogleEventMapper().event(from: g) { _ in }
         #expect(e.start == .zoned(LocalDateTime(year: 2025, month: 1, day: 10, hour: 12), tzid: "America/New_York", utcOffset: -18_000))
     }
+
+    /// The key already names the carried property: `"DURATION": "DURATION:PT45M"` said it twice.
+    @Test func carriedLineDoesNotRepeatItsName() {
+        var e = Event()
+        e.uid = "d"
+        e.start = .utc(LocalDateTime(year: 2025, month: 6, day: 2, hour: 15))
+        e.duration = ICalDuration(minutes: 45)
+        e.properties = [Property(name: "X-MICROSOFT-CDO-BUSYSTATUS", value: "OOF")]
+        let (g, back, _) = roundTrip(e)
+        let carried = g.extendedProperties?.private ?? [:]
+        #expect(carried["DURATION"] == ":PT45M")
+        #expect(carried["X-MICROSOFT-CDO-BUSYSTATUS"] == ":OOF")
+        #expect(back.duration == e.duration && back.end == nil)
+        #expect(back.properties == e.properties)
+    }
+
+    /// JSON written by earlier versions, whose values were whole content lines, converts back
+    /// as it did.
+    @Test func carriedLinesOfEarlierVersionsStillComeBack() throws {
+        let json = """
+            {"iCalUID":"old","start":{"dateTime":"2025-06-02T15:00:00Z"},"end":{"dateTime":"2025-06-02T15:45:00Z"},
+             "attendees":[{"email":"a@example.com","displayName":"A","responseStatus":"needsAction"}],
+             "extendedProperties":{"private":{"DURATION":"DURATION:PT45M","X-MICROSOFT-CDO-BUSYSTATUS":"X-MICROSOFT-CDO-BUSYSTATUS:OOF",
+               "ATTENDEE":"ATTENDEE;CN=A;CUTYPE=INDIVIDUAL;ROLE=CHAIR;PARTSTAT=DELEGATED;RSVP=TRUE:mailto:a@example.com"}}}
+            """
+        let g = try JSONDecoder().decode(GoogleEvent.self, from: Data(json.utf8))
+        let e = GoogleEventMapper().event(from: g) { _ in }
+        var a = CalendarUser(address: "mailto:a@example.com")
+        a.commonName = "A"
+        a.userType = "INDIVIDUAL"
+        a.role = "CHAIR"
+        a.participationStatus = "DELEGATED"
+        a.rsvp = true
+        #expect(e.attendees == [a])
+        #expect(e.duration == ICalDuration(minutes: 45) && e.end == nil)
+        #expect(e.properties == [Property(name: "X-MICROSOFT-CDO-BUSYSTATUS", value: "OOF")])
+    }
 }
 
 extension GoogleEvent {
