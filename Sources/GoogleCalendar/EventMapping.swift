@@ -56,6 +56,7 @@ public struct GoogleEventMapper: Sendable {
     enum Marker {
         static let floating = "X-CALPORT-FLOATING"
         static let parameters = "X-CALPORT-PARAMETERS"
+        static let attendees = PeopleMapping.residueMarker
     }
 
     // MARK: - Model to Google
@@ -142,13 +143,19 @@ public struct GoogleEventMapper: Sendable {
                 }
             case .attendees:
                 var list: [GoogleEvent.Attendee] = []
+                var residues: [PeopleMapping.Residue] = []
                 for a in e.attendees {
                     let (attendee, residue) = PeopleMapping.attendee(a)
                     if let attendee { list.append(attendee) } else {
                         diag(.note, "ATTENDEE \(a.address) is not an e-mail address; carried in extendedProperties")
                     }
-                    if let residue { carry(residue) }
+                    switch residue {
+                    case .line(let p)?: carry(p)
+                    case .residue(let r)?: residues.append(r)
+                    case nil: break
+                    }
                 }
+                PeopleMapping.residueLines(residues.map { ($0.address, $0.meaning + $0.form) }).forEach(carry)
                 g.attendees = list.isEmpty ? nil : list
             case .reminders:
                 let useDefault = first(GoogleOnlyFields.useDefaultReminders)?.value.uppercased() == "TRUE"
@@ -477,8 +484,15 @@ public struct GoogleEventMapper: Sendable {
                     e.organizer = PeopleMapping.calendarUser(carried: o)
                 }
             case .attendees:
+                // Whole lines (earlier versions wrote every residue so), and compact residues.
                 var residues = take("ATTENDEE")
+                var compact = PeopleMapping.residues(take(Marker.attendees))
                 for a in g.attendees ?? [] {
+                    if let i = compact.firstIndex(where: { PeopleMapping.sameAddress($0.address, a.email) }) {
+                        let r = compact.remove(at: i)
+                        e.attendees.append(PeopleMapping.calendarUser(attendee: a, address: r.address, residue: r.parameters))
+                        continue
+                    }
                     let i = residues.firstIndex { PeopleMapping.sameAddress($0.value, a.email) }
                     let residue = i.map { residues.remove(at: $0) }
                     e.attendees.append(PeopleMapping.calendarUser(attendee: a, carried: residue))

@@ -195,6 +195,41 @@ private let discovery = repository.deletingLastPathComponent().appendingPathComp
         #expect(e.start == .zoned(LocalDateTime(year: 2025, month: 1, day: 10, hour: 12), tzid: "America/New_York", utcOffset: -18_000))
     }
 
+    /// Google's limits on extended properties (guides/extended-properties; docs/mapping.md):
+    /// keys of at most 44 characters, values of at most 1,024, 300 entries, 32 kB per event.
+    private func withinGooglesLimits(_ x: GoogleEvent.ExtendedProperties?) -> Bool {
+        let all = (x?.private ?? [:]).merging(x?.shared ?? [:]) { a, _ in a }
+        return all.count <= 300 && all.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count } <= 32 * 1024
+            && all.allSatisfy { $0.key.count <= 44 && $0.value.utf8.count <= 1024 }
+    }
+
+    private func outlookAttendee(_ n: Int, extra: [Parameter] = []) -> CalendarUser {
+        var a = CalendarUser(address: "mailto:firstname.lastname\(n)@contoso.example")
+        a.commonName = "Firstname Lastname \(n)"
+        a.role = n % 7 == 0 ? "OPT-PARTICIPANT" : "REQ-PARTICIPANT"
+        a.participationStatus = n % 5 == 0 ? "ACCEPTED" : "NEEDS-ACTION"
+        a.userType = "INDIVIDUAL"
+        a.rsvp = true
+        a.parameters = extra
+        return a
+    }
+
+    /// Outlook writes ROLE, PARTSTAT, RSVP, CN and CUTYPE on every ATTENDEE; a whole line
+    /// carried per attendee took a 400-attendee meeting to about 50 kB, over Google's 32 kB.
+    @Test func outlookMeetingOf400AttendeesFitsGooglesLimitsAndComesBackWhole() {
+        var e = Event()
+        e.uid = "all-hands"
+        e.start = .utc(LocalDateTime(year: 2025, month: 6, day: 2, hour: 15))
+        e.attendees = (1...400).map { outlookAttendee($0) }
+        let (g, back, diags) = roundTrip(e)
+        let bytes = (g.extendedProperties?.private ?? [:]).reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        print("400 Outlook attendees: extendedProperties.private is \(bytes) bytes in \(g.extendedProperties?.private?.count ?? 0) entries")
+        #expect(withinGooglesLimits(g.extendedProperties))
+        #expect(g.attendees?.count == 400)
+        #expect(back.attendees == e.attendees)
+        #expect(!diags.contains { $0.severity >= .warning })
+    }
+
     /// The key already names the carried property: `"DURATION": "DURATION:PT45M"` said it twice.
     @Test func carriedLineDoesNotRepeatItsName() {
         var e = Event()
