@@ -79,7 +79,9 @@ enum PeopleMapping {
             || !u.address.lowercased().hasPrefix("mailto:")
             || (u.additionalGuests != nil && a.additionalGuests == nil)
         guard lossy else { return (a, nil) }
-        guard !u.address.contains(",") else { return (a, .line(property("ATTENDEE", u))) }
+        // A residue line lists addresses without `mailto:`; any other address keeps its line.
+        let rest = u.address.dropFirst(7)
+        guard u.address.hasPrefix("mailto:"), !rest.contains(","), !rest.contains(":") else { return (a, .line(property("ATTENDEE", u))) }
         return (a, .residue(residue(u, a)))
     }
 
@@ -110,16 +112,14 @@ enum PeopleMapping {
 
     /// Residues as carried lines: one per distinct set of parameters, its value the addresses
     /// that share it, `mailto:` left out (`;CUTYPE=INDIVIDUAL;RSVP=TRUE:a@example.com,b@example.com`),
-    /// so that the same parameters on 400 attendees are written once.
+    /// so that the same parameters on 400 attendees are written once. Only `mailto:` addresses
+    /// without `,` or another `:` have residues (`attendee`).
     static func residueLines(_ residues: [(address: String, parameters: [Parameter])]) -> [Property] {
         var order: [[Parameter]] = []
         var addresses: [[Parameter]: [String]] = [:]
         for (address, parameters) in residues {
             if addresses[parameters] == nil { order.append(parameters) }
-            // An address with its own `:` (another scheme, or `mailto:` in another case) keeps it.
-            let rest = address.dropFirst(7)
-            let short = address.hasPrefix("mailto:") && !rest.contains(":") ? String(rest) : address
-            addresses[parameters, default: []].append(short)
+            addresses[parameters, default: []].append(String(address.dropFirst(7)))
         }
         return order.map { Property(name: residueMarker, parameters: $0, value: addresses[$0]!.joined(separator: ",")) }
     }
@@ -127,9 +127,7 @@ enum PeopleMapping {
     /// The residues `residueLines` wrote, in order.
     static func residues(_ lines: [Property]) -> [(address: String, parameters: [Parameter])] {
         lines.flatMap { line in
-            line.value.split(separator: ",", omittingEmptySubsequences: false).map { a in
-                (a.contains(":") ? String(a) : "mailto:" + a, line.parameters)
-            }
+            line.value.split(separator: ",", omittingEmptySubsequences: false).map { ("mailto:" + $0, line.parameters) }
         }
     }
 
