@@ -28,21 +28,21 @@ enum PeopleMapping {
         return (p, lossy ? property("ORGANIZER", u) : nil)
     }
 
-    /// What an attendee's Google fields do not say, carried for it: the parameters that carry
-    /// meaning (`RSVP`, `ROLE=CHAIR`, `DELEGATED-TO`, X- parameters), and those that only spell
-    /// out what Google's fields already imply by RFC 5545's defaults (`CUTYPE=INDIVIDUAL`, and
-    /// `X-CALPORT-UNSET=ROLE,PARTSTAT` for a line that had neither). CN, PARTSTAT, ROLE and
-    /// CUTYPE that Google's fields say exactly are not repeated: Outlook writes all of them on
-    /// every ATTENDEE, and whole lines took a 400-attendee meeting to 50 kB.
-    struct Residue: Hashable, Sendable {
+    /// What an attendee's Google fields do not say, carried for it: `RSVP`, roles, statuses and
+    /// CUTYPEs Google lacks, the other parameters, and what restores how the line spelled
+    /// Google's defaults (`CUTYPE=INDIVIDUAL`, and `X-CALPORT-UNSET=ROLE,PARTSTAT` for a line
+    /// that had neither). CN, PARTSTAT, ROLE and CUTYPE that Google's fields say exactly are not
+    /// repeated: Outlook writes all of them on every ATTENDEE, and whole lines took a
+    /// 400-attendee meeting to 64 kB. Each parameter has its worth, for when not all fit
+    /// (`Carrier.Worth`): spelling, vendor (X- parameters) or meaning.
+    struct Residue: Sendable {
         var address: String
-        var meaning: [Parameter]
-        var form: [Parameter]
+        var parameters: [(parameter: Parameter, worth: Carrier.Worth)]
     }
 
     /// How an attendee's carried data travels: as a compact residue, or as the whole line
     /// (no Google attendee, or an address that cannot sit in a list of addresses).
-    enum Carried: Hashable, Sendable {
+    enum Carried: Sendable {
         case line(Property)
         case residue(Residue)
     }
@@ -87,26 +87,29 @@ enum PeopleMapping {
 
     /// The parameters of `u` that Google attendee `a` does not give back by itself.
     static func residue(_ u: CalendarUser, _ a: GoogleEvent.Attendee) -> Residue {
-        var r = Residue(address: u.address, meaning: [], form: [])
+        var r = Residue(address: u.address, parameters: [])
+        func add(_ p: Parameter, _ worth: Carrier.Worth) { r.parameters.append((p, worth)) }
         var unset: [String] = []
         switch u.userType {
         case nil, "RESOURCE"?: break  // what `resource` says
-        case "INDIVIDUAL"?: r.form.append(Parameter("CUTYPE", "INDIVIDUAL"))  // RFC 5545's default
-        case let v?: r.meaning.append(Parameter("CUTYPE", v))
+        case "INDIVIDUAL"?: add(Parameter("CUTYPE", "INDIVIDUAL"), .spelling)  // RFC 5545's default
+        case let v?: add(Parameter("CUTYPE", v), .meaning)
         }
         switch u.role {
         case nil: unset.append("ROLE")
         case "REQ-PARTICIPANT"?, "OPT-PARTICIPANT"?: break  // what `optional` says
-        case let v?: r.meaning.append(Parameter("ROLE", v))
+        case let v?: add(Parameter("ROLE", v), .meaning)
         }
         switch u.participationStatus {
         case nil: unset.append("PARTSTAT")
         case let v? where participation.contains { $0.ical == v }: break  // what `responseStatus` says
-        case let v?: r.meaning.append(Parameter("PARTSTAT", v))
+        case let v?: add(Parameter("PARTSTAT", v), .meaning)
         }
-        if let v = u.rsvp { r.meaning.append(Parameter("RSVP", v ? "TRUE" : "FALSE")) }
-        r.meaning += u.parameters.filter { !attendeeParameters.contains($0.name) || ($0.name == "X-NUM-GUESTS" && a.additionalGuests == nil) }
-        if !unset.isEmpty { r.form.append(Parameter(name: unsetParameter, values: unset)) }
+        if let v = u.rsvp { add(Parameter("RSVP", v ? "TRUE" : "FALSE"), .meaning) }
+        for p in u.parameters where !attendeeParameters.contains(p.name) || (p.name == "X-NUM-GUESTS" && a.additionalGuests == nil) {
+            add(p, p.name.hasPrefix("X-") ? .vendor : .meaning)
+        }
+        if !unset.isEmpty { add(Parameter(name: unsetParameter, values: unset), .spelling) }
         return r
     }
 

@@ -230,6 +230,47 @@ private let discovery = repository.deletingLastPathComponent().appendingPathComp
         #expect(!diags.contains { $0.severity >= .warning })
     }
 
+    /// When the carried data cannot fit, what only restores the .ics's spelling goes before
+    /// what carries meaning, and the warning names every attendee and property it dropped.
+    @Test func carriedDataOverGooglesLimitsDropsTheLeastValuableAndNamesIt() {
+        var e = Event()
+        e.uid = "big"
+        e.start = .utc(LocalDateTime(year: 2025, month: 6, day: 2, hour: 15))
+        e.duration = ICalDuration(minutes: 45)
+        // An X- parameter of 80 characters, its own on every attendee: 400 of them cannot all fit.
+        e.attendees = (1...400).map { outlookAttendee($0, extra: [Parameter("X-ORACLE-NOTE", "\($0)" + String(repeating: "n", count: 80))]) }
+        e.properties = [Property(name: "X-VENDOR-BLOB", value: String(repeating: "b", count: 40_000)),
+                        Property(name: "GEO", value: "37.386013;-122.082932")]
+        let (g, back, diags) = roundTrip(e)
+        #expect(withinGooglesLimits(g.extendedProperties))
+        let warnings = diags.filter { $0.severity == .warning && $0.message.contains("dropped") }
+        #expect(warnings.count == 1)
+        let message = warnings.first?.message ?? ""
+        // Meaning before vendor data before spelling: GEO stays, the blob goes.
+        #expect(back.properties.contains(Property(name: "GEO", value: "37.386013;-122.082932")))
+        #expect(!back.properties.contains { $0.name == "X-VENDOR-BLOB" })
+        #expect(message.contains("X-VENDOR-BLOB"))
+        // Exactly the attendees the warning names came back without their carried parameters.
+        var lost = 0
+        for (a, b) in zip(e.attendees, back.attendees) {
+            // No address is a prefix of another (`…lastname1@` against `…lastname10@`).
+            let named = message.contains(a.address)
+            if b != a {
+                lost += 1
+                #expect(named, "\(a.address) lost carried data the warning does not name")
+                #expect(b.email == a.email && b.commonName == a.commonName && b.participationStatus == a.participationStatus)
+            } else {
+                #expect(!named, "\(a.address) is named but came back whole")
+            }
+        }
+        #expect(lost > 0 && lost < 400)
+        #expect(back.attendees.count == 400)
+        // RSVP carries meaning, the X- notes are another application's: every RSVP stays.
+        #expect(back.attendees.allSatisfy { $0.rsvp == true })
+        // Within a worth the smaller go last: DURATION's few bytes stay.
+        #expect(!message.contains("DURATION") && back.duration == e.duration)
+    }
+
     /// The key already names the carried property: `"DURATION": "DURATION:PT45M"` said it twice.
     @Test func carriedLineDoesNotRepeatItsName() {
         var e = Event()
