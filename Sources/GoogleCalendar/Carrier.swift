@@ -154,9 +154,10 @@ enum Carrier {
         return (lines.map { ($0.key, $0.text) }, foreign)
     }
 
-    /// The bytes of a property name as calport writes it: upper-case letters, digits and `-`.
+    /// The bytes of a property name as calport writes it: upper-case letters, digits, `-`, and
+    /// the `_` that the content-line reader also takes (`RES_URCES` in libical's fuzz data).
     private static func isNameByte(_ b: UInt8) -> Bool {
-        (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x2D
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
     }
 
     /// `a.uppercased() == b.uppercased()`, on the bytes when both are ASCII.
