@@ -5,6 +5,10 @@ import CalendarModel
 ///
 /// Keys: the property name (`X-MICROSOFT-CDO-BUSYSTATUS`), `#2`, `#3` … for repeats, and
 /// `~2`, `~3` … for the continuation pieces of a line longer than a value may be.
+/// Values: the content line after its name (`";X-P=1:value"`, `":OOF"`), since the key says
+/// the name and every byte counts against Google's 32 kB; a name too long for a key is
+/// shortened there, so its value keeps the whole line. Earlier versions wrote whole lines
+/// everywhere (`"DURATION": "DURATION:PT45M"`); those are still read.
 /// Entries calport did not write (another application's data) are kept separately.
 enum Carrier {
     /// Google's limits, per its extended-properties guide (key and value sizes are not in the
@@ -12,17 +16,95 @@ enum Carrier {
     static let maximumKeyLength = 44
     static let maximumValueLength = 1024
     static let maximumTotalBytes = 32 * 1024
+    static let maximumEntries = 300
+
+    /// How much a carried item is worth keeping when not everything fits; the least is
+    /// dropped first. `spelling` only restores how the .ics wrote what Google's fields already
+    /// say (DURATION beside an explicit end, CLASS:PUBLIC, CUTYPE=INDIVIDUAL); `vendor` is
+    /// another application's X- data; `meaning` is iCalendar content Google has no field for
+    /// (RSVP, roles, alarms, categories); `essential` changes what the event is on the way back
+    /// (the floating and synthetic-series markers, an override's RECURRENCE-ID) and is never
+    /// dropped.
+    enum Worth: Int, Comparable, Sendable {
+        case spelling, vendor, meaning, essential
+        static func < (a: Worth, b: Worth) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// One piece of carried data that can be left out on its own, and how a warning names it:
+    /// `what` (`X-VENDOR-BLOB`, `parameters RSVP, X-FOO of ATTENDEE`) and `of` (an address).
+    struct Item: Sendable {
+        var worth: Worth
+        var size: Int
+        var what: String
+        var of: String? = nil
+    }
+
+    /// Whether `carried` beside the entries calport does not own fits Google's limits; keys and
+    /// values are within theirs by construction (`encode`).
+    static func fits(_ carried: [String: String], besides other: [String: String]) -> Bool {
+        size(carried) + size(other) <= maximumTotalBytes && carried.count + other.count <= maximumEntries
+    }
+
+    /// Keeps the most that fits Google's limits: everything when it fits, else the items by
+    /// worth, most valuable first, and within a worth the smaller first (one large blob does
+    /// not push out many small items) until one does not fit; then the next worth gets what
+    /// room is left. `encode` builds the dictionary from the items kept; adding an item never
+    /// makes it smaller, so the longest prefix that fits is found by bisection (a few dozen
+    /// encodings for 400 attendees, not 800). Returns it and the indices of the items left out.
+    static func fit(_ items: [Item], besides other: [String: String], encode: ([Bool]) -> [String: String]) -> ([String: String], dropped: [Int]) {
+        var keep = [Bool](repeating: true, count: items.count)
+        let all = encode(keep)
+        if fits(all, besides: other) { return (all, []) }
+        keep = items.map { $0.worth == .essential }
+        for worth in [Worth.meaning, .vendor, .spelling] {
+            let order = items.indices.filter { items[$0].worth == worth }.sorted { (items[$0].size, $0) < (items[$1].size, $1) }
+            // The longest prefix of `order` that fits: `low` fits, `high` + 1 does not.
+            var low = 0, high = order.count
+            while low < high {
+                let mid = (low + high + 1) / 2
+                var trial = keep
+                for i in order[..<mid] { trial[i] = true }
+                if fits(encode(trial), besides: other) { low = mid } else { high = mid - 1 }
+            }
+            for i in order[..<low] { keep[i] = true }
+        }
+        return (encode(keep), items.indices.filter { !keep[$0] })
+    }
+
+    /// Names the dropped items, least valuable first: a summary with counts, which a terminal
+    /// shows whole (it cuts diagnostics at 1,000 characters), then every attendee by address:
+    /// `X-VENDOR-BLOB; parameters RSVP of 2 attendees (parameters RSVP: mailto:a, mailto:b)`.
+    static func describe(_ dropped: [Item]) -> String {
+        var order: [String] = []
+        var subjects: [String: [String]] = [:]
+        var counts: [String: Int] = [:]
+        for item in dropped.enumerated().sorted(by: { ($0.element.worth, $0.offset) < ($1.element.worth, $1.offset) }).map(\.element) {
+            if counts[item.what] == nil { order.append(item.what) }
+            counts[item.what, default: 0] += 1
+            if let of = item.of { subjects[item.what, default: []].append(of) }
+        }
+        let summary = order.map { what in
+            let n = counts[what]!
+            if subjects[what] != nil { return "\(what) of \(n) attendee\(n == 1 ? "" : "s")" }
+            return n > 1 ? "\(what) (\(n) lines)" : what
+        }
+        let lists = order.compactMap { what in subjects[what].map { what + ": " + $0.joined(separator: ", ") } }
+        return summary.joined(separator: "; ") + (lists.isEmpty ? "" : " (" + lists.joined(separator: "; ") + ")")
+    }
 
     /// Encodes content lines under readable keys.
     static func encode(_ lines: [(name: String, text: String)]) -> [String: String] {
         var out: [String: String] = [:]
         var used: [String: Int] = [:]
         for (name, text) in lines {
-            var base = name.count > 36 ? String(name.prefix(27)) + "-" + shortHash(name) : name
+            let shortened = name.count > 36
+            var base = shortened ? String(name.prefix(27)) + "-" + shortHash(name) : name
             let n = (used[base] ?? 0) + 1
             used[base] = n
             if n > 1 { base += "#\(n)" }
-            let pieces = chunks(text, maximumValueLength)
+            // The line without its name, which the key gives (unless shortened).
+            let value = !shortened && text.utf8.starts(with: name.utf8) ? String(text.utf8.dropFirst(name.utf8.count))! : text
+            let pieces = chunks(value, maximumValueLength)
             for (i, piece) in pieces.enumerated() {
                 out[i == 0 ? base : base + "~\(i + 1)"] = piece
             }
@@ -48,11 +130,19 @@ enum Carrier {
         for (base, parts) in bases {
             let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
             let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
-            let text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
+            var text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
             let name = base.split(separator: "#").first.map(String.init) ?? base
-            let lineName = text.prefix { $0 != ":" && $0 != ";" }
-            let matches = !name.isEmpty && (sameUppercased(lineName, name)
-                || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
+            var matches = false
+            if let first = text.utf8.first, first == UInt8(ascii: ":") || first == UInt8(ascii: ";") {
+                // This version's form: the key is the name, in the upper case calport writes.
+                matches = name.utf8.allSatisfy(isNameByte) && Property(contentLine: name + text) != nil
+                if matches { text = name + text }
+            } else {
+                // Earlier versions' form, and names too long for a key: the whole line.
+                let lineName = text.prefix { $0 != ":" && $0 != ";" }
+                matches = !name.isEmpty && (sameUppercased(lineName, name)
+                    || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
+            }
             if contiguous && matches {
                 lines.append((order(base), base, text))
             } else {
@@ -62,6 +152,12 @@ enum Carrier {
         // Stable order: by name, then by repeat number.
         lines.sort { $0.order < $1.order }
         return (lines.map { ($0.key, $0.text) }, foreign)
+    }
+
+    /// The bytes of a property name as calport writes it: upper-case letters, digits, `-`, and
+    /// the `_` that the content-line reader also takes (`RES_URCES` in libical's fuzz data).
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
     }
 
     /// `a.uppercased() == b.uppercased()`, on the bytes when both are ASCII.

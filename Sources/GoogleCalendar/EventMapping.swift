@@ -56,6 +56,7 @@ public struct GoogleEventMapper: Sendable {
     enum Marker {
         static let floating = "X-CALPORT-FLOATING"
         static let parameters = "X-CALPORT-PARAMETERS"
+        static let attendees = PeopleMapping.residueMarker
     }
 
     // MARK: - Model to Google
@@ -70,6 +71,8 @@ public struct GoogleEventMapper: Sendable {
         // What Google cannot hold, as content lines for extendedProperties.private.
         var carried: [(name: String, text: String)] = []
         func carry(_ p: Property) { carried.append((p.name, p.contentLine)) }
+        // Attendees' compact residues, carried as grouped lines once the limits are applied.
+        var residues: [PeopleMapping.Residue] = []
         // The X-GOOGLE-* properties (every name `first` is asked for), by name.
         var byName: [String: [Property]] = [:]
         for p in e.properties where p.name.utf8.starts(with: GoogleOnlyFields.prefix) { byName[p.name, default: []].append(p) }
@@ -147,7 +150,11 @@ public struct GoogleEventMapper: Sendable {
                     if let attendee { list.append(attendee) } else {
                         diag(.note, "ATTENDEE \(a.address) is not an e-mail address; carried in extendedProperties")
                     }
-                    if let residue { carry(residue) }
+                    switch residue {
+                    case .line(let p)?: carry(p)
+                    case .residue(let r)?: residues.append(r)
+                    case nil: break
+                    }
                 }
                 g.attendees = list.isEmpty ? nil : list
             case .reminders:
@@ -227,16 +234,48 @@ public struct GoogleEventMapper: Sendable {
         if !e.categories.isEmpty {
             carry(Property(name: "CATEGORIES", value: e.categories.map(ICalText.escape).joined(separator: ",")))
         }
-        var privateDict = Carrier.encode(carried)
-        for (k, v) in foreignPrivate where privateDict[k] == nil { privateDict[k] = v }
+        // What is carried, item by item: each line, and each attendee's residue split by
+        // worth (meaning, vendor, spelling), so that the limits drop the least valuable first.
+        var items = carried.map { Carrier.Item(worth: GoogleEventMapper.worth(of: $0.name, $0.text), size: $0.text.utf8.count, what: $0.name) }
+        var parts: [(residue: Int, worth: Carrier.Worth)] = []
+        for (i, r) in residues.enumerated() {
+            // A residue without parameters restores its address's spelling (`MAILTO:`).
+            let worths: [Carrier.Worth] = r.parameters.isEmpty ? [.meaning]
+                : [.meaning, .vendor, .spelling].filter { w in r.parameters.contains { $0.worth == w } }
+            for worth in worths {
+                let ps = r.parameters.filter { $0.worth == worth }.map(\.parameter)
+                let names = ps.map { $0.name == PeopleMapping.unsetParameter ? "no " + $0.values.joined(separator: "/") : worth == .spelling ? $0.name + "=" + $0.value : $0.name }
+                let size = r.address.utf8.count + ps.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 }
+                parts.append((i, worth))
+                items.append(Carrier.Item(worth: worth, size: size, what: names.isEmpty ? "the address spelling" : "parameters \(names.joined(separator: ", "))", of: r.address))
+            }
+        }
+        func encode(_ keep: [Bool]) -> [String: String] {
+            var lines = zip(carried, keep).filter(\.1).map(\.0)
+            var kept = [Set<Carrier.Worth>](repeating: [], count: residues.count)
+            for (k, part) in parts.enumerated() where keep[carried.count + k] { kept[part.residue].insert(part.worth) }
+            let rs = residues.indices.filter { !kept[$0].isEmpty }.map { i in
+                (residues[i].address, residues[i].parameters.filter { kept[i].contains($0.worth) }.map(\.parameter))
+            }
+            lines += PeopleMapping.residueLines(rs).map { ($0.name, $0.contentLine) }
+            var d = Carrier.encode(lines)
+            for (k, v) in foreignPrivate where d[k] == nil { d[k] = v }
+            return d
+        }
+        let (privateDict, dropped) = Carrier.fit(items, besides: shared, encode: encode)
+        if !dropped.isEmpty {
+            let all = encode(items.map { _ in true })
+            let total = Carrier.size(all) + Carrier.size(shared)
+            diag(.warning, "extendedProperties would be \(total) bytes in \(all.count + shared.count) entries, over Google's limits (\(Carrier.maximumTotalBytes) bytes, \(Carrier.maximumEntries) entries); dropped from the carried data, least valuable first: \(Carrier.describe(dropped.map { items[$0] }))")
+        }
         if !privateDict.isEmpty || !shared.isEmpty {
             var x = GoogleEvent.ExtendedProperties()
             x.private = privateDict.isEmpty ? nil : privateDict
             x.shared = shared.isEmpty ? nil : shared
             g.extendedProperties = x
-            let total = Carrier.size(privateDict) + Carrier.size(shared)
-            if total > Carrier.maximumTotalBytes {
-                diag(.warning, "extendedProperties would be \(total) bytes, over Google's \(Carrier.maximumTotalBytes); Google may refuse this event")
+            if !Carrier.fits(privateDict, besides: shared) {
+                let total = Carrier.size(privateDict) + Carrier.size(shared)
+                diag(.warning, "extendedProperties would be \(total) bytes in \(privateDict.count + shared.count) entries, over Google's limits (\(Carrier.maximumTotalBytes) bytes, \(Carrier.maximumEntries) entries) with what calport cannot drop; Google may refuse this event")
             }
         }
         // Ids a reader can link by, as Google does (X-GOOGLE-ID from a pulled calendar wins).
@@ -256,6 +295,17 @@ public struct GoogleEventMapper: Sendable {
         guard case .zoned(let l, let z, nil) = t,
               let offset = ianaName(z, year: l.date.year).flatMap(GoogleTime.zone).map({ GoogleTime.offset($0, at: l) }) else { return t }
         return .zoned(l, tzid: z, utcOffset: offset)
+    }
+
+    /// How much a carried line is worth keeping when not all fit (`Carrier.Worth`).
+    static func worth(of name: String, _ text: String) -> Carrier.Worth {
+        switch name {
+        case Marker.floating, "X-CALPORT-RANGE", SeriesShapes.syntheticSeriesMarker, "RECURRENCE-ID": return .essential
+        case "DURATION", "COLOR", Marker.parameters: return .spelling
+        case "CLASS" where text == "CLASS:PUBLIC": return .spelling
+        case _ where name.hasPrefix("X-"): return .vendor
+        default: return .meaning
+        }
     }
 
     static func rfc3339(_ t: LocalDateTime) -> String { t.extendedFormat + "Z" }
@@ -495,8 +545,15 @@ public struct GoogleEventMapper: Sendable {
                     e.organizer = PeopleMapping.calendarUser(carried: o)
                 }
             case .attendees:
+                // Whole lines (earlier versions wrote every residue so), and compact residues.
                 var residues = take("ATTENDEE")
+                var compact = PeopleMapping.residues(take(Marker.attendees))
                 for a in g.attendees ?? [] {
+                    if let i = compact.firstIndex(where: { PeopleMapping.sameAddress($0.address, a.email) }) {
+                        let r = compact.remove(at: i)
+                        e.attendees.append(PeopleMapping.calendarUser(attendee: a, address: r.address, residue: r.parameters))
+                        continue
+                    }
                     let i = residues.firstIndex { PeopleMapping.sameAddress($0.value, a.email) }
                     let residue = i.map { residues.remove(at: $0) }
                     e.attendees.append(PeopleMapping.calendarUser(attendee: a, carried: residue))

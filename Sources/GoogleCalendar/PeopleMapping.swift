@@ -28,8 +28,33 @@ enum PeopleMapping {
         return (p, lossy ? property("ORGANIZER", u) : nil)
     }
 
-    static func attendee(_ u: CalendarUser) -> (GoogleEvent.Attendee?, Property?) {
-        guard let email = u.email else { return (nil, property("ATTENDEE", u)) }
+    /// What an attendee's Google fields do not say, carried for it: `RSVP`, roles, statuses and
+    /// CUTYPEs Google lacks, the other parameters, and what restores how the line spelled
+    /// Google's defaults (`CUTYPE=INDIVIDUAL`, and `X-CALPORT-UNSET=ROLE,PARTSTAT` for a line
+    /// that had neither). CN, PARTSTAT, ROLE and CUTYPE that Google's fields say exactly are not
+    /// repeated: Outlook writes all of them on every ATTENDEE, and whole lines took a
+    /// 400-attendee meeting to 64 kB. Each parameter has its worth, for when not all fit
+    /// (`Carrier.Worth`): spelling, vendor (X- parameters) or meaning.
+    struct Residue: Sendable {
+        var address: String
+        var parameters: [(parameter: Parameter, worth: Carrier.Worth)]
+    }
+
+    /// How an attendee's carried data travels: as a compact residue, or as the whole line
+    /// (no Google attendee, or an address that cannot sit in a list of addresses).
+    enum Carried: Sendable {
+        case line(Property)
+        case residue(Residue)
+    }
+
+    /// The carried line that holds the residues of the attendees sharing one set of parameters.
+    static let residueMarker = "X-CALPORT-ATTENDEES"
+    /// Names the typed parameters a residue's attendee did not have (Google's fields would give
+    /// them their default values).
+    static let unsetParameter = "X-CALPORT-UNSET"
+
+    static func attendee(_ u: CalendarUser) -> (GoogleEvent.Attendee?, Carried?) {
+        guard let email = u.email else { return (nil, .line(property("ATTENDEE", u))) }
         var a = GoogleEvent.Attendee()
         a.email = email
         a.displayName = u.commonName
@@ -46,14 +71,67 @@ enum PeopleMapping {
             default: break
             }
         }
-        // Anything the Google attendee cannot say exactly is kept as the whole line.
+        // Anything the Google attendee cannot say exactly is carried.
         let lossy = !(u.role == nil || u.role == "REQ-PARTICIPANT" || u.role == "OPT-PARTICIPANT")
             || !(u.userType == nil || u.userType == "INDIVIDUAL" || u.userType == "RESOURCE")
             || u.rsvp != nil || (u.participationStatus != nil && !participation.contains { $0.ical == u.participationStatus })
             || u.parameters.contains { !attendeeParameters.contains($0.name) }
             || !u.address.lowercased().hasPrefix("mailto:")
             || (u.additionalGuests != nil && a.additionalGuests == nil)
-        return (a, lossy ? property("ATTENDEE", u) : nil)
+        guard lossy else { return (a, nil) }
+        // A residue line lists addresses without `mailto:`; any other address keeps its line.
+        let rest = u.address.dropFirst(7)
+        guard u.address.hasPrefix("mailto:"), !rest.contains(","), !rest.contains(":") else { return (a, .line(property("ATTENDEE", u))) }
+        return (a, .residue(residue(u, a)))
+    }
+
+    /// The parameters of `u` that Google attendee `a` does not give back by itself.
+    static func residue(_ u: CalendarUser, _ a: GoogleEvent.Attendee) -> Residue {
+        var r = Residue(address: u.address, parameters: [])
+        func add(_ p: Parameter, _ worth: Carrier.Worth) { r.parameters.append((p, worth)) }
+        var unset: [String] = []
+        switch u.userType {
+        case nil, "RESOURCE"?: break  // what `resource` says
+        case "INDIVIDUAL"?: add(Parameter("CUTYPE", "INDIVIDUAL"), .spelling)  // RFC 5545's default
+        case let v?: add(Parameter("CUTYPE", v), .meaning)
+        }
+        switch u.role {
+        case nil: unset.append("ROLE")
+        case "REQ-PARTICIPANT"?, "OPT-PARTICIPANT"?: break  // what `optional` says
+        case let v?: add(Parameter("ROLE", v), .meaning)
+        }
+        switch u.participationStatus {
+        case nil: unset.append("PARTSTAT")
+        case let v? where participation.contains { $0.ical == v }: break  // what `responseStatus` says
+        case let v?: add(Parameter("PARTSTAT", v), .meaning)
+        }
+        if let v = u.rsvp { add(Parameter("RSVP", v ? "TRUE" : "FALSE"), .meaning) }
+        for p in u.parameters where !attendeeParameters.contains(p.name) || (p.name == "X-NUM-GUESTS" && a.additionalGuests == nil) {
+            add(p, p.name.hasPrefix("X-") ? .vendor : .meaning)
+        }
+        if !unset.isEmpty { add(Parameter(name: unsetParameter, values: unset), .spelling) }
+        return r
+    }
+
+    /// Residues as carried lines: one per distinct set of parameters, its value the addresses
+    /// that share it, `mailto:` left out (`;CUTYPE=INDIVIDUAL;RSVP=TRUE:a@example.com,b@example.com`),
+    /// so that the same parameters on 400 attendees are written once. Only `mailto:` addresses
+    /// without `,` or another `:` have residues (`attendee`).
+    static func residueLines(_ residues: [(address: String, parameters: [Parameter])]) -> [Property] {
+        var order: [[Parameter]] = []
+        var addresses: [[Parameter]: [String]] = [:]
+        for (address, parameters) in residues {
+            if addresses[parameters] == nil { order.append(parameters) }
+            addresses[parameters, default: []].append(String(address.dropFirst(7)))
+        }
+        return order.map { Property(name: residueMarker, parameters: $0, value: addresses[$0]!.joined(separator: ",")) }
+    }
+
+    /// The residues `residueLines` wrote, in order.
+    static func residues(_ lines: [Property]) -> [(address: String, parameters: [Parameter])] {
+        lines.flatMap { line in
+            line.value.split(separator: ",", omittingEmptySubsequences: false).map { ("mailto:" + $0, line.parameters) }
+        }
     }
 
     static func property(_ name: String, _ u: CalendarUser) -> Property {
@@ -92,10 +170,36 @@ enum PeopleMapping {
         return u
     }
 
+    /// A Google attendee with its carried residue: what Google's fields say, then the
+    /// residue's parameters over it.
+    static func calendarUser(attendee a: GoogleEvent.Attendee, address: String, residue: [Parameter]) -> CalendarUser {
+        var u = CalendarUser(address: address)
+        u.role = a.optional == true ? "OPT-PARTICIPANT" : "REQ-PARTICIPANT"
+        u.userType = a.resource == true ? "RESOURCE" : nil
+        u.participationStatus = participation.first { $0.google == (a.responseStatus ?? "needsAction") }?.ical
+        for p in residue {
+            switch p.name {
+            case "CUTYPE": u.userType = p.value
+            case "ROLE": u.role = p.value
+            case "PARTSTAT": u.participationStatus = p.value
+            case "RSVP": u.rsvp = p.value.uppercased() == "TRUE"
+            case unsetParameter:
+                if p.values.contains("ROLE") { u.role = nil }
+                if p.values.contains("PARTSTAT") { u.participationStatus = nil }
+            default: u.parameters.append(p)
+            }
+        }
+        return calendarUser(attendee: a, carried: u)
+    }
+
     /// A Google attendee; Google's values win over the carried line where they differ, so
     /// that changes made in Google come through.
     static func calendarUser(attendee a: GoogleEvent.Attendee, carried: Property?) -> CalendarUser {
-        var u = carried.map(calendarUser(carried:)) ?? CalendarUser(address: "mailto:" + (a.email ?? ""))
+        calendarUser(attendee: a, carried: carried.map(calendarUser(carried:)))
+    }
+
+    private static func calendarUser(attendee a: GoogleEvent.Attendee, carried: CalendarUser?) -> CalendarUser {
+        var u = carried ?? CalendarUser(address: "mailto:" + (a.email ?? ""))
         u.commonName = a.displayName
         let isOptional = a.optional == true
         if (u.role == "OPT-PARTICIPANT") != isOptional { u.role = isOptional ? "OPT-PARTICIPANT" : nil }

@@ -194,6 +194,131 @@ private let discovery = repository.deletingLastPathComponent().appendingPathComp
         let e = GoogleEventMapper().event(from: g) { _ in }
         #expect(e.start == .zoned(LocalDateTime(year: 2025, month: 1, day: 10, hour: 12), tzid: "America/New_York", utcOffset: -18_000))
     }
+
+    /// Google's limits on extended properties (guides/extended-properties; docs/mapping.md):
+    /// keys of at most 44 characters, values of at most 1,024, 300 entries, 32 kB per event.
+    private func withinGooglesLimits(_ x: GoogleEvent.ExtendedProperties?) -> Bool {
+        let all = (x?.private ?? [:]).merging(x?.shared ?? [:]) { a, _ in a }
+        return all.count <= 300 && all.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count } <= 32 * 1024
+            && all.allSatisfy { $0.key.count <= 44 && $0.value.utf8.count <= 1024 }
+    }
+
+    private func outlookAttendee(_ n: Int, extra: [Parameter] = []) -> CalendarUser {
+        var a = CalendarUser(address: "mailto:firstname.lastname\(n)@contoso.example")
+        a.commonName = "Firstname Lastname \(n)"
+        a.role = n % 7 == 0 ? "OPT-PARTICIPANT" : "REQ-PARTICIPANT"
+        a.participationStatus = n % 5 == 0 ? "ACCEPTED" : "NEEDS-ACTION"
+        a.userType = "INDIVIDUAL"
+        a.rsvp = true
+        a.parameters = extra
+        return a
+    }
+
+    /// Outlook writes ROLE, PARTSTAT, RSVP, CN and CUTYPE on every ATTENDEE; a whole line
+    /// carried per attendee took a 400-attendee meeting to about 50 kB, over Google's 32 kB.
+    @Test func outlookMeetingOf400AttendeesFitsGooglesLimitsAndComesBackWhole() {
+        var e = Event()
+        e.uid = "all-hands"
+        e.start = .utc(LocalDateTime(year: 2025, month: 6, day: 2, hour: 15))
+        e.attendees = (1...400).map { outlookAttendee($0) }
+        let (g, back, diags) = roundTrip(e)
+        let bytes = (g.extendedProperties?.private ?? [:]).reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        print("400 Outlook attendees: extendedProperties.private is \(bytes) bytes in \(g.extendedProperties?.private?.count ?? 0) entries")
+        #expect(withinGooglesLimits(g.extendedProperties))
+        #expect(g.attendees?.count == 400)
+        #expect(back.attendees == e.attendees)
+        #expect(!diags.contains { $0.severity >= .warning })
+    }
+
+    /// When the carried data cannot fit, what only restores the .ics's spelling goes before
+    /// what carries meaning, and the warning names every attendee and property it dropped.
+    @Test func carriedDataOverGooglesLimitsDropsTheLeastValuableAndNamesIt() {
+        var e = Event()
+        e.uid = "big"
+        e.start = .utc(LocalDateTime(year: 2025, month: 6, day: 2, hour: 15))
+        e.duration = ICalDuration(minutes: 45)
+        // An X- parameter of 80 characters, its own on every attendee: 400 of them cannot all fit.
+        e.attendees = (1...400).map { outlookAttendee($0, extra: [Parameter("X-ORACLE-NOTE", "\($0)" + String(repeating: "n", count: 80))]) }
+        e.properties = [Property(name: "X-VENDOR-BLOB", value: String(repeating: "b", count: 40_000)),
+                        Property(name: "GEO", value: "37.386013;-122.082932")]
+        let (g, back, diags) = roundTrip(e)
+        #expect(withinGooglesLimits(g.extendedProperties))
+        let warnings = diags.filter { $0.severity == .warning && $0.message.contains("dropped") }
+        #expect(warnings.count == 1)
+        let message = warnings.first?.message ?? ""
+        // Meaning before vendor data before spelling: GEO stays, the blob goes.
+        #expect(back.properties.contains(Property(name: "GEO", value: "37.386013;-122.082932")))
+        #expect(!back.properties.contains { $0.name == "X-VENDOR-BLOB" })
+        #expect(message.contains("X-VENDOR-BLOB"))
+        // Exactly the attendees the warning names came back without their carried parameters.
+        var lost = 0
+        for (a, b) in zip(e.attendees, back.attendees) {
+            // No address is a prefix of another (`…lastname1@` against `…lastname10@`).
+            let named = message.contains(a.address)
+            if b != a {
+                lost += 1
+                #expect(named, "\(a.address) lost carried data the warning does not name")
+                #expect(b.email == a.email && b.commonName == a.commonName && b.participationStatus == a.participationStatus)
+            } else {
+                #expect(!named, "\(a.address) is named but came back whole")
+            }
+        }
+        #expect(lost > 0 && lost < 400)
+        #expect(back.attendees.count == 400)
+        // RSVP carries meaning, the X- notes are another application's: every RSVP stays.
+        #expect(back.attendees.allSatisfy { $0.rsvp == true })
+        // Within a worth the smaller go last: DURATION's few bytes stay.
+        #expect(!message.contains("DURATION") && back.duration == e.duration)
+    }
+
+    /// The key already names the carried property: `"DURATION": "DURATION:PT45M"` said it twice.
+    @Test func carriedLineDoesNotRepeatItsName() {
+        var e = Event()
+        e.uid = "d"
+        e.start = .utc(LocalDateTime(year: 2025, month: 6, day: 2, hour: 15))
+        e.duration = ICalDuration(minutes: 45)
+        e.properties = [Property(name: "X-MICROSOFT-CDO-BUSYSTATUS", value: "OOF")]
+        let (g, back, _) = roundTrip(e)
+        let carried = g.extendedProperties?.private ?? [:]
+        #expect(carried["DURATION"] == ":PT45M")
+        #expect(carried["X-MICROSOFT-CDO-BUSYSTATUS"] == ":OOF")
+        #expect(back.duration == e.duration && back.end == nil)
+        #expect(back.properties == e.properties)
+    }
+
+    /// The content-line reader takes `_` in names (libical's fuzz data has `RES_URCES`); such a
+    /// line is still calport's own on the way back, not another application's entry.
+    @Test func carriedNameWithUnderscoreComesBack() {
+        var e = Event()
+        e.uid = "u"
+        e.start = .utc(LocalDateTime(year: 2025, month: 6, day: 2, hour: 15))
+        e.properties = [Property(name: "RES_URCES", parameters: [Parameter("LANGUAGE", "a")], value: "b")]
+        let (g, back, _) = roundTrip(e)
+        #expect(g.extendedProperties?.private?["RES_URCES"] == ";LANGUAGE=a:b")
+        #expect(back.properties == e.properties)
+    }
+
+    /// JSON written by earlier versions, whose values were whole content lines, converts back
+    /// as it did.
+    @Test func carriedLinesOfEarlierVersionsStillComeBack() throws {
+        let json = """
+            {"iCalUID":"old","start":{"dateTime":"2025-06-02T15:00:00Z"},"end":{"dateTime":"2025-06-02T15:45:00Z"},
+             "attendees":[{"email":"a@example.com","displayName":"A","responseStatus":"needsAction"}],
+             "extendedProperties":{"private":{"DURATION":"DURATION:PT45M","X-MICROSOFT-CDO-BUSYSTATUS":"X-MICROSOFT-CDO-BUSYSTATUS:OOF",
+               "ATTENDEE":"ATTENDEE;CN=A;CUTYPE=INDIVIDUAL;ROLE=CHAIR;PARTSTAT=DELEGATED;RSVP=TRUE:mailto:a@example.com"}}}
+            """
+        let g = try JSONDecoder().decode(GoogleEvent.self, from: Data(json.utf8))
+        let e = GoogleEventMapper().event(from: g) { _ in }
+        var a = CalendarUser(address: "mailto:a@example.com")
+        a.commonName = "A"
+        a.userType = "INDIVIDUAL"
+        a.role = "CHAIR"
+        a.participationStatus = "DELEGATED"
+        a.rsvp = true
+        #expect(e.attendees == [a])
+        #expect(e.duration == ICalDuration(minutes: 45) && e.end == nil)
+        #expect(e.properties == [Property(name: "X-MICROSOFT-CDO-BUSYSTATUS", value: "OOF")])
+    }
 }
 
 extension GoogleEvent {
