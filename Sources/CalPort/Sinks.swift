@@ -104,8 +104,35 @@ final class GoogleJSONSink: EventSink {
         try place(uid: r.uid, isOverride: r.isOverride, .rendered(r))
     }
 
+    /// Series the reader rejected: their overrides are left out too (Google takes no exception
+    /// of a series it does not have).
+    private var rejectedSeries: Set<String> = []
+    static let seriesRejected = "the series of this occurrence was rejected, so the occurrence is left out too"
+
+    private static func isRejected(_ item: Held) -> Bool {
+        switch item {
+        case .event(let e, _): return e.rejection != nil
+        case .rendered(let r): return r.text.isEmpty
+        }
+    }
+
+    private func leaveOut(_ override: Held, uid: String) {
+        sink.emit(Diagnostic(.error, GoogleJSONSink.seriesRejected, file: sourceName, line: override.location, uid: uid))
+    }
+
     private func place(uid: String, isOverride: Bool, _ item: Held) throws {
         if !began { try begin(CalendarInfo()) }
+        if !isOverride && Self.isRejected(item) {
+            rejectedSeries.insert(uid)
+            let overrides = waiting.removeValue(forKey: uid) ?? []
+            waitingCount -= overrides.count
+            for o in overrides where !Self.isRejected(o) { leaveOut(o, uid: uid) }
+            return
+        }
+        if isOverride && rejectedSeries.contains(uid) {
+            if !Self.isRejected(item) { leaveOut(item, uid: uid) }
+            return
+        }
         if !isOverride {
             try flushHeld()
             seriesSeen.insert(uid)
@@ -177,7 +204,9 @@ final class GoogleJSONSink: EventSink {
     /// Writes the overrides whose series never came, each UID's after a series made for them
     /// (`SeriesShapes.repair`): Google holds one event per iCalUID, so several singles would collide.
     private func flushOrphans() throws {
-        for (uid, list) in waiting.sorted(by: { ($0.value.first?.location ?? 0) < ($1.value.first?.location ?? 0) }) {
+        for (uid, all) in waiting.sorted(by: { ($0.value.first?.location ?? 0) < ($1.value.first?.location ?? 0) }) {
+            let list = all.filter { !Self.isRejected($0) }
+            if list.isEmpty { continue }
             var events = list.map { held -> Event in
                 switch held {
                 case .event(let e, _): return e
@@ -204,7 +233,10 @@ final class GoogleJSONSink: EventSink {
 
     /// Maps and serialises one event: the text `write` appends (an NDJSON line, or the
     /// pretty-printed item without its separator) and the mapping's diagnostics.
+    /// An event the reader rejected (`Event.rejection`, reported there) renders as no text:
+    /// `write` leaves it out and the rest of the calendar is written.
     static func render(_ e: Event, location: Int?, mapper: GoogleEventMapper, ndjson: Bool, sourceName: String) -> (text: [UInt8], diagnostics: [Diagnostic]) {
+        if e.rejection != nil { return ([], []) }
         var diagnostics: [Diagnostic] = []
         let g = mapper.googleEvent(from: e) { d in
             var d = d
@@ -244,6 +276,7 @@ final class GoogleJSONSink: EventSink {
             for d in r.diagnostics { sink.emit(d) }
             text = r.text
         }
+        if text.isEmpty { return }  // rejected
         if !ndjson { buffer += count == 0 ? GoogleJSONSink.firstSeparator : GoogleJSONSink.separator }
         buffer += text
         count += 1

@@ -53,6 +53,11 @@ public struct Event: Hashable, Sendable, Codable {
     /// SUMMARY, ALTREP on DESCRIPTION, …), by property name, verbatim.
     public var propertyParameters: [String: [Parameter]] = [:]
 
+    /// Why the event must not reach Google, when the reader found data whose meaning is not
+    /// certain (an invalid rule part, a time Google cannot hold). The reader reported it as an
+    /// error; Google JSON output leaves the event out and push rejects it with this reason.
+    public var rejection: String?
+
     public init() {}
 
     public var isRecurring: Bool { !recurrenceRules.isEmpty || !recurrenceDates.isEmpty }

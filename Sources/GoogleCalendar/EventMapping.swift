@@ -97,7 +97,22 @@ public struct GoogleEventMapper: Sendable {
                 var lines: [String] = []
                 lines += e.recurrenceRules.map { "RRULE:" + normalisedRule($0, start: e.start, diag) }
                 lines += e.exceptionRules.map { "EXRULE:" + normalisedRule($0, start: e.start, diag) }
-                lines += e.recurrenceDates.map { GoogleEventMapper.rdateLine(recurrenceDate($0)) }
+                for r in e.recurrenceDates {
+                    let r = recurrenceDate(r)
+                    guard case .time = r else {
+                        // Google's recurrence holds no PERIOD RDATE (its documentation and
+                        // ../shared/reference name none): the occurrence starts at the period's
+                        // start and lasts as the event does; the period is carried to come back.
+                        let at = GoogleEventMapper.rdateLine(.time(r.start))
+                        if let length = periodLength(r), let usual = eventLength(e), length != usual {
+                            diag(.warning, "RDATE period \(GoogleEventMapper.rdateLine(r)): Google's recurrence holds no PERIOD; written as \(at), so that occurrence lasts \(usual) seconds as the event does, not the period's \(length)")
+                        }
+                        lines.append(at)
+                        if let p = Property(contentLine: GoogleEventMapper.rdateLine(r)) { carry(p) }
+                        continue
+                    }
+                    lines.append(GoogleEventMapper.rdateLine(r))
+                }
                 lines += e.exceptionDates.map(recurrenceTime).map {
                     Property(name: "EXDATE", parameters: $0.icalParameters, value: $0.icalValue).contentLine
                 }
@@ -310,6 +325,27 @@ public struct GoogleEventMapper: Sendable {
 
     static func rfc3339(_ t: LocalDateTime) -> String { t.extendedFormat + "Z" }
 
+    /// Seconds from a start to an end, on the timeline when both name an instant.
+    private func seconds(from s: EventTime, to e: EventTime) -> Int {
+        (e.instant ?? e.localDateTime.secondsSinceEpoch) - (s.instant ?? s.localDateTime.secondsSinceEpoch)
+    }
+
+    /// The length of the event's own occurrences, in seconds.
+    private func eventLength(_ e: Event) -> Int? {
+        guard let s = e.start, let end = endTime(e) else { return nil }
+        return seconds(from: s, to: end)
+    }
+
+    /// The length a PERIOD RDATE gives its occurrence, in seconds.
+    private func periodLength(_ r: RecurrenceDate) -> Int? {
+        switch r {
+        case .time: return nil
+        case .period(let s, let e): return seconds(from: s, to: e)
+        case .periodWithDuration(let s, let d):
+            return seconds(from: s, to: GoogleEventMapper.adding(d, to: s, floatingZone: floatingZone, names: ianaName))
+        }
+    }
+
     private func endTime(_ e: Event) -> EventTime? {
         guard let start = e.start else { return e.end }
         if let end = e.end { return end }
@@ -513,6 +549,14 @@ public struct GoogleEventMapper: Sendable {
             case .end: e.end = g.end.flatMap { eventTime($0, "end", diag) }
             case .recurrence:
                 for line in g.recurrence ?? [] { applyRecurrence(line, to: &e, diag) }
+                // PERIOD RDATEs written to Google as their starts come back as periods.
+                var periods = Event()
+                for p in take("RDATE") { applyRecurrence(p.contentLine, to: &periods, diag) }
+                for r in periods.recurrenceDates {
+                    if let i = e.recurrenceDates.firstIndex(of: .time(r.start)) { e.recurrenceDates[i] = r } else {
+                        e.recurrenceDates.append(r)
+                    }
+                }
             case .summary: e.summary = g.summary
             case .description: e.description = g.description
             case .location: e.location = g.location

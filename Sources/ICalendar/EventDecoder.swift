@@ -65,12 +65,31 @@ struct EventDecoder {
         }
 
         guard let parsed = LibicalComponent(parsing: raw.typedText) else {
-            diag(.error, "libical could not parse this VEVENT")
+            diag(.error, "libical could not parse this VEVENT; the event is left out of the Google JSON")
+            event.rejection = "libical could not parse this VEVENT"
             return event
         }
+        // What makes the event unfit for Google; each is reported as an error where found.
+        var rejections: [String] = []
+        func reject(_ msg: String, line: Int?) {
+            diag(.error, msg + "; the event is left out of the Google JSON", line: line)
+            rejections.append(msg)
+        }
+        func lineOf(_ name: String) -> Int? { tree.properties.first { $0.name == name }?.line }
         for e in parsed.errors {
             // Lines that are not content lines were reported above with their own numbers.
             if !tree.malformed.isEmpty && e.hasPrefix("Got a data line") { continue }
+            // Rules are checked (and reported, naming the part) below.
+            if e.contains("in RRULE property") || e.contains("in EXRULE property") { continue }
+            // libical drops a time it cannot parse (a year beyond 9999 among them): the event
+            // would be written without it, changing when it happens.
+            if let name = Self.timeProperties.first(where: { e.contains("in \($0) property") }) {
+                // "… Removing entire property: <value>"; time values hold no colon.
+                let value = e.lastIndex(of: ":").map { String(e[e.index(after: $0)...].drop { $0 == " " }) } ?? ""
+                let line = tree.properties.first { $0.name == name && $0.value == value }?.line ?? lineOf(name)
+                reject("\(name) \(value) cannot be read as a time (malformed, or a year beyond 9999, which neither iCalendar nor Google can hold)", line: line)
+                continue
+            }
             diag(.warning, "libical: \(e)")
         }
 
@@ -121,8 +140,18 @@ struct EventDecoder {
             case "URL": event.url = p.value
             case "COLOR": event.color = p.value
             case "CATEGORIES": event.categories += ICalText.splitList(p.value).filter { !$0.isEmpty }
-            case "RRULE": event.recurrenceRules.append(p.value)
-            case "EXRULE": event.exceptionRules.append(p.value)
+            case "RRULE", "EXRULE":
+                let checked = RuleValidation.check(p.value)
+                for r in checked.repairs { diag(.warning, "\(p.name): \(r)", line: p.line) }
+                if let problem = checked.problem {
+                    reject("\(p.name) \(p.value): \(problem)", line: p.line)
+                } else if checked.rule.isEmpty {
+                    break
+                } else if p.name == "RRULE" {
+                    event.recurrenceRules.append(checked.rule)
+                } else {
+                    event.exceptionRules.append(checked.rule)
+                }
             case "STATUS":
                 if let s = Status(rawValue: p.value.uppercased()) { event.status = s } else {
                     diag(.warning, "STATUS \(p.value) is not valid for a VEVENT; kept verbatim", line: p.line)
@@ -157,10 +186,52 @@ struct EventDecoder {
         if let s = event.start, let e = event.end, s.isDate != e.isDate {
             diag(.warning, "DTSTART and DTEND differ in value type (DATE vs DATE-TIME)")
         }
-        if event.start == nil && event.recurrenceID == nil {
-            diag(.warning, "VEVENT has no DTSTART")
-        }
+        checkTimes(&event, lineOf: lineOf, diag, reject)
+        if !rejections.isEmpty { event.rejection = rejections.joined(separator: "; ") }
         return event
+    }
+
+    /// Properties whose values are times; libical drops one it cannot parse.
+    static let timeProperties = ["DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RDATE", "EXDATE"]
+
+    /// The times Google needs and can hold: a start, an end not before it, years 1 to 9999.
+    /// An all-day end on its start is repaired to one day; the rest is rejected.
+    private func checkTimes(_ event: inout Event, lineOf: (String) -> Int?,
+                            _ diag: (Diagnostic.Severity, String, Int?) -> Void, _ reject: (String, Int?) -> Void) {
+        guard let start = event.start else {
+            // Google requires a start, and an event without one has no time to give it.
+            // (A DTSTART libical could not read was reported with its own line.)
+            if lineOf("DTSTART") == nil { reject("VEVENT has no DTSTART, which Google requires", lineOf("UID")) }
+            return
+        }
+        // Google's RFC 3339 fields hold years 0001 to 9999 (libical reads `00000101` as year 0).
+        var times: [(String, EventTime)] = [("DTSTART", start)]
+        if let e = event.end { times.append(("DTEND", e)) }
+        if let r = event.recurrenceID { times.append(("RECURRENCE-ID", r)) }
+        times += event.recurrenceDates.map { ("RDATE", $0.start) }
+        times += event.exceptionDates.map { ("EXDATE", $0) }
+        for (name, t) in times where !(1...9999).contains(t.localDateTime.date.year) {
+            reject("\(name) \(t.icalValue): year \(t.localDateTime.date.year) is outside 0001 to 9999, which Google's times can hold",
+                   lineOf(name))
+            return
+        }
+        guard let end = event.effectiveEnd else { return }
+        let endName = event.end != nil ? "DTEND" : "DURATION"
+        if case .date(let s) = start, case .date(let e) = end, e == s {
+            // RFC 5545 3.6.1: a DATE DTSTART without an end lasts one day; an end on the start
+            // day (exclusive, so nothing) can only mean that day.
+            event.end = .date(s.adding(days: 1))
+            event.duration = nil
+            diag(.warning, "\(endName) is the all-day start's own day (an empty event); written as one day, RFC 5545's length for a DATE start", lineOf(endName))
+            return
+        }
+        let s = start.instant ?? start.localDateTime.secondsSinceEpoch
+        let e = end.instant ?? end.localDateTime.secondsSinceEpoch
+        if e < s {
+            // Swapped times, a wrong date and a wrong zone all look like this: which one the
+            // writer meant is not certain, and Google refuses an end before the start.
+            reject("\(endName) \(end.icalValue) is before DTSTART \(start.icalValue)", lineOf(endName))
+        }
     }
 
     private func keepExtraParameters(of p: ContentLine, in event: inout Event) {

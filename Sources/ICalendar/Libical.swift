@@ -239,3 +239,43 @@ final class LibicalZone: @unchecked Sendable {
 public enum ICalendarLibrary {
     public static var version: String { Libical.version }
 }
+
+/// A recurrence rule as libical's own parser reads it (`icalrecurrencetype_from_string`),
+/// reduced to the facts calport checks before a rule may reach Google.
+struct LibicalRule {
+    /// libical's error, when it refused the rule (`icalerrno` after parsing).
+    var error: String?
+    /// A FREQ libical knows; false for a rule without one.
+    var hasFrequency: Bool
+    /// RFC 7529's RSCALE, which libical reads and Google does not.
+    var rscale: String?
+    /// BYMONTH values as libical stored them.
+    var months: [Int]
+    /// UNTIL's year, when the rule has an UNTIL.
+    var untilYear: Int?
+
+    init(parsing text: String) {
+        _ = Libical.setUp
+        // Parsing a UTC UNTIL touches libical's shared UTC zone: under the lock, as the expander does.
+        (error, hasFrequency, rscale, months, untilYear) = Libical.lock.withLock {
+            calport_icalerrno_clear()
+            let r = text.withCString { icalrecurrencetype_from_string($0) }
+            let e = calport_icalerrno()
+            defer { free(r.rscale) }  // libical copies RSCALE's value for the caller
+            var months: [Int] = []
+            withUnsafeBytes(of: r.by_month) { raw in
+                for v in raw.bindMemory(to: Int16.self) {
+                    if v == Int16(truncatingIfNeeded: ICAL_RECURRENCE_ARRAY_MAX.rawValue) { break }
+                    months.append(Int(v))
+                }
+            }
+            return (e != ICAL_NO_ERROR ? String(cString: icalerror_strerror(e)) : nil,
+                    r.freq != ICAL_NO_RECURRENCE,
+                    r.rscale.map { String(cString: $0) },
+                    months,
+                    icaltime_is_null_time(r.until) == 0 ? Int(r.until.year) : nil)
+        }
+    }
+
+    var isValid: Bool { error == nil && hasFrequency }
+}

@@ -1,6 +1,7 @@
 import CalPort
 import CalendarModel
 import Foundation
+import GoogleCalendar
 import ICalendar
 import Testing
 
@@ -64,7 +65,10 @@ import Testing
 
     @Test func diagnosticsNameFileLineAndUID() throws {
         let r = try calport(["convert", Paths.cases.appendingPathComponent("malformed-component.ics").path])
-        #expect(r.status == 0)
+        // Its DTEND cannot be read, so that event is rejected (exit 65); the other is written.
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("malformed-component.ics:8: error: DTEND 2025013 cannot be read as a time"))
+        #expect(r.stdoutText.contains("Still converted"))
         #expect(r.stderr.contains("malformed-component.ics:10: warning: line is not a content line"))
         #expect(r.stderr.contains("(UID broken-1@calport.test)"))
         #expect(r.stderr.contains("1 VTODO component skipped"))
@@ -73,5 +77,76 @@ import Testing
         #expect(u.stderr.contains("Mars/Olympus_Mons"))
         // The rest of the batch is still converted.
         #expect(u.stdoutText.contains("The next event is fine"))
+    }
+}
+
+/// One shape of invalid data in testdata/cases/invalid-data.ics that calport rejects: the
+/// line its diagnostic names and the text (the rule part) it must contain.
+struct InvalidDataCase: Sendable, CustomTestStringConvertible {
+    var uid: String
+    var line: Int
+    var says: String
+    var testDescription: String { uid }
+}
+
+@Suite struct InvalidDataTests {
+    static let file = Paths.cases.appendingPathComponent("invalid-data.ics")
+    static let rejected: [InvalidDataCase] = [
+        InvalidDataCase(uid: "no-dtstart@invalid.test", line: 12, says: "VEVENT has no DTSTART"),
+        InvalidDataCase(uid: "end-before-start@invalid.test", line: 20, says: "DTEND 20250106T080000Z is before DTSTART 20250106T090000Z"),
+        InvalidDataCase(uid: "freq-invalid@invalid.test", line: 35, says: "FREQ=INVALID is not a frequency"),
+        InvalidDataCase(uid: "bymonth-13@invalid.test", line: 43, says: "BYMONTH=13: month 13 does not exist"),
+        InvalidDataCase(uid: "count-negative@invalid.test", line: 59, says: "COUNT=-1 is invalid"),
+        InvalidDataCase(uid: "until-and-count@invalid.test", line: 67, says: "UNTIL=20250110T090000Z and COUNT=3: RFC 5545 allows UNTIL or COUNT, not both"),
+        InvalidDataCase(uid: "rscale@invalid.test", line: 75, says: "RSCALE=HEBREW: RFC 7529 calendar scales are not part of Google's recurrence"),
+        InvalidDataCase(uid: "year-zero@invalid.test", line: 98, says: "DTSTART 00000101: year 0 is outside 0001 to 9999"),
+        InvalidDataCase(uid: "year-10000@invalid.test", line: 105, says: "DTEND 100000101T090000Z cannot be read as a time"),
+        InvalidDataCase(uid: "until-year-zero@invalid.test", line: 112, says: "UNTIL=00000101: year 0 is outside 0001 to 9999"),
+    ]
+
+    /// `file:line: error: … (UID x)`, with the rule part, for each rejected event; none of
+    /// them reaches the JSON, the rest does, and the exit status says the data was bad.
+    @Test(arguments: rejected)
+    func rejectedEventIsNamedByFileLineUIDAndRulePart(_ c: InvalidDataCase) throws {
+        let r = try calport(["convert", Self.file.path, "--to", "json"])
+        #expect(r.status == 65, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let found = lines.filter { $0.contains("\(Self.file.path):\(c.line): error: ") && $0.hasSuffix("(UID \(c.uid))") }
+        #expect(found.contains { $0.contains(c.says) }, "\(r.stderr)")
+        #expect(!r.stdoutText.contains("\"\(c.uid)\""), "\(c.uid) reached the JSON")
+    }
+
+    /// The repairs whose meaning is certain are written, each with a warning at its line.
+    @Test func certainRepairsAreWrittenWithAWarning() throws {
+        let r = try calport(["convert", Self.file.path, "--to", "json"])
+        #expect(r.stderr.contains("invalid-data.ics:51: warning: RRULE: white space in \"FREQ=WEEKLY;COUNT=4;BYDAY=MO, TU\" removed"), "\(r.stderr)")
+        #expect(r.stderr.contains("invalid-data.ics:27: warning: DTEND is the all-day start's own day"), "\(r.stderr)")
+        #expect(r.stdoutText.contains("RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO,TU"))
+        // An empty RRULE names no recurrence: the event is written as the single event it is.
+        #expect(r.stderr.contains("invalid-data.ics:83: warning: RRULE: the rule is empty, which adds no occurrences; dropped"), "\(r.stderr)")
+        #expect(r.stdoutText.contains("\"empty-rrule@invalid.test\""))
+        #expect(r.stderr.contains("RDATE period RDATE;VALUE=PERIOD:20250120T090000Z/PT3H: Google's recurrence holds no PERIOD"), "\(r.stderr)")
+        #expect(r.stdoutText.contains("\"RDATE:20250120T090000Z\""))
+        #expect(!r.stdoutText.contains("VALUE=PERIOD:20250120T090000Z/PT3H\","), "the PERIOD is only carried")
+    }
+
+    /// An occurrence of a rejected series is left out with it (Google takes no exception of a
+    /// series it does not have).
+    @Test func overrideOfARejectedSeriesIsLeftOut() throws {
+        let r = try calport(["convert", Self.file.path, "--to", "json"])
+        #expect(r.stderr.contains("the series of this occurrence was rejected"), "\(r.stderr)")
+        #expect(!r.stdoutText.contains("Override of a rejected series"))
+    }
+
+    /// Push refuses the same events, for the same reasons, before anything is sent.
+    @Test func pushRejectsTheSameEventsWithTheSameReasons() throws {
+        let input = try PushInput.load(path: Self.file.path, mapping: MappingOptions(), diagnostics: DiagnosticCollector())
+        let reasons = Dictionary(input.rejects.map { ($0.event.uid ?? "", $0.reason) }, uniquingKeysWith: { a, b in a + "; " + b })
+        for c in Self.rejected {
+            #expect(reasons[c.uid]?.contains(c.says) == true, "\(c.uid): \(reasons[c.uid] ?? "not rejected")")
+        }
+        #expect(reasons["freq-invalid@invalid.test"]?.contains("the series of this occurrence was rejected") == true)
+        #expect(Set(input.items.map(\.key.uid)) == ["good@invalid.test", "allday-empty@invalid.test", "byday-spaces@invalid.test",
+                                                   "empty-rrule@invalid.test", "rdate-period@invalid.test"])
     }
 }

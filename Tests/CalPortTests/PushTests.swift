@@ -423,7 +423,8 @@ import Glibc
         #expect(text.contains("X-CALPORT-PUSH-ERROR"))
         #expect(!text.contains("UID:holiday@example.com"))
         let r = try PushReportFile.read(h.path("r.json"))
-        #expect(r.summary.failed == 1 && r.summary.created == 4)
+        // calport refuses an end before the start itself (the reader rejects it), before Google would.
+        #expect(r.summary.rejected == 1 && r.summary.created == 4)
 
         let fixed = try h.write("fixed.ics", text.replacingOccurrences(of: "DTEND:20250107T110000Z", with: "DTEND:20250107T130000Z"))
         let again = try h.push(fixed, ["--report", h.path("again.json")])

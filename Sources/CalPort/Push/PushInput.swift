@@ -134,7 +134,19 @@ public struct PushInput: Sendable {
         var result = PushInput(name: input.name, info: info, timeZones: zones, items: [], rejects: [], identity: "")
         var seen: [PushKey: Int] = [:]
         var digestInput: [UInt8] = []
+        let rejectedSeries = Set(events.filter { $0.0.recurrenceID == nil && $0.0.rejection != nil }.compactMap(\.0.uid))
         for (e, line) in events {
+            // Data whose meaning is not certain (the reader reported it, with its line).
+            if let why = e.rejection {
+                result.rejects.append((e, line, why))
+                continue
+            }
+            if e.recurrenceID != nil, let uid = e.uid, rejectedSeries.contains(uid) {
+                // As convert leaves it out: Google takes no exception of a series it does not have.
+                diagnostics.emit(Diagnostic(.error, GoogleJSONSink.seriesRejected, file: input.name, line: line, uid: uid))
+                result.rejects.append((e, line, GoogleJSONSink.seriesRejected))
+                continue
+            }
             var problems: [String] = []
             var g = mapper.googleEvent(from: e) { d in
                 var d = d
