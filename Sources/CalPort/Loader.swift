@@ -42,6 +42,9 @@ public enum CalendarLoader {
                 case .calendar(let info): if doc.info == CalendarInfo() { doc.info = info }
                 case .timeZone(let def): doc.timeZones.append(def)
                 case .event(let e, let at):
+                    // An event the reader refused (reported as an error, so verify exits 65)
+                    // is left out, as convert and push leave it out: the rest is compared.
+                    if e.rejection != nil { continue }
                     doc.events.append(e)
                     locations.append(at)
                 }

@@ -76,6 +76,7 @@ struct EventDecoder {
             rejections.append(msg)
         }
         func lineOf(_ name: String) -> Int? { tree.properties.first { $0.name == name }?.line }
+        var markedDates: (rdates: [RecurrenceDate], exdates: [EventTime]) = ([], [])
         for e in parsed.errors {
             // Lines that are not content lines were reported above with their own numbers.
             if !tree.malformed.isEmpty && e.hasPrefix("Got a data line") { continue }
@@ -87,6 +88,14 @@ struct EventDecoder {
                 // "… Removing entire property: <value>"; time values hold no colon.
                 let value = e.lastIndex(of: ":").map { String(e[e.index(after: $0)...].drop { $0 == " " }) } ?? ""
                 let line = tree.properties.first { $0.name == name && $0.value == value }?.line ?? lineOf(name)
+                // A date with a UTC mark (`RDATE:20131210Z`, in Google's own birthday exports):
+                // the day is certain, the mark meaningless on a date.
+                if name == "RDATE" || name == "EXDATE", value.utf8.count == 9, value.hasSuffix("Z"),
+                   let day = EventTime(icalValue: String(value.dropLast()), tzid: nil), day.isDate {
+                    diag(.warning, "\(name) \(value) is a date with a UTC mark; read as the date \(day.icalValue)", line: line)
+                    if name == "RDATE" { markedDates.rdates.append(.time(day)) } else { markedDates.exdates.append(day) }
+                    continue
+                }
                 reject("\(name) \(value) cannot be read as a time (malformed, or a year beyond 9999, which neither iCalendar nor Google can hold)", line: line)
                 continue
             }
@@ -116,6 +125,9 @@ struct EventDecoder {
             case .triggerAbsolute, .triggerRelative, .repeatCount: break
             }
         }
+
+        event.recurrenceDates += markedDates.rdates
+        event.exceptionDates += markedDates.exdates
 
         // Text and verbatim through calport's tokens.
         var seen: UInt32 = 0  // single typed properties met so far, by bit
