@@ -123,6 +123,9 @@ final class GoogleJSONSink: EventSink {
     private func place(uid: String, isOverride: Bool, _ item: Held) throws {
         if !began { try begin(CalendarInfo()) }
         if !isOverride && Self.isRejected(item) {
+            // A file may repeat a series (iTIP messages one after another): a valid copy keeps
+            // its overrides.
+            if seriesSeen.contains(uid) { return }
             rejectedSeries.insert(uid)
             let overrides = waiting.removeValue(forKey: uid) ?? []
             waitingCount -= overrides.count
@@ -136,6 +139,7 @@ final class GoogleJSONSink: EventSink {
         if !isOverride {
             try flushHeld()
             seriesSeen.insert(uid)
+            rejectedSeries.remove(uid)
             let overrides = waiting.removeValue(forKey: uid) ?? []
             waitingCount -= overrides.count
             // A series whose overrides may change it (an all-day series, one with EXDATEs) is

@@ -138,6 +138,46 @@ struct InvalidDataCase: Sendable, CustomTestStringConvertible {
         #expect(!r.stdoutText.contains("Override of a rejected series"))
     }
 
+    /// A file that repeats a series (iTIP messages in a row, as libical's 2446.ics) keeps the
+    /// overrides of the valid copy when another copy is rejected, in convert and in push.
+    @Test func aRejectedCopyOfASeriesKeepsTheValidCopysOverrides() throws {
+        let ics = """
+            BEGIN:VCALENDAR\r
+            VERSION:2.0\r
+            PRODID:-//calport tests//EN\r
+            BEGIN:VEVENT\r
+            UID:repeated@invalid.test\r
+            DTSTART:20250106T100000Z\r
+            DTEND:20250106T110000Z\r
+            RRULE:FREQ=WEEKLY;COUNT=3\r
+            SUMMARY:Valid copy\r
+            END:VEVENT\r
+            BEGIN:VEVENT\r
+            UID:repeated@invalid.test\r
+            DTSTART:20250106T100000Z\r
+            DTEND:20250101T110000Z\r
+            SUMMARY:Copy that ends before it starts\r
+            END:VEVENT\r
+            BEGIN:VEVENT\r
+            UID:repeated@invalid.test\r
+            RECURRENCE-ID:20250113T100000Z\r
+            DTSTART:20250114T100000Z\r
+            DTEND:20250114T110000Z\r
+            SUMMARY:Moved\r
+            END:VEVENT\r
+            END:VCALENDAR\r
+
+            """
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("repeated.ics")
+        try Data(ics.utf8).write(to: file)
+        let r = try calport(["convert", file.path, "--to", "ndjson"])
+        #expect(!r.stderr.contains("the series of this occurrence was rejected"), "\(r.stderr)")
+        #expect(r.stdoutText.contains("\"summary\":\"Moved\""), "\(r.stdoutText)")
+        let input = try PushInput.load(path: file.path, mapping: MappingOptions(), diagnostics: DiagnosticCollector())
+        #expect(input.items.contains { $0.key.instance != nil }, "push keeps the override")
+    }
+
     /// Push refuses the same events, for the same reasons, before anything is sent.
     @Test func pushRejectsTheSameEventsWithTheSameReasons() throws {
         let input = try PushInput.load(path: Self.file.path, mapping: MappingOptions(), diagnostics: DiagnosticCollector())

@@ -134,7 +134,9 @@ public struct PushInput: Sendable {
         var result = PushInput(name: input.name, info: info, timeZones: zones, items: [], rejects: [], identity: "")
         var seen: [PushKey: Int] = [:]
         var digestInput: [UInt8] = []
+        // Series with no copy that was not rejected (a file may repeat a series).
         let rejectedSeries = Set(events.filter { $0.0.recurrenceID == nil && $0.0.rejection != nil }.compactMap(\.0.uid))
+            .subtracting(events.filter { $0.0.recurrenceID == nil && $0.0.rejection == nil }.compactMap(\.0.uid))
         for (e, line) in events {
             // Data whose meaning is not certain (the reader reported it, with its line).
             if let why = e.rejection {
