@@ -13,7 +13,7 @@ struct Calendars: AsyncParsableCommand {
             Examples:
               calport calendars
               calport calendars --profile work --json | jq -r '.[] | select(.accessRole=="owner") | .id'
-            """
+            """ + "\n\n" + EnvironmentVariable.helpText(for: "calendars")
     )
 
     @OptionGroup var google: GoogleOptions

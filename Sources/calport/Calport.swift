@@ -6,7 +6,7 @@ struct Calport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calport",
         abstract: "Move calendars between iCalendar (.ics) and Google Calendar.",
-        discussion: Outcome.helpText + "\nData goes to standard output, diagnostics and progress to standard error.",
+        discussion: Outcome.helpText + "\nData goes to standard output, diagnostics and progress to standard error.\n\n" + EnvironmentVariable.helpText(),
         version: Versions.summary,
         subcommands: [Convert.self, Verify.self, Auth.self, Calendars.self, Pull.self, Archive.self, Push.self]
     )

@@ -21,7 +21,7 @@ struct Convert: ParsableCommand {
             (an option, an output path that cannot be written); 65 bad input data: some events \
             could not be converted (the rest were written), the input is not a calendar (an \
             existing output file is left as it was), or --strict and a diagnostic.
-            """
+            """ + "\n\n" + EnvironmentVariable.helpText(for: "convert")
     )
 
     @Argument(help: "The input file, or - for standard input.")

@@ -17,7 +17,8 @@ struct Pull: AsyncParsableCommand {
             give the same bytes.
 
             One calendar goes to -o FILE or standard output. Several calendars (or \
-            --all-calendars) need -o DIR: each is written to DIR/<calendar-id>.<format>.
+            --all-calendars) need -o DIR: each is written to DIR/<calendar-id>.<format>, with \
+            primary resolved to the account's address, so both name the same file.
 
             Exit codes: 0 done; 3 some calendars failed (the others were written); 1 failure; \
             64 usage; 65 some events could not be mapped; 69 Google unavailable or quota \
@@ -27,7 +28,7 @@ struct Pull: AsyncParsableCommand {
               calport pull --calendar primary -o calendar.ics
               calport pull --calendar team@group.calendar.google.com --format ndjson | jq -c .summary
               calport pull --all-calendars -o backup/ --time-min 2025-01-01
-            """
+            """ + "\n\n" + EnvironmentVariable.helpText(for: "pull")
     )
 
     @Option(name: .customLong("calendar"), help: "A calendar id (see `calport calendars`; primary is the account's own). Repeatable.")
@@ -54,7 +55,7 @@ struct Pull: AsyncParsableCommand {
     @Option(help: "Write a JSON report of the run to this file.")
     var report: String?
 
-    @Flag(name: .shortAndLong, help: "No progress on standard error (the summary line stays unless --report is given).")
+    @Flag(name: .shortAndLong, help: "No progress and no summary on standard error, unless something failed.")
     var quiet = false
 
     @OptionGroup var google: GoogleOptions
@@ -75,8 +76,11 @@ struct Pull: AsyncParsableCommand {
                 throw ValidationError("several calendars need -o DIR (each is written to DIR/<calendar-id>.\(format.rawValue)): one .ics file holds one calendar")
             }
             var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: o, isDirectory: &isDir), !isDir.boolValue {
-                throw ValidationError("-o \(o) is a file; several calendars need a directory")
+            if FileManager.default.fileExists(atPath: o, isDirectory: &isDir) {
+                if !isDir.boolValue { throw ValidationError("-o \(o) is a file; several calendars need a directory") }
+            } else if Self.looksLikeAFile(o) {
+                // `-o backup.ics` with two calendars would quietly become a directory of that name.
+                throw ValidationError("-o \(o) names a file, but several calendars need a directory (each is written to DIR/<calendar-id>.\(format.rawValue)): give -o \((o as NSString).deletingPathExtension)/ or another directory")
             }
         }
     }
@@ -113,7 +117,7 @@ struct Pull: AsyncParsableCommand {
                 if outcome == .success { outcome = .failure }
             }
         }
-        if !(quiet && report != nil) {
+        if !quiet || outcome != .success {
             for c in result.calendars where c.failure == nil {
                 var line = "calport: pulled \(c.written.events) events of \(c.calendarId)"
                 if let n = c.name, n != c.calendarId { line += " (\(n))" }
@@ -130,6 +134,14 @@ struct Pull: AsyncParsableCommand {
 }
 
 extension Pull {
+    /// A path that does not exist yet and ends like a calendar file (`x.ics`, `x.json`): not
+    /// meant as a directory. A trailing slash always means one.
+    static func looksLikeAFile(_ path: String) -> Bool {
+        guard !path.hasSuffix("/") else { return false }
+        let ext = (path as NSString).pathExtension.lowercased()
+        return ["ics", "ical", "ifb", "icalendar", "vcs", "json", "ndjson", "jsonl"].contains(ext)
+    }
+
     /// `--report FILE`: a JSON document written atomically.
     static func writeReport<T: Encodable>(_ value: T, to path: String) throws {
         let encoder = JSONEncoder()

@@ -32,7 +32,7 @@ struct Push: AsyncParsableCommand {
               calport push work.ics --calendar team@group.calendar.google.com --rejects failed.ics
               calport push failed.ics --calendar primary          # after fixing what failed
               calport push invites.ics --calendar primary --mode insert --send-updates external --yes
-            """
+            """ + "\n\n" + EnvironmentVariable.helpText(for: "push")
     )
 
     @Argument(help: "The calendar to push (.ics, or Google JSON), or - for standard input.")
@@ -73,7 +73,7 @@ struct Push: AsyncParsableCommand {
     @Option(name: .customLong("default-tz"), help: "IANA zone for floating times when the calendar names none, and for TZIDs nothing resolves.")
     var defaultTimeZone: String?
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
+    @Flag(name: .shortAndLong, help: "No progress and no summary on standard error, unless something failed (the plan stays with --dry-run).")
     var quiet = false
 
     func validate() throws {
@@ -158,8 +158,10 @@ struct Push: AsyncParsableCommand {
             StandardError.write("calport: \(error)\n")
             wroteAll = false
         }
-        StandardError.write("calport: " + result.summaryText(calendar: calendar).replacingOccurrences(of: "\n", with: "\ncalport: ") + "\n")
-        for w in wrote { StandardError.write("calport: \(w)\n") }
+        if !quiet || result.outcome != .success || !wroteAll {
+            StandardError.write("calport: " + result.summaryText(calendar: calendar).replacingOccurrences(of: "\n", with: "\ncalport: ") + "\n")
+            for w in wrote { StandardError.write("calport: \(w)\n") }
+        }
         if let aborted = result.aborted {
             StandardError.write("calport: stopped: \(aborted)\n")
             StandardError.write("calport: what was sent is recorded; run the same command again to finish\n")

@@ -31,7 +31,7 @@ struct Verify: AsyncParsableCommand {
               calport convert work.ics --to json | calport verify work.ics -
               calport verify old.ics new.ics --window 2024-01-01/2025-01-01 --json
               calport verify work.ics google:primary            # check a migration against its source
-            """
+            """ + "\n\n" + EnvironmentVariable.helpText(for: "verify")
     )
 
     @Argument(help: "The first calendar (- for standard input).")

@@ -67,3 +67,42 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: tokens.appendingPathComponent("default.json").path))
     }
 }
+
+/// One table of environment variables: `EnvironmentVariable` in the code, README's
+/// "Environment" table and each command's `--help` say the same.
+@Suite struct EnvironmentTableTests {
+    static func readmeRows() throws -> [(name: String, commands: [String], meaning: String)] {
+        let text = try String(contentsOf: Paths.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "## Environment\n").dropFirst().first)
+        let table = section.components(separatedBy: "\n## ").first ?? section
+        return table.split(separator: "\n").compactMap { line in
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard line.hasPrefix("| `"), cells.count >= 5 else { return nil }
+            return (cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`")),
+                    cells[2].components(separatedBy: ", "), cells[3])
+        }
+    }
+
+    @Test func readmeAndCodeListTheSameVariables() throws {
+        let rows = try Self.readmeRows()
+        #expect(rows.map(\.name) == EnvironmentVariable.all.map(\.name))
+        for (row, v) in zip(rows, EnvironmentVariable.all) {
+            #expect(row.meaning == v.meaning, "\(v.name)")
+            #expect(row.commands == v.commands, "\(v.name)")
+        }
+    }
+
+    @Test(arguments: ["convert", "verify", "push", "pull", "archive", "calendars", "auth"])
+    func eachCommandsHelpNamesTheVariablesItReads(command: String) throws {
+        let help = try calport([command, "--help"]).stdoutText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for v in EnvironmentVariable.all {
+            let reads = v.commands.isEmpty || v.commands.contains(command)
+            #expect(help.contains(v.name) == reads, "\(command) --help and \(v.name): \(help)")
+        }
+    }
+
+    @Test func topLevelHelpNamesEveryVariable() throws {
+        let help = try calport(["--help"]).stdoutText
+        for v in EnvironmentVariable.all { #expect(help.contains(v.name), "\(v.name)") }
+    }
+}

@@ -129,6 +129,28 @@ struct PullTests {
         let teamICS = try String(contentsOfFile: out + "/" + CalendarRenderer.fileName(forCalendarId: team) + ".ics", encoding: .utf8)
         #expect(teamICS.contains("X-WR-CALNAME:Team\r\n") && teamICS.contains("X-WR-TIMEZONE:Asia/Tokyo\r\n"))
         #expect(teamICS.components(separatedBy: "BEGIN:VEVENT").count - 1 == 7)
+
+        // `primary` and the account's address are one calendar: one file, named by the address.
+        let named = account.path("named")
+        let both = try account.run(["pull", "--calendar", "primary", "--calendar", "me@example.com", "--calendar", team, "-o", named])
+        #expect(both.status == 0, "\(both.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: named).sorted() == names)
+    }
+
+    @Test("several calendars into -o x.ics: refused before any request, instead of a directory named x.ics")
+    func severalCalendarsIntoAFileName() throws {
+        let account = try FakeAccount()
+        let team = try account.server.createCalendar(summary: "Team", timeZone: "UTC")
+        let before = account.server.requestCount
+        let r = try account.run(["pull", "--calendar", "primary", "--calendar", team, "-o", account.path("x.ics")])
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains("needs a directory") || r.stderr.contains("need a directory"), "\(r.stderr)")
+        #expect(r.stderr.contains("x/"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: account.path("x.ics")))
+        #expect(account.server.requestCount == before)
+        // A new directory is still fine when it is written as one.
+        let dir = try account.run(["pull", "--calendar", "primary", "--calendar", team, "-o", account.path("new.d/"), "-q"])
+        #expect(dir.status == 0, "\(dir.stderr)")
     }
 
     @Test("the fields mask asks for every field the mapping reads, and a masked event maps as the whole one")
@@ -212,7 +234,7 @@ struct PullTests {
         try await account.importEvents((0..<3).map { SeedEvents.event($0) })
         let r = try account.run(["pull", "--calendar", "primary", "--calendar", "nope@example.com", "-o", account.path("out"), "--report", account.path("r.json")])
         #expect(r.status == 3, "\(r.stderr)")
-        #expect(FileManager.default.fileExists(atPath: account.path("out/primary.ics")))
+        #expect(FileManager.default.fileExists(atPath: account.path("out/me@example.com.ics")))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: account.path("r.json")))) as! [String: Any]
         #expect(report["exitCode"] as? Int == 3)
         let failed = (report["calendars"] as! [[String: Any]]).filter { $0["failure"] != nil }

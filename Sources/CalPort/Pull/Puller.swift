@@ -115,7 +115,13 @@ public struct Puller: Sendable {
 
     /// The calendars to pull: those named, then (with `allCalendars`) the rest of the list.
     public func calendarIds() async throws -> [String] {
-        var ids = options.calendars
+        var ids: [String] = []
+        for id in options.calendars {
+            // In a directory each file is named after its calendar: `primary` becomes the
+            // account's address, so both name one file and the calendar is pulled once.
+            let resolved = options.outputIsDirectory && id == "primary" ? try await api.calendar(id: id).id ?? id : id
+            if !ids.contains(resolved) { ids.append(resolved) }
+        }
         if options.allCalendars {
             for entry in try await api.allCalendars() {
                 if let id = entry.id, !ids.contains(id) { ids.append(id) }

@@ -100,6 +100,9 @@ extension PushResult {
         let byDomain = plan.notificationsByDomain.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
         let list = byDomain.prefix(20).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let more = byDomain.count > 20 ? ", and \(byDomain.count - 20) more domains" : ""
+        guard plan.notificationCount > 0 else {
+            return "no email would be sent: no event to create or change has guests to notify"
+        }
         if upperBound {
             return "up to \(plan.notificationCount) emails to \(plan.distinctRecipients) addresses may be sent by Google "
                 + "(externalOnly: Google mails the guests who do not use Google Calendar): \(list)\(more)"

@@ -1,0 +1,39 @@
+import GoogleAuth
+import GoogleCalendar
+
+/// The environment variables calport reads, in one table: `calport --help`, each command's
+/// help and README.md's "Environment" section say the same (a test holds README to it).
+public struct EnvironmentVariable: Sendable, Equatable {
+    public var name: String
+    public var meaning: String
+    /// The commands that read it; empty for every command.
+    public var commands: [String]
+
+    public static let all: [EnvironmentVariable] = [
+        .init(name: "CALPORT_CONFIG_DIR",
+              meaning: "where sign-ins are kept (tokens/PROFILE.json, mode 0600); default $XDG_CONFIG_HOME/calport, else ~/.config/calport",
+              commands: ["auth", "calendars", "pull", "push", "archive", "verify"]),
+        .init(name: "CALPORT_STATE_DIR",
+              meaning: "where push keeps its journal and locks; default $XDG_STATE_HOME/calport, else ~/.local/state/calport",
+              commands: ["push"]),
+        .init(name: TokenProvider.environmentVariable,
+              meaning: "a bearer token to use instead of any profile's sign-in (it is not refreshed)",
+              commands: ["calendars", "pull", "push", "archive", "verify"]),
+        .init(name: GoogleCalendarAPI.rootEnvironmentVariable,
+              meaning: "the Calendar API's root instead of \(GoogleCalendarAPI.defaultRoot) (a proxy, or a test server on 127.0.0.1; plain http only to a loopback address)",
+              commands: ["calendars", "pull", "push", "archive", "verify"]),
+        .init(name: "CALPORT_WORKERS",
+              meaning: "threads for .ics conversion (default: one per core; 1: none besides the main thread)",
+              commands: ["convert", "verify", "push"]),
+        .init(name: "SOURCE_DATE_EPOCH",
+              meaning: "seconds since 1970 used as DTSTAMP where an event has none, for reproducible output",
+              commands: ["convert", "pull"]),
+    ]
+
+    /// "Environment: NAME meaning; …" for the variables `command` reads (all of them for nil).
+    public static func helpText(for command: String? = nil) -> String {
+        let chosen = all.filter { v in command.map { v.commands.isEmpty || v.commands.contains($0) } ?? true }
+        guard !chosen.isEmpty else { return "" }
+        return "Environment: " + chosen.map { "\($0.name) \($0.meaning)" }.joined(separator: "; ") + "."
+    }
+}
