@@ -198,6 +198,9 @@ public final class FakeGoogleServer: @unchecked Sendable {
     private var tokenCounter = 0
     private var refreshValid = true
     private var revokedRefresh: Set<String> = []
+    /// The scopes each issued refresh token was granted: Google's refresh answers name the
+    /// grant's scopes, not more.
+    private var refreshScopes: [String: String] = [:]
     private var codes: [String: (redirectURI: String?, challenge: String?, method: String, scope: String?)] = [:]
     private var usedCodes: Set<String> = []
     private var client: OAuthClient?
@@ -889,6 +892,7 @@ public final class FakeGoogleServer: @unchecked Sendable {
                 tokenCounter += 1
                 let refresh = "fake-refresh-\(tokenCounter)"
                 let access = issueAccessToken(refresh: refresh)
+                refreshScopes[refresh] = scope
                 // Google adds an OpenID Connect id_token naming the account when asked for it.
                 let words = scope.split(separator: " ")
                 let idToken = words.contains("openid") || words.contains("email")
@@ -901,7 +905,8 @@ public final class FakeGoogleServer: @unchecked Sendable {
                 guard refreshValid, !revokedRefresh.contains(refresh) else {
                     return oauthError("invalid_grant", "Token has been expired or revoked.")
                 }
-                return tokenResponse(access: issueAccessToken(refresh: refresh), refresh: nil, scope: scopeDefault)
+                return tokenResponse(access: issueAccessToken(refresh: refresh), refresh: nil,
+                                     scope: refreshScopes[refresh] ?? scopeDefault)
             case "urn:ietf:params:oauth:grant-type:jwt-bearer":
                 let assertion = fields["assertion"] ?? ""
                 assertions.append(assertion)

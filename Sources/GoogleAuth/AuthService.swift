@@ -110,6 +110,35 @@ public struct AuthStatus: Sendable, Equatable {
     }
 }
 
+/// What Google said of a profile's grant (`calport auth status`).
+public enum GrantCheck: Sendable, Equatable {
+    /// A new access token was issued.
+    case works
+    /// The refresh token (or the service account's key) is no longer accepted: sign in again.
+    case revoked(AuthError)
+    /// Google could not be asked; nothing is known.
+    case unreachable(AuthError)
+    /// Another refusal (a client that no longer exists, a key file that cannot be read, …).
+    case failed(AuthError)
+
+    /// For `--json` and the summary: works, revoked, unchecked, failed.
+    public var word: String {
+        switch self {
+        case .works: "works"
+        case .revoked: "revoked"
+        case .unreachable: "unchecked"
+        case .failed: "failed"
+        }
+    }
+
+    public var error: AuthError? {
+        switch self {
+        case .works: nil
+        case .revoked(let e), .unreachable(let e), .failed(let e): e
+        }
+    }
+}
+
 /// What `logout` did.
 public struct LogoutResult: Sendable, Equatable {
     public enum Revocation: Sendable, Equatable {
@@ -204,7 +233,14 @@ public struct AuthService: Sendable {
                 var attempts = 0
                 while attempts < 3 {
                     guard let line = await options.readLine() else {
-                        session.fail(.loginCancelled)
+                        // Standard input closed (cron, nohup, `< /dev/null`): nothing more can be
+                        // pasted, but the listener still takes the redirect, e.g. through an SSH
+                        // tunnel. Only a sign-in with no listener has nothing left to wait for.
+                        if session.listens {
+                            options.inform("Standard input is closed: waiting for the browser to reach \(session.redirectURI)")
+                        } else {
+                            session.fail(.loginCancelled)
+                        }
                         return
                     }
                     if line.trimmingWhitespace().isEmpty { continue }
@@ -291,6 +327,23 @@ public struct AuthService: Sendable {
     }
 
     public func profiles() throws(AuthError) -> [String] { try store.profiles() }
+
+    /// Asks Google whether the profile's grant still works, by getting a new access token
+    /// (saved, like any renewal). A stored token that looks valid proves nothing: revoking the
+    /// grant (myaccount.google.com/permissions, an admin, 7 days of a Testing app) ends it at once.
+    public func checkGrant(profile: String = TokenStore.defaultProfile) async -> GrantCheck {
+        do {
+            _ = try await TokenProvider(profile: profile, store: store, http: http, now: now).renewedAccessToken()
+            return .works
+        } catch {
+            switch error {
+            case .oauth(let failure) where failure.code == "invalid_grant": return .revoked(error)
+            case .noRefreshToken: return .revoked(error)
+            case .transport, .responseTooLarge, .unexpectedResponse: return .unreachable(error)
+            default: return .failed(error)
+            }
+        }
+    }
 
     /// Revokes the profile's tokens at Google and deletes its file (`calport auth logout`).
     /// The refresh token is revoked (which ends the whole grant), else a live access token.

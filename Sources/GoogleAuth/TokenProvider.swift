@@ -80,7 +80,7 @@ public actor TokenProvider: AccessTokenSource {
         if let inFlight {
             task = inFlight
         } else {
-            task = Task { try await self.renew() }
+            task = Task { try await self.renew(reusingStored: true) }
             inFlight = task
         }
         defer { if inFlight == task { inFlight = nil } }
@@ -93,6 +93,17 @@ public actor TokenProvider: AccessTokenSource {
         }
     }
 
+    /// A token just issued by Google, whatever the stored one's lifetime: the check that the
+    /// grant still works (`calport auth status`), and what `calport auth token` prints, so that
+    /// a token of a revoked grant is never handed out. The static token is returned as it is.
+    public func renewedAccessToken() async throws(AuthError) -> String {
+        if let staticToken {
+            guard !rejected.contains(staticToken) else { throw .environmentTokenRejected }
+            return staticToken
+        }
+        return try await renew(reusingStored: false)
+    }
+
     public func invalidate(_ token: String? = nil) {
         if let token {
             rejected.insert(token)
@@ -102,12 +113,13 @@ public actor TokenProvider: AccessTokenSource {
     }
 
     /// Gets a new access token and saves it. Runs once however many callers wait for it.
-    private func renew() async throws(AuthError) -> String {
+    /// `reusingStored`: a token another calport process renewed meanwhile is taken as it is.
+    private func renew(reusingStored: Bool) async throws(AuthError) -> String {
         guard let store, let profile, let tokenClient else { throw .noConfigDirectory }
         // Another calport process may have renewed it meanwhile: the file is the truth.
         var stored = try store.load(profile)
         let started = now()
-        if let token = stored.usableAccessToken(now: started, margin: Self.minimumLifetime), !rejected.contains(token) {
+        if reusingStored, let token = stored.usableAccessToken(now: started, margin: Self.minimumLifetime), !rejected.contains(token) {
             credentials = stored
             return token
         }

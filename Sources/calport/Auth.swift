@@ -11,7 +11,7 @@ struct Auth: AsyncParsableCommand {
             $XDG_CONFIG_HOME/calport, else ~/.config/calport (mode 0600). Every command that \
             talks to Google takes --profile, so several accounts live side by side.
             See README.md, "Set up Google credentials", for the client-secret file.
-            """,
+            """ + "\n\n" + EnvironmentVariable.helpText(for: "auth"),
         subcommands: [Login.self, Status.self, Logout.self, Token.self]
     )
 }
@@ -34,7 +34,7 @@ extension Auth {
                 """
         )
 
-        @Option(help: "The profile to sign in (default: default).")
+        @Option(help: "The profile to sign in.")
         var profile: String = GoogleSession.defaultProfile
 
         @Option(name: .customLong("client-secret"), help: "The OAuth client JSON downloaded from the Google Cloud console.")
@@ -110,8 +110,16 @@ extension Auth {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the account, scopes, token expiry and client type of a profile.",
-            discussion: "Exit codes: 0 signed in; 77 not signed in (or the sign-in cannot be renewed)."
+            abstract: "Show a profile's account, scopes and client, and ask Google whether its sign-in still works.",
+            discussion: """
+                calport asks Google for a new access token (and saves it): a stored token that \
+                looks valid proves nothing once the grant was revoked at \
+                https://myaccount.google.com/permissions, by an administrator, or after 7 days of \
+                an app in Testing status. --offline shows only what the token file holds.
+
+                Exit codes: 0 signed in and the grant works; 77 not signed in, or the grant was \
+                revoked or refused (sign in again); 69 Google could not be reached to check.
+                """
         )
 
         @Option(help: "The profile to show.")
@@ -123,25 +131,42 @@ extension Auth {
         @Flag(help: "Print JSON.")
         var json = false
 
+        @Flag(help: "Do not ask Google; show the token file only.")
+        var offline = false
+
+        @Flag(name: .shortAndLong, help: "Log each request to Google on standard error (never a token or a body).")
+        var verbose = false
+
         func run() async throws {
             do {
-                let auth = try GoogleSession.authService()
+                let auth = try GoogleSession.authService(verbose: verbose)
                 let statuses = all ? try auth.statuses() : [try auth.status(profile: profile)]
                 if all && statuses.isEmpty {
                     StandardError.write("calport: no profile is signed in; run `calport auth login --client-secret FILE`\n")
                     throw Exit.authentication
                 }
+                var checks: [GrantCheck?] = []
+                for s in statuses { checks.append(offline ? nil : await auth.checkGrant(profile: s.profile)) }
+                // A check renews the access token: show the file as it is now.
+                let shown = offline ? statuses : try statuses.map { try auth.status(profile: $0.profile) }
                 let now = Date()
                 if json {
-                    let objects = statuses.map { Self.object($0, now: now) }
+                    let objects = zip(shown, checks).map { Self.object($0, check: $1, now: now) }
                     let value: Any = all ? objects : objects[0]
                     let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                     try printOut(String(decoding: data, as: UTF8.self) + "\n")
                 } else {
-                    let text = statuses.map { $0.summary(now: now) }.joined(separator: "\n\n")
+                    let text = zip(shown, checks).map { status, check in
+                        status.summary(now: now) + (check.map { "\n" + Self.line($0) } ?? "")
+                    }.joined(separator: "\n\n")
                     try printOut(text + "\n")
                 }
-                if statuses.contains(where: { !$0.canRenew && !$0.accessTokenValid(at: now) }) { throw Exit.authentication }
+                for case let error? in checks.map({ $0?.error }) { StandardError.write("calport: \(Failure(error))\n") }
+                if checks.contains(where: { if case .revoked = $0 { true } else if case .failed = $0 { true } else { false } }) {
+                    throw Exit.authentication
+                }
+                if checks.contains(where: { if case .unreachable = $0 { true } else { false } }) { throw Exit.unavailable }
+                if offline, shown.contains(where: { !$0.canRenew && !$0.accessTokenValid(at: now) }) { throw Exit.authentication }
             } catch let e as ExitCode {
                 throw e
             } catch {
@@ -149,7 +174,16 @@ extension Auth {
             }
         }
 
-        static func object(_ s: AuthStatus, now: Date) -> [String: Any] {
+        static func line(_ check: GrantCheck) -> String {
+            switch check {
+            case .works: "grant: works (Google issued a new access token just now)"
+            case .revoked: "grant: revoked or expired at Google: sign in again"
+            case .unreachable: "grant: not checked: Google could not be reached"
+            case .failed: "grant: refused by Google"
+            }
+        }
+
+        static func object(_ s: AuthStatus, check: GrantCheck?, now: Date) -> [String: Any] {
             let iso = ISO8601DateFormatter()
             var o: [String: Any] = [
                 "profile": s.profile, "clientType": s.clientType.rawValue, "clientId": s.clientID, "scopes": s.scopes,
@@ -160,6 +194,10 @@ extension Auth {
             if let e = s.accessTokenExpiry { o["accessTokenExpiry"] = iso.string(from: e); o["accessTokenValid"] = e > now }
             if let subject = s.subject { o["subject"] = subject }
             if let key = s.serviceAccountKeyFile { o["keyFile"] = key }
+            if let check {
+                o["grant"] = check.word
+                if let e = check.error { o["grantProblem"] = Failure(e).message }
+            }
             return o
         }
     }
@@ -197,7 +235,8 @@ extension Auth {
         static let configuration = CommandConfiguration(
             abstract: "Print a fresh access token on standard output, for scripts.",
             discussion: """
-                The token is refreshed first when it expires within a minute. It is a secret: \
+                The token is always a new one from Google, so a revoked sign-in prints nothing \
+                and exits 77. It is a secret: \
                 keep it out of logs and command lines (e.g. curl -H @- or a header file).
 
                 Example:
@@ -214,7 +253,8 @@ extension Auth {
         func run() async throws {
             do {
                 let provider = try GoogleSession.authService(verbose: verbose).tokenProvider(profile: profile)
-                let token = try await provider.accessToken()
+                // Always a new token: one the store holds may belong to a revoked grant.
+                let token = try await provider.renewedAccessToken()
                 try printOut(token + "\n")
             } catch {
                 throw Exit.report(error)

@@ -178,6 +178,55 @@ import Testing
         #expect(calendars.stderr.contains("calport auth login"))
     }
 
+    /// A grant revoked at Google (myaccount.google.com/permissions, an admin, 7 days in Testing)
+    /// while the stored access token still looks valid for hours: `auth status` asks Google and
+    /// says so, and `auth token` prints no token that Google would refuse.
+    @Test func aRevokedGrantIsFoundByStatusAndTokenPrintsNothing() throws {
+        _ = try writeTokenFile()
+        let before = try run(["auth", "status"])
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdoutText.contains("grant: works"), "\(before.stdoutText)")
+        #expect(fake.requestCount(for: "oauth.token") == 1)
+
+        fake.refreshTokensValid = false
+        let status = try run(["auth", "status"])
+        #expect(status.status == 77, "\(status.stdoutText)\(status.stderr)")
+        #expect(status.stdoutText.contains("grant: revoked"), "\(status.stdoutText)")
+        #expect(status.stderr.contains("calport auth login"), "\(status.stderr)")
+        let json = try run(["auth", "status", "--json"])
+        #expect(json.status == 77)
+        let object = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any] ?? [:]
+        #expect(object["grant"] as? String == "revoked")
+
+        let token = try run(["auth", "token"])
+        #expect(token.status == 77)
+        #expect(token.stdout.isEmpty, "a token of a revoked grant was printed: \(token.stdoutText)")
+
+        // --offline reads the file only: the stored token looks valid, so it says 0, and asks nobody.
+        let requests = fake.requestCount(for: "oauth.token")
+        let offline = try run(["auth", "status", "--offline"])
+        #expect(offline.status == 0)
+        #expect(!offline.stdoutText.contains("grant:"))
+        #expect(fake.requestCount(for: "oauth.token") == requests)
+        for output in [before.stdoutText, status.stdoutText, status.stderr, json.stdoutText, token.stderr] {
+            #expect(!output.contains("do-not-print"), "a secret reached the terminal: \(output)")
+        }
+    }
+
+    @Test func statusSaysUncheckedWhenGoogleCannotBeReached() throws {
+        let file = try writeTokenFile()
+        // A token endpoint on a port nothing listens on any more.
+        let closed = try FakeGoogleServer()
+        let unreachable = closed.tokenURL
+        closed.stop()
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: fake.tokenURL, with: unreachable)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let status = try run(["auth", "status"])
+        #expect(status.status == 69, "\(status.stderr)")
+        #expect(status.stdoutText.contains("grant: not checked"), "\(status.stdoutText)")
+    }
+
     @Test func aWrongClientSecretIsInvalidClient() async throws {
         fake.oauthClient = .init(id: "123-calport.apps.googleusercontent.com", secret: "another-secret")
         let (r, _) = try await login()

@@ -221,10 +221,39 @@ final class LoginFlowTests {
         #expect(try store.load("headless").refreshToken == Secrets.refreshToken)
     }
 
-    @Test func pastedEndOfInputCancels() async throws {
+    /// `--no-browser` with standard input closed (cron, nohup, `< /dev/null`): the browser on
+    /// another machine still reaches the loopback listener (an SSH tunnel), so the sign-in waits
+    /// for it instead of giving up because nothing can be pasted.
+    @Test func noBrowserWithInputClosedStillTakesTheRedirect() async throws {
+        let prefix = google.authURI
+        let page = Captured<Task<HTTPResponse, any Error>>()
+        let endOfInput: LineReader = { [messages, google, http] in
+            let q = queryItems(messages.authorizationURL(prefix: prefix)!)
+            google.challenge = q["code_challenge"]
+            let target = "\(q["redirect_uri"]!)?state=\(q["state"]!)&code=\(FormCoding.percentEncode(Secrets.code))"
+                + "&scope=\(FormCoding.percentEncode(Scope.calendar))"
+            page.value = Task {
+                try await Task.sleep(for: .milliseconds(300))
+                return try await http.send(HTTPRequest(url: target, timeout: .seconds(5)))
+            }
+            return nil
+        }
+        let status = try await service.login(
+            profile: "tunnel", client: clientSecret(google),
+            options: options(browser: TestBrowser { _ in Issue.record("--no-browser must not open a browser") },
+                             openBrowser: false, readLine: endOfInput))
+        #expect(status.hasRefreshToken)
+        #expect(try await #require(page.value).value.status == 200)
+        #expect(messages.all.contains { $0.hasPrefix("Standard input is closed: waiting for the browser") })
+    }
+
+    /// A Web client has no listener: with nothing left to read there is nothing to wait for.
+    @Test func pastedEndOfInputCancelsWithoutAListener() async throws {
+        let registered = "https://calport.example/oauth2callback"
+        let client = try clientSecret(google, type: "web", redirectURIs: [registered])
         let error = await #expect(throws: AuthError.self) {
-            try await service.login(client: clientSecret(google),
-                                    options: options(browser: TestBrowser { _ in }, openBrowser: false, readLine: { nil }))
+            try await service.login(client: client, options: options(browser: TestBrowser { _ in }, openBrowser: false,
+                                                                     redirectURI: registered, readLine: { nil }))
         }
         #expect(error == .loginCancelled)
     }
