@@ -68,8 +68,8 @@ let package = Package(
         .testTarget(
             name: "CalPortTests",
             // CLibical: the hostile-text property test re-reads calport's .ics with libical itself;
-            // LoopbackHTTP: the hostile server double.
-            dependencies: ["CalPort", "calport", "FakeGoogle", "HTTP", "LoopbackHTTP", "CLibical"]
+            // LoopbackHTTP: the hostile server double; StateStore: archives as older versions left them.
+            dependencies: ["CalPort", "calport", "FakeGoogle", "HTTP", "LoopbackHTTP", "CLibical", "StateStore"]
         ),
     ]
 )

@@ -17,7 +17,8 @@ struct Archive: AsyncParsableCommand {
             the same day replaces it): a complete snapshot in a stable order, so consecutive \
             snapshots diff cleanly. It appends the run's changes to \
             DIR/<calendar-id>/changes.ndjson, one JSON object a line (seq, run, kind \
-            added/changed/deleted, id, iCalUID, summary).
+            added/changed/deleted/cancelled, id, iCalUID, summary, and originalStart for an \
+            occurrence of a series: cancelled means one occurrence was deleted).
 
             Files are replaced atomically and the mirror moves on only after the snapshot is on \
             disk: a run killed at any point leaves the previous snapshot and the mirror intact, \
@@ -31,7 +32,7 @@ struct Archive: AsyncParsableCommand {
             Examples:
               calport archive --calendar primary --dir ~/calendar-archive --keep 30
               15 3 * * *  calport archive --calendar primary --dir ~/calendar-archive --keep 90 --gzip --quiet
-            """
+            """ + "\n\n" + EnvironmentVariable.helpText(for: "archive")
     )
 
     @Option(name: .customLong("calendar"), help: "A calendar id (see `calport calendars`). Repeatable.")
@@ -96,7 +97,7 @@ struct Archive: AsyncParsableCommand {
         if !quiet {
             for c in result.calendars where c.failure == nil {
                 let how = c.mode.map { $0 == .incremental ? "changes since the last run" : $0 == .resync ? "full resync (sync token expired)" : "first full listing" } ?? ""
-                StandardError.write("calport: \(c.calendarId): \(how): \(c.added) added, \(c.changed) changed, \(c.deleted) deleted; \(c.events) events in \(c.snapshot ?? "?")\(c.pruned.isEmpty ? "" : "; pruned \(c.pruned.count) old snapshots")\n")
+                StandardError.write("calport: \(c.calendarId): \(how): \(c.added) added, \(c.changed) changed, \(c.deleted) deleted\(c.cancelled > 0 ? ", \(c.cancelled) occurrences cancelled" : ""); \(c.events) events in \(c.snapshot ?? "?")\(c.pruned.isEmpty ? "" : "; pruned \(c.pruned.count) old snapshots")\n")
             }
             StandardError.write("calport: \(result.requests) requests, \(result.responseBytes) bytes received in \(String(format: "%.1f", result.seconds))s\n")
         }

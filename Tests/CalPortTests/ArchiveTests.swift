@@ -3,6 +3,7 @@ import CalendarModel
 import FakeGoogle
 import Foundation
 import GoogleCalendar
+import StateStore
 import Testing
 
 @Suite("calport archive", .serialized)
@@ -26,7 +27,8 @@ struct ArchiveTests {
         return Run(result: r, report: (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
     }
 
-    static func calendarDir(_ account: FakeAccount) -> String { account.path("archive/primary") }
+    /// `primary` is archived under the account's address.
+    static func calendarDir(_ account: FakeAccount) -> String { account.path("archive/me@example.com") }
 
     static func snapshot(_ account: FakeAccount, _ date: String) throws -> Data {
         try Data(contentsOf: URL(fileURLWithPath: calendarDir(account) + "/\(date).ics"))
@@ -47,7 +49,7 @@ struct ArchiveTests {
 
     /// Ten changes: three events edited, three added, two deleted, one occurrence cancelled and
     /// the moved occurrence edited. Returns the ids by kind.
-    static func tenChanges(_ account: FakeAccount) async throws -> (added: [String], changed: [String], deleted: [String]) {
+    static func tenChanges(_ account: FakeAccount) async throws -> (added: [String], changed: [String], deleted: [String], cancelled: [String]) {
         let api = account.api, cal = account.calendarId
         let listed = try await api.allEvents(calendarId: cal).items
         let singles = listed.filter { $0.recurrence == nil && $0.recurringEventId == nil && $0.status != "cancelled" }
@@ -67,13 +69,13 @@ struct ArchiveTests {
         }
         let master = listed.first { $0.iCalUID == "series@calport.test" && $0.recurrence != nil }!
         try await api.deleteEvent(calendarId: cal, eventId: master.id! + "_20250113T090000Z", sendUpdates: .none)
-        deleted.append(master.id! + "_20250113T090000Z")
+        let cancelled = [master.id! + "_20250113T090000Z"]
         let moved = listed.first { $0.iCalUID == "series@calport.test" && $0.originalStartTime != nil && $0.status != "cancelled" }!
         var patch = GoogleEvent()
         patch.location = "Room 9"
         _ = try await api.patchEvent(patch, calendarId: cal, eventId: moved.id!, sendUpdates: .none)
         changed.append(moved.id!)
-        return (added, changed, deleted)
+        return (added, changed, deleted, cancelled)
     }
 
     @Test("first run lists everything; later runs fetch only the changes, and every snapshot equals a fresh pull")
@@ -99,13 +101,14 @@ struct ArchiveTests {
         #expect(try Self.snapshot(account, "2025-01-01") == snapshot1)
         #expect(try Self.logLines(account).count == 62)
 
-        let (added, changed, deleted) = try await Self.tenChanges(account)
+        let (added, changed, deleted, cancelled) = try await Self.tenChanges(account)
         let next = try Self.archive(account, day: Self.day2)
         #expect(next.result.status == 0, "\(next.result.stderr)")
         #expect(next.calendar["mode"] as? String == "incremental")
         #expect(next.requests == 1)
         #expect(next.calendar["received"] as? Int == 10)
-        #expect(next.calendar["added"] as? Int == 3 && next.calendar["changed"] as? Int == 4 && next.calendar["deleted"] as? Int == 3)
+        #expect(next.calendar["added"] as? Int == 3 && next.calendar["changed"] as? Int == 4 && next.calendar["deleted"] as? Int == 2)
+        #expect(next.calendar["cancelled"] as? Int == 1)
         let snapshot2 = try Self.snapshot(account, "2025-01-02")
         #expect(snapshot2 == (try Self.freshPull(account)))
         #expect(try Self.snapshot(account, "2025-01-01") == snapshot1, "yesterday's snapshot is kept")
@@ -118,8 +121,17 @@ struct ArchiveTests {
         #expect(Set(log2.filter { $0["kind"] as? String == "added" }.map { $0["id"] as! String }) == Set(added))
         #expect(Set(log2.filter { $0["kind"] as? String == "changed" }.map { $0["id"] as! String }) == Set(changed))
         #expect(Set(log2.filter { $0["kind"] as? String == "deleted" }.map { $0["id"] as! String }) == Set(deleted))
-        #expect(log2.allSatisfy { $0["run"] as? String == "2025-01-02T00:00:00Z" && $0["calendar"] as? String == "primary" })
+        #expect(log2.allSatisfy { $0["run"] as? String == "2025-01-02T00:00:00Z" && $0["calendar"] as? String == "me@example.com" })
         #expect(log2.filter { $0["kind"] as? String == "deleted" }.allSatisfy { $0["iCalUID"] != nil })
+        // The cancelled occurrence is logged as such: the series' UID and summary, and the
+        // start it had in the series (09:00 UTC, 10:00 in Berlin), not as a deleted event.
+        let cancelledLines = log2.filter { $0["kind"] as? String == "cancelled" }
+        #expect(cancelledLines.map { $0["id"] as! String } == cancelled)
+        #expect(cancelledLines.first?["iCalUID"] as? String == "series@calport.test")
+        let series = try await account.api.allEvents(calendarId: "primary").items.first { $0.iCalUID == "series@calport.test" && $0.recurrence != nil }
+        #expect(cancelledLines.first?["summary"] as? String == series?.summary)
+        let originalStart = try #require(cancelledLines.first?["originalStart"] as? String)
+        #expect(ISO8601DateFormatter().date(from: originalStart) == ISO8601DateFormatter().date(from: "2025-01-13T09:00:00Z"), "\(originalStart)")
 
         // Deleting a series takes its overrides and cancelled occurrences with it.
         let master = try await account.api.allEvents(calendarId: "primary").items.first { $0.iCalUID == "series@calport.test" && $0.recurrence != nil }!
@@ -218,7 +230,8 @@ struct ArchiveTests {
 
         let again = try Self.archive(account)
         #expect(again.result.status == 0, "\(again.result.stderr)")
-        #expect(again.calendar["added"] as? Int == 3 && again.calendar["changed"] as? Int == 4 && again.calendar["deleted"] as? Int == 3)
+        #expect(again.calendar["added"] as? Int == 3 && again.calendar["changed"] as? Int == 4 && again.calendar["deleted"] as? Int == 2)
+        #expect(again.calendar["cancelled"] as? Int == 1)
         #expect(try Self.snapshot(account, "2025-01-01") == expected)
         let log = try Self.logLines(account)
         #expect(log.count == 42, "each change logged once, the torn line cut off")
@@ -300,6 +313,56 @@ struct ArchiveTests {
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == before + added, "the new mirror's whole first listing is logged")
         #expect(lines.contains { $0.contains("Added after the reset") })
+    }
+
+    @Test("primary and the account's address are one history, in one directory named by the address")
+    func primaryIsTheAccountsAddress() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 10)
+        let first = try Self.archive(account, day: Self.day1)
+        #expect(first.result.status == 0, "\(first.result.stderr)")
+        #expect(first.calendar["calendarId"] as? String == "me@example.com")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: account.path("archive")).filter { !$0.hasPrefix("mirror.sqlite") && $0 != "archive.lock" } == ["me@example.com"])
+
+        // The address goes on from primary's sync token: one request, nothing new.
+        let reportPath = account.path("by-address.json")
+        let byAddress = try account.run(["archive", "--calendar", "me@example.com", "--dir", account.path("archive"), "--report", reportPath, "-q"],
+                                        environment: ["CALPORT_NOW": Self.day2])
+        #expect(byAddress.status == 0, "\(byAddress.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any] ?? [:]
+        #expect(report["requests"] as? Int == 1)
+        #expect(((report["calendars"] as? [[String: Any]])?.first?["mode"]) as? String == "incremental")
+        // Both named at once: archived once.
+        let both = try Self.archive(account, day: Self.day2, ["--calendar", "me@example.com"])
+        #expect(both.result.status == 0, "\(both.result.stderr)")
+        #expect((both.report["calendars"] as? [[String: Any]])?.count == 1)
+        #expect(both.requests == 1, "primary's resolution is remembered: a quiet night stays one request")
+    }
+
+    @Test("an archive an earlier calport kept under primary moves to the address and goes on")
+    func legacyPrimaryArchiveMoves() async throws {
+        let account = try FakeAccount()
+        _ = try await PullTests.seedCalendar(account, count: 10)
+        #expect(try Self.archive(account, day: Self.day1).result.status == 0)
+        let log = try Self.logLines(account)
+        // As an earlier calport left it: everything under `primary`, and no alias.
+        let archive = account.path("archive")
+        try FileManager.default.moveItem(atPath: archive + "/me@example.com", toPath: archive + "/primary")
+        do {
+            let db = try Database(path: archive + "/mirror.sqlite")
+            try db.execute("""
+                DELETE FROM aliases;
+                UPDATE calendars SET id = 'primary'; UPDATE events SET calendar_id = 'primary'; UPDATE changes SET calendar_id = 'primary';
+                """)
+        }
+        try await account.importEvents([SeedEvents.event(500, tag: "later")])
+        let next = try Self.archive(account, day: Self.day2)
+        #expect(next.result.status == 0, "\(next.result.stderr)")
+        #expect(next.calendar["mode"] as? String == "incremental", "the history goes on: \(next.calendar)")
+        #expect(next.calendar["added"] as? Int == 1)
+        #expect(!FileManager.default.fileExists(atPath: archive + "/primary"))
+        #expect(try Self.logLines(account).count == log.count + 1)
+        #expect(FileManager.default.fileExists(atPath: Self.calendarDir(account) + "/2025-01-01.ics"), "earlier snapshots moved along")
     }
 
     @Test("another account's primary calendar is refused, not mixed into the archive")

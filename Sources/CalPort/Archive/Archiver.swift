@@ -52,6 +52,8 @@ public struct ArchiveCalendarReport: Sendable, Codable {
     public var added = 0
     public var changed = 0
     public var deleted = 0
+    /// Occurrences of series deleted (the series stays).
+    public var cancelled = 0
     /// Events in the snapshot, and where it is.
     public var events = 0
     public var snapshot: String?
@@ -157,11 +159,15 @@ public struct Archiver: Sendable {
             report.exitCode = Outcome.failure.rawValue
             return (report, .failure)
         }
+        var archived: Set<String> = []
         for id in options.calendars {
+            // `primary` and the account's address, both given: one calendar, archived once.
+            if archived.contains((try? mirror.alias(id)) ?? nil ?? id) { continue }
             var r = ArchiveCalendarReport(calendarId: id)
             let counter = DiagnosticCounter(forwardingTo: diagnostics)
             do {
                 try await archive(id, mirror: mirror, report: &r, diagnostics: counter, progress: progress)
+                archived.insert(r.calendarId)
                 outcomes.append(counter.errors > 0 ? .dataError : .success)
             } catch {
                 let f = Failure(error)
@@ -184,8 +190,12 @@ public struct Archiver: Sendable {
         return (report, outcome)
     }
 
-    func archive(_ calendarId: String, mirror: ArchiveMirror, report r: inout ArchiveCalendarReport,
+    /// Archives the calendar `given` names. Google is asked with `given`; the directory, the
+    /// mirror and the log use the calendar's own id (`key(for:mirror:)`).
+    func archive(_ given: String, mirror: ArchiveMirror, report r: inout ArchiveCalendarReport,
                  diagnostics: DiagnosticSink, progress: ProgressReporter?) async throws {
+        let calendarId = try await key(for: given, mirror: mirror, progress: progress)
+        r.calendarId = calendarId
         let dir = options.directory + "/" + Self.directoryName(forCalendarId: calendarId)
         try ArchiveFiles.makeDirectory(dir, advice: "move it out of the way: calport keeps this calendar's snapshots in a directory of that name")
         ArchiveFiles.removeLeftovers(in: dir)
@@ -201,9 +211,9 @@ public struct Archiver: Sendable {
         // calendar gave (410, or 400 "Invalid sync token"), and the resync checks.
         var googleId = state.googleId
         func checkIdentity() async throws {
-            let id = try await api.calendar(id: calendarId).id ?? calendarId
+            let id = try await api.calendar(id: given).id ?? given
             if let archived = state.googleId, archived != id {
-                throw Failure(message: "\(calendarId): \(options.directory) archives \(calendarId) as calendar \(archived), but for this account it is \(id)",
+                throw Failure(message: "\(given): \(options.directory) archives \(given) as calendar \(archived), but for this account it is \(id)",
                               advice: "archive this account's calendar into another --dir, or check --profile", outcome: .usage)
             }
             googleId = id
@@ -211,17 +221,17 @@ public struct Archiver: Sendable {
         var fetched: FetchedCalendar
         if let token = state.syncToken {
             do {
-                fetched = try await fetcher.changes(calendarId: calendarId, syncToken: token, progress: progress)
+                fetched = try await fetcher.changes(calendarId: given, syncToken: token, progress: progress)
                 r.mode = .incremental
             } catch let e as GoogleAPIError where e.fullSyncRequired {
                 try await checkIdentity()
                 progress?.note("\(calendarId): the sync token expired; listing the whole calendar and comparing it with the mirror")
-                fetched = try await fetcher.full(calendarId: calendarId, progress: progress)
+                fetched = try await fetcher.full(calendarId: given, progress: progress)
                 r.mode = .resync
             }
         } else {
             try await checkIdentity()
-            fetched = try await fetcher.full(calendarId: calendarId, progress: progress)
+            fetched = try await fetcher.full(calendarId: given, progress: progress)
             r.mode = .full
         }
         r.received = fetched.items.count
@@ -267,6 +277,7 @@ public struct Archiver: Sendable {
             case .added: r.added += 1
             case .changed: r.changed += 1
             case .deleted: r.deleted += 1
+            case .cancelled: r.cancelled += 1
             }
         }
         try flushLog(calendarId, mirror: mirror, to: logPath)
@@ -279,6 +290,38 @@ public struct Archiver: Sendable {
     }
 
     /// Appends what the mirror recorded after the log's last line.
+    /// The id a calendar is archived under: the id given, except `primary`, which is archived
+    /// under the account's address, its id at Google, so that both name one history. The
+    /// mirror remembers what `primary` stands for, so only the first run asks Google (a quiet
+    /// night stays one request). An archive an earlier calport kept under `primary` moves to
+    /// the address, directory and mirror alike, the first time.
+    func key(for given: String, mirror: ArchiveMirror, progress: ProgressReporter?) async throws -> String {
+        guard given == "primary" else { return given }
+        if let known = try mirror.alias(given) { return known }
+        let legacy = try mirror.state(calendarId: given)
+        let id: String
+        if let archived = legacy.googleId { id = archived } else { id = try await api.calendar(id: given).id ?? given }
+        guard id != given else { return given }
+        let from = options.directory + "/" + Self.directoryName(forCalendarId: given)
+        let to = options.directory + "/" + Self.directoryName(forCalendarId: id)
+        let fm = FileManager.default
+        if legacy.syncToken != nil || !legacy.events.isEmpty || fm.fileExists(atPath: from) {
+            guard try mirror.state(calendarId: id).syncToken == nil, !fm.fileExists(atPath: to) else {
+                throw Failure(message: "\(given): \(options.directory) holds both \(given) and \(id), which are one calendar",
+                              advice: "keep one of the directories \(from) and \(to) (and archive with --calendar \(id))", outcome: .usage)
+            }
+            if fm.fileExists(atPath: from) {
+                do { try fm.moveItem(atPath: from, toPath: to) } catch {
+                    throw Failure(message: "\(given): cannot move \(from) to \(to): \(error.localizedDescription)", outcome: .failure)
+                }
+            }
+            try mirror.rename(calendarId: given, to: id)
+            progress?.note("\(given): the archive now keeps the account's own calendar under its id, \(to)")
+        }
+        try mirror.setAlias(given, to: id)
+        return id
+    }
+
     func flushLog(_ calendarId: String, mirror: ArchiveMirror, to path: String) throws {
         let last = try ChangesLog.repairAndLastSequence(path)
         // A log ahead of its mirror was written from an earlier mirror (mirror.sqlite deleted
@@ -347,13 +390,15 @@ public struct Archiver: Sendable {
             switch (wasLive, isLive) {
             case (true, true): kind = .changed
             case (false, true): kind = .added
-            case (true, false): kind = .deleted
+            case (true, false):
+                // A moved or edited occurrence cancelled: the series stays.
+                kind = a.map(isCancelledOccurrence) == true ? .cancelled : .deleted
             case (false, false):
                 // A cancelled occurrence appears (or a tombstone goes with its series): an
-                // occurrence deleted, once.
+                // occurrence cancelled, once.
                 // Not logged on a first run: the calendar simply has that EXDATE.
                 guard after != nil, before == nil, !old.isEmpty else { continue }
-                kind = .deleted
+                kind = .cancelled
             }
             var described = isLive ? a : (b ?? a)
             // A cancelled occurrence is listed bare: name it after its series.
@@ -363,8 +408,10 @@ public struct Archiver: Sendable {
                 described?.iCalUID = master.iCalUID
                 described?.summary = summary
             }
+            let original = (a ?? b)?.originalStartTime
             changes.append(ArchiveChange(calendar: calendarId, run: run, kind: kind, id: id,
-                                         iCalUID: described?.iCalUID, summary: described?.summary))
+                                         iCalUID: described?.iCalUID, summary: described?.summary,
+                                         originalStart: original?.dateTime ?? original?.date))
         }
         return Plan(state: state, upserts: upserts, deletions: deletions, changes: changes)
     }

@@ -4,7 +4,8 @@ import StateStore
 
 /// One entry of the changes log: what a run found changed in a calendar.
 public struct ArchiveChange: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case added, changed, deleted }
+    /// `cancelled`: one occurrence of a series was deleted (the series stays, with an EXDATE).
+    public enum Kind: String, Sendable, Codable { case added, changed, deleted, cancelled }
     /// Position in the mirror's `changes` table (increasing across runs): the log's order and
     /// its idempotence key.
     public var seq: Int64 = 0
@@ -15,6 +16,9 @@ public struct ArchiveChange: Sendable, Codable, Equatable {
     public var id: String
     public var iCalUID: String?
     public var summary: String?
+    /// For an occurrence (`cancelled`, or an override changed): the start it has in the series,
+    /// as Google gives it (an RFC 3339 date-time, or a date for all-day events).
+    public var originalStart: String?
 }
 
 /// The archive's mirror of each calendar: every live event's JSON keyed by event id (cancelled
@@ -49,10 +53,14 @@ public final class ArchiveMirror {
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, calendar_id TEXT NOT NULL, run TEXT NOT NULL,
                 kind TEXT NOT NULL, event_id TEXT NOT NULL, ical_uid TEXT, summary TEXT);
             CREATE INDEX IF NOT EXISTS changes_by_calendar ON changes(calendar_id, seq);
+            CREATE TABLE IF NOT EXISTS aliases(alias TEXT PRIMARY KEY, calendar_id TEXT NOT NULL);
             """)
         // Mirrors written before the column existed gain it (empty: checked from the next run).
         if try db.first("SELECT 1 FROM pragma_table_info('calendars') WHERE name = 'google_id'") == nil {
             try db.execute("ALTER TABLE calendars ADD COLUMN google_id TEXT")
+        }
+        if try db.first("SELECT 1 FROM pragma_table_info('changes') WHERE name = 'original_start'") == nil {
+            try db.execute("ALTER TABLE changes ADD COLUMN original_start TEXT")
         }
     }
 
@@ -92,9 +100,28 @@ public final class ArchiveMirror {
                 try db.run("INSERT OR REPLACE INTO events(calendar_id, event_id, json) VALUES(?, ?, ?)", [calendarId, id, json])
             }
             for c in changes {
-                try db.run("INSERT INTO changes(calendar_id, run, kind, event_id, ical_uid, summary) VALUES(?, ?, ?, ?, ?, ?)",
-                           [calendarId, c.run, c.kind.rawValue, c.id, c.iCalUID, c.summary])
+                try db.run("INSERT INTO changes(calendar_id, run, kind, event_id, ical_uid, summary, original_start) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                           [calendarId, c.run, c.kind.rawValue, c.id, c.iCalUID, c.summary, c.originalStart])
             }
+        }
+    }
+
+    /// The calendar id an alias (`primary`) stood for when this archive first met it.
+    public func alias(_ name: String) throws -> String? {
+        try db.first("SELECT calendar_id FROM aliases WHERE alias = ?", [name])?[0].string
+    }
+
+    public func setAlias(_ name: String, to calendarId: String) throws {
+        try db.run("INSERT OR REPLACE INTO aliases(alias, calendar_id) VALUES(?, ?)", [name, calendarId])
+    }
+
+    /// Moves a calendar's mirror, sync token and recorded changes from one id to another, in
+    /// one transaction.
+    public func rename(calendarId old: String, to new: String) throws {
+        try db.transaction {
+            try db.run("UPDATE calendars SET id = ? WHERE id = ?", [new, old])
+            try db.run("UPDATE events SET calendar_id = ? WHERE calendar_id = ?", [new, old])
+            try db.run("UPDATE changes SET calendar_id = ? WHERE calendar_id = ?", [new, old])
         }
     }
 
@@ -114,11 +141,11 @@ public final class ArchiveMirror {
 
     /// The recorded changes of a calendar after `seq`, in order.
     public func changes(calendarId: String, after seq: Int64) throws -> [ArchiveChange] {
-        try db.query("SELECT seq, run, kind, event_id, ical_uid, summary FROM changes WHERE calendar_id = ? AND seq > ? ORDER BY seq",
+        try db.query("SELECT seq, run, kind, event_id, ical_uid, summary, original_start FROM changes WHERE calendar_id = ? AND seq > ? ORDER BY seq",
                      [calendarId, seq]).map { row in
             ArchiveChange(seq: row[0].int ?? 0, calendar: calendarId, run: row[1].string ?? "",
                           kind: ArchiveChange.Kind(rawValue: row[2].string ?? "") ?? .changed, id: row[3].string ?? "",
-                          iCalUID: row[4].string, summary: row[5].string)
+                          iCalUID: row[4].string, summary: row[5].string, originalStart: row[6].string)
         }
     }
 }
