@@ -33,6 +33,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
+        // zlib, for the archive's deterministic .ics.gz snapshots.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         .target(name: "CalendarModel"),
         .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
         // Crypto: SHA-256 for the event ids of offline JSON (OfflineEventID).
@@ -52,7 +58,7 @@ let package = Package(
         .target(name: "LoopbackHTTP"),
         // SQLite for the push journal and the archive mirror: a thin wrapper, WAL, flock.
         .target(name: "StateStore", dependencies: ["CSQLite"]),
-        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel",
+        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel", "CZlib",
                                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "calport",

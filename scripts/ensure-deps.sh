@@ -9,8 +9,9 @@ if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists libical || missing+=(libical-dev)
   pkg-config --exists libcurl || missing+=(libcurl4-openssl-dev)
   pkg-config --exists sqlite3 || missing+=(libsqlite3-dev)
+  pkg-config --exists zlib || missing+=(zlib1g-dev)
 else
-  missing+=(libical-dev libcurl4-openssl-dev libsqlite3-dev)
+  missing+=(libical-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev)
 fi
 [ -e /usr/share/zoneinfo/Europe/Berlin ] || missing+=(tzdata)
 
@@ -31,8 +32,8 @@ if command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 
-echo "calport needs libical, libcurl, SQLite, pkg-config and the tz database." >&2
-echo "  Debian/Ubuntu: apt-get install libical-dev libcurl4-openssl-dev libsqlite3-dev pkg-config tzdata" >&2
-echo "  Fedora:        dnf install libical-devel libcurl-devel sqlite-devel pkgconf tzdata" >&2
-echo "  macOS:         brew install libical curl sqlite pkg-config" >&2
+echo "calport needs libical, libcurl, SQLite, zlib, pkg-config and the tz database." >&2
+echo "  Debian/Ubuntu: apt-get install libical-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config tzdata" >&2
+echo "  Fedora:        dnf install libical-devel libcurl-devel sqlite-devel zlib-devel pkgconf tzdata" >&2
+echo "  macOS:         brew install libical curl sqlite zlib pkg-config" >&2
 exit 1

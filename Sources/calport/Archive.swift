@@ -60,7 +60,6 @@ struct Archive: AsyncParsableCommand {
         if calendars.isEmpty { throw ValidationError("give --calendar ID (repeatable)") }
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
         if dir.isEmpty { throw ValidationError("--dir must name a directory") }
-        if gzip && !Gzip.isAvailable { throw ValidationError("--gzip needs the zlib library (libz.so.1), which was not found") }
     }
 
     func run() async throws {

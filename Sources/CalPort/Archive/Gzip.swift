@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CZlib
 
 public struct GzipError: Error, CustomStringConvertible {
     public var description: String
@@ -11,69 +7,41 @@ public struct GzipError: Error, CustomStringConvertible {
 /// Deterministic gzip (RFC 1952) for `--gzip` snapshots: no file name and no time stamp in the
 /// header, so the same text always gives the same bytes (as `gzip -n`).
 ///
-/// The DEFLATE data comes from the system's zlib (`compress2`, then the zlib wrapper's two
-/// header bytes and Adler-32 trailer are dropped: what is left is a raw DEFLATE stream, which is
-/// what gzip carries). zlib is loaded at run time with dlopen because calport links no zlib
-/// module; a `CZlib` system library target would replace the loading below.
+/// zlib writes the whole member itself (`deflateInit2` with gzip framing, header, CRC-32 and
+/// length). The header names no operating system (255, "unknown"), so the bytes do not depend
+/// on the machine either.
 public enum Gzip {
-    private typealias CompressBound = @convention(c) (UInt) -> UInt
-    private typealias Compress2 = @convention(c) (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?,
-                                                  UnsafePointer<UInt8>?, UInt, Int32) -> Int32
-
-    private struct Zlib: @unchecked Sendable {
-        let compressBound: CompressBound
-        let compress2: Compress2
-    }
-
-    private static let zlib: Zlib? = {
-        #if canImport(Darwin)
-        let names = ["libz.1.dylib", "/usr/lib/libz.1.dylib", "libz.dylib"]
-        #else
-        let names = ["libz.so.1", "libz.so"]
-        #endif
-        for name in names {
-            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
-            guard let bound = dlsym(handle, "compressBound"), let compress = dlsym(handle, "compress2") else { continue }
-            return Zlib(compressBound: unsafeBitCast(bound, to: CompressBound.self),
-                        compress2: unsafeBitCast(compress, to: Compress2.self))
-        }
-        return nil
-    }()
-
-    /// Whether zlib could be loaded.
-    public static var isAvailable: Bool { zlib != nil }
-
     public static func compress(_ data: [UInt8], level: Int32 = 9) throws -> [UInt8] {
-        guard let z = zlib else { throw GzipError(description: "--gzip needs the zlib library (libz.so.1), which was not found") }
-        var capacity = z.compressBound(UInt(data.count))
-        var deflated = [UInt8](repeating: 0, count: Int(capacity))
-        let rc = deflated.withUnsafeMutableBufferPointer { out in
-            data.withUnsafeBufferPointer { input in
-                z.compress2(out.baseAddress, &capacity, input.baseAddress, UInt(input.count), level)
+        var stream = z_stream()
+        // windowBits 15 + 16: a gzip wrapper instead of zlib's.
+        var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else { throw GzipError(description: "zlib deflateInit2 failed (\(rc))") }
+        defer { deflateEnd(&stream) }
+        var header = gz_header()
+        header.os = 255
+        rc = deflateSetHeader(&stream, &header)
+        guard rc == Z_OK else { throw GzipError(description: "zlib deflateSetHeader failed (\(rc))") }
+
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 32)
+        let produced: Int = try data.withUnsafeBufferPointer { input in
+            try out.withUnsafeMutableBufferPointer { output in
+                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.avail_in = uInt(input.count)
+                stream.next_out = output.baseAddress
+                stream.avail_out = uInt(output.count)
+                // The output buffer holds deflateBound's worst case: one call finishes.
+                let rc = deflate(&stream, Z_FINISH)
+                guard rc == Z_STREAM_END else { throw GzipError(description: "zlib deflate failed (\(rc))") }
+                return output.count - Int(stream.avail_out)
             }
         }
-        guard rc == 0, capacity >= 6 else { throw GzipError(description: "zlib compress2 failed (\(rc))") }
-        var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, level == 9 ? 2 : 0, 255]
-        out.reserveCapacity(Int(capacity) + 10)
-        out += deflated[2..<(Int(capacity) - 4)]
-        let crc = crc32(data)
-        let size = UInt32(truncatingIfNeeded: data.count)
-        for v in [crc, size] { for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) } }
+        out.removeSubrange(produced...)
         return out
     }
 
-    private static let crcTable: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    /// CRC-32 as gzip uses it (ISO 3309).
+    /// CRC-32 as gzip uses it (ISO 3309), from zlib.
     public static func crc32(_ data: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        crcTable.withUnsafeBufferPointer { t in
-            for b in data { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        }
-        return c ^ 0xFFFF_FFFF
+        data.withUnsafeBufferPointer { UInt32(CZlib.crc32(0, $0.baseAddress, uInt($0.count))) }
     }
 }
