@@ -2,9 +2,11 @@
 import PackageDescription
 
 // Layering (dependencies point one way):
-//   calport -> CalPort -> { ICalendar, GoogleCalendar, HTTP } -> CalendarModel
-// ICalendar is the only importer of CLibical, HTTP the only importer of CCurl,
-// and the iCalendar and Google sides never import each other.
+//   calport -> CalPort -> { ICalendar, GoogleCalendar, GoogleAuth, StateStore } -> { CalendarModel, HTTP, LoopbackHTTP }
+// ICalendar is the only importer of CLibical, HTTP of CCurl, StateStore of CSQLite and
+// CalPort of CZlib; the iCalendar and Google sides never import each other. GoogleAuth (OAuth)
+// needs HTTP and, for its redirect listener, LoopbackHTTP. FakeGoogle (the test double of the
+// Calendar API, on LoopbackHTTP) is used by tests, benchmarks and calport-fake-google only.
 let package = Package(
     name: "calport",
     platforms: [.macOS(.v13)],
@@ -62,7 +64,8 @@ let package = Package(
                                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "calport",
-            dependencies: ["CalPort", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CalPort", "CalendarModel", "GoogleCalendar", "GoogleAuth", "HTTP",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),

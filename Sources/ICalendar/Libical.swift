@@ -6,7 +6,9 @@ import Darwin
 import CLibical
 import CalendarModel
 
-/// The one place that touches libical's C API. Each `LibicalComponent` owns its
+/// Parsing and component ownership on libical's C API (RecurrenceExpansion.swift and
+/// ZoneMatcher.swift also call it, for rules and zones; nothing outside ICalendar does, and
+/// every call holds `Libical.lock` where libical keeps shared state). Each `LibicalComponent` owns its
 /// `icalcomponent` tree and frees it in `deinit`; properties borrowed from it are used only
 /// while the owner is alive.
 enum Libical {
