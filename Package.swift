@@ -41,7 +41,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        .target(name: "CalendarModel"),
+        // The POSIX pieces several modules need, once: a mutex, a thread start, a lock file.
+        .target(name: "SystemSupport"),
+        .target(name: "CalendarModel", dependencies: ["SystemSupport"]),
         .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
         // Crypto: SHA-256 for the event ids of offline JSON (OfflineEventID).
         .target(name: "GoogleCalendar", dependencies: ["CalendarModel", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
@@ -54,12 +56,12 @@ let package = Package(
         // A fake Google Calendar API on 127.0.0.1, for tests and benchmarks (never the real one).
         .target(name: "FakeGoogle", dependencies: ["LoopbackHTTP", "GoogleCalendar"]),
         .executableTarget(name: "calport-fake-google", dependencies: ["FakeGoogle"]),
-        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "HTTP", dependencies: ["CCurl", "SystemSupport"]),
         // A small HTTP/1.1 server on loopback sockets: the OAuth redirect listener and the
-        // tests' fake Google. No dependency: what it must do is narrow.
-        .target(name: "LoopbackHTTP"),
+        // tests' fake Google. Only SystemSupport: what it must do is narrow.
+        .target(name: "LoopbackHTTP", dependencies: ["SystemSupport"]),
         // SQLite for the push journal and the archive mirror: a thin wrapper, WAL, flock.
-        .target(name: "StateStore", dependencies: ["CSQLite"]),
+        .target(name: "StateStore", dependencies: ["CSQLite", "SystemSupport"]),
         .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel", "CZlib",
                                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(

@@ -1,4 +1,5 @@
 import CCurl
+import SystemSupport
 
 /// Owns one libcurl multi handle; frees it in deinit. The multi handle keeps the connection
 /// cache and the DNS cache, so every transfer added to it can reuse what the earlier ones opened.

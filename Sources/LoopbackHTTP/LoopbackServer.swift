@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemSupport
 
 /// A small HTTP/1.1 server on 127.0.0.1, for the OAuth redirect listener and for tests' fake
 /// Google.

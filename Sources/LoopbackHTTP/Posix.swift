@@ -65,34 +65,6 @@ final class Monitor: @unchecked Sendable {
     }
 }
 
-/// Starts a detached thread of the server's own.
-func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-    final class Start {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let start = Unmanaged.passRetained(Start(body)).toOpaque()
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    defer { pthread_attr_destroy(&attributes) }
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    #if canImport(Glibc)
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, &attributes, { argument in
-        Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().body()
-        return nil
-    }, start)
-    #else
-    var thread: pthread_t?
-    let rc = pthread_create(&thread, &attributes, { argument in
-        Unmanaged<Start>.fromOpaque(argument).takeRetainedValue().body()
-        return nil
-    }, start)
-    #endif
-    if rc != 0 { Unmanaged<Start>.fromOpaque(start).release() }
-    return rc == 0
-}
-
 /// Milliseconds on a monotonic clock.
 func monotonicMilliseconds() -> Int {
     var now = timespec()
