@@ -50,7 +50,7 @@ let package = Package(
         // OAuth 2.0 for Google: desktop and web clients, tokens, service accounts.
         .target(
             name: "GoogleAuth",
-            dependencies: ["HTTP", "LoopbackHTTP", .product(name: "_CryptoExtras", package: "swift-crypto"),
+            dependencies: ["HTTP", "LoopbackHTTP", "SystemSupport", .product(name: "_CryptoExtras", package: "swift-crypto"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         // A fake Google Calendar API on 127.0.0.1, for tests and benchmarks (never the real one).
@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "LoopbackHTTP", dependencies: ["SystemSupport"]),
         // SQLite for the push journal and the archive mirror: a thin wrapper, WAL, flock.
         .target(name: "StateStore", dependencies: ["CSQLite", "SystemSupport"]),
-        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel", "CZlib",
+        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel", "CZlib", "SystemSupport",
                                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "calport",

@@ -1,4 +1,5 @@
 import CalendarModel
+import SystemSupport
 
 /// Counts diagnostics by severity and passes them on (to stderr in the CLI).
 public final class DiagnosticCounter: DiagnosticSink, @unchecked Sendable {
@@ -87,26 +88,10 @@ public enum TerminalText {
     }
 }
 
-/// Writes all of `s` to `fd`, retrying on EINTR; the errno of a failed write, else nil.
+/// Writes all of `s` to `fd` (`SystemSupport.writeAll`); the errno of a failed write, else nil.
 private func writeAll(_ fd: Int32, _ s: String) -> Int32? {
     var s = s
-    return s.withUTF8 { buf in
-        var off = 0
-        while off < buf.count {
-            #if canImport(Glibc)
-            let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-            #else
-            let n = Darwin.write(fd, buf.baseAddress! + off, buf.count - off)
-            #endif
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            if n == 0 { return EIO }
-            off += n
-        }
-        return nil
-    }
+    return s.withUTF8 { buf in buf.baseAddress.flatMap { SystemSupport.writeAll(fd, $0, buf.count) } }
 }
 
 /// Standard output for what a command prints (tables, reports, tokens): unbuffered, and a write

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemSupport
 
 public struct OutputError: Error, CustomStringConvertible {
     public var description: String
@@ -22,9 +23,10 @@ public struct OutputError: Error, CustomStringConvertible {
 ///   (`Output.check(path:)` says so before any long work begins).
 public final class Output {
     public let name: String
+    /// Standard output or a device; -1 for a file.
     private var fd: Int32
-    private let target: String?
-    private let temporary: String?
+    /// A regular file, replaced on commit.
+    private let file: AtomicFile?
     private var finished = false
 
     /// How a path is written.
@@ -75,42 +77,26 @@ public final class Output {
         case .standardOutput:
             name = "<stdout>"
             fd = 1
-            target = nil
-            temporary = nil
+            file = nil
         case .stream(let device):
             name = path ?? device
             let f = open(device, O_WRONLY | O_NOCTTY | O_CLOEXEC)
             guard f >= 0 else { throw OutputError(description: "\(name): cannot open: \(Self.errorText(errno))") }
             fd = f
-            target = nil
-            temporary = nil
-        case .file(let file):
-            name = path ?? file
-            target = file
-            let dir = Self.directory(of: file)
-            let base = file.split(separator: "/").last.map(String.init) ?? file
-            var template = Array((dir + "/." + base + ".calport-XXXXXX").utf8CString)
-            let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard f >= 0 else {
-                throw OutputError(description: "\(name): cannot create a file in \(dir): \(Self.errorText(errno))")
+            file = nil
+        case .file(let target):
+            name = path ?? target
+            fd = -1
+            // A calendar export is ordinary user data (0666 less the umask); an existing file
+            // keeps its own mode.
+            do { file = try AtomicFile(replacing: target) } catch {
+                throw OutputError(description: "\(name): cannot create a file in \(Self.directory(of: target)): \(error.reason)")
             }
-            // mkstemp creates the file 0600; a calendar export is ordinary user data. An existing
-            // file keeps its own mode.
-            var st = stat()
-            if stat(file, &st) == 0 {
-                fchmod(f, st.st_mode & 0o7777)
-            } else {
-                let mask = umask(0)
-                umask(mask)
-                fchmod(f, 0o666 & ~mask)
-            }
-            fd = f
-            temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 
     /// A file replaced atomically on commit (not standard output, a device or a pipe).
-    public var isFile: Bool { target != nil }
+    public var isFile: Bool { file != nil }
 
     deinit {
         if !finished { discard() }
@@ -126,14 +112,10 @@ public final class Output {
     }
 
     private func write(_ buf: UnsafeRawBufferPointer) throws {
-        var off = 0
-        while off < buf.count {
-            let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw OutputError(description: "\(name): write failed: \(Self.errorText(errno))")
-            }
-            off += n
+        if let file {
+            do { try file.write(buf) } catch { throw OutputError(description: "\(name): write failed: \(error.reason)") }
+        } else if let base = buf.baseAddress, let code = writeAll(fd, base, buf.count) {
+            throw OutputError(description: "\(name): write failed: \(Self.errorText(code))")
         }
     }
 
@@ -142,21 +124,13 @@ public final class Output {
     public func commit() throws {
         guard !finished else { return }
         finished = true
-        guard let target, let temporary else {
+        guard let file else {
             if fd > 2 { close(fd) }
             fd = -1
             return
         }
-        if fsync(fd) != 0 || close(fd) != 0 {
-            let e = errno
-            unlink(temporary)
-            throw OutputError(description: "\(name): cannot flush: \(Self.errorText(e))")
-        }
-        fd = -1
-        if rename(temporary, target) != 0 {
-            let e = errno
-            unlink(temporary)
-            throw OutputError(description: "\(name): cannot replace: \(Self.errorText(e))")
+        do { try file.commit() } catch {
+            throw OutputError(description: "\(name): cannot \(error.operation == "replace" ? "replace" : "flush"): \(error.reason)")
         }
     }
 
@@ -164,10 +138,8 @@ public final class Output {
     /// standard output cannot be taken back.)
     public func discard() {
         finished = true
-        if let temporary {
-            if fd >= 0 { close(fd) }
-            fd = -1
-            unlink(temporary)
+        if let file {
+            file.discard()
         } else if fd > 2 {
             close(fd)
             fd = -1

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemSupport
 
 // POSIX file access for credentials: exact modes, atomic replacement, and errors that name the
 // file and say what the system said.
@@ -63,11 +64,8 @@ private func readAll(_ fd: Int32, path: String, limit: Int) throws(AuthError) ->
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 16 << 10)
     while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw .unreadableFile(path: path, reason: systemError())
-        }
+        let n = chunk.withUnsafeMutableBytes { readSome(fd, $0.baseAddress!, $0.count) }
+        if n < 0 { throw .unreadableFile(path: path, reason: systemError()) }
         if n == 0 { return bytes }
         bytes += chunk[..<n]
         if bytes.count > limit { throw .unreadableFile(path: path, reason: "larger than \(limit >> 10) KiB: not a credential file") }
@@ -103,46 +101,11 @@ func parentDirectory(_ path: String) -> String {
     return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
 }
 
-/// Replaces `path` with `bytes` atomically: a temporary file in the same directory, created with
-/// `mode`, written, flushed to disk, then renamed over `path`; the directory is flushed too. The
-/// file is complete or absent, never partial, and never readable by others, not even for a moment.
+/// Replaces `path` with `bytes` atomically (`AtomicFile`), the new file created with `mode`:
+/// complete or absent, never partial, and never readable by others, not even for a moment.
 func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(AuthError) {
-    let directory = parentDirectory(path)
-    let name = path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...]
-    let temporary = "\(directory)/.\(name).\(Random.string(count: 10, alphabet: "abcdefghijklmnopqrstuvwxyz0123456789")).tmp"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-    guard fd >= 0 else { throw .fileSystem(path: path, operation: "create a temporary file", reason: systemError()) }
-    var failure: AuthError?
-    if fchmod(fd, mode) != 0 {
-        failure = .fileSystem(path: temporary, operation: "set permissions", reason: systemError())
-    }
-    var offset = 0
-    while failure == nil && offset < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            failure = .fileSystem(path: temporary, operation: "write", reason: systemError())
-        } else {
-            offset += n
-        }
-    }
-    if failure == nil && fsync(fd) != 0 {
-        failure = .fileSystem(path: temporary, operation: "flush to disk", reason: systemError())
-    }
-    if close(fd) != 0 && failure == nil {
-        failure = .fileSystem(path: temporary, operation: "close", reason: systemError())
-    }
-    if failure == nil && rename(temporary, path) != 0 {
-        failure = .fileSystem(path: path, operation: "replace", reason: systemError())
-    }
-    if let failure {
-        unlink(temporary)
-        throw failure
-    }
-    let dirFD = open(directory, O_RDONLY | O_CLOEXEC)
-    if dirFD >= 0 {
-        _ = fsync(dirFD)
-        close(dirFD)
+    do { try AtomicFile.write(bytes, to: path, mode: mode) } catch {
+        throw .fileSystem(path: error.path, operation: error.operation, reason: error.reason)
     }
 }
 

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import StateStore
+import SystemSupport
 
 /// A file operation of the archive that failed, in plain words: which path, what is wrong with
 /// it, and what to do.
@@ -77,49 +78,15 @@ enum ArchiveFiles {
         }
     }
 
-    /// Replaces `path` with `bytes`: a temporary file beside it (`.<name>.calport-XXXXXX`),
-    /// written, flushed, renamed over the target, and the directory flushed, so that the target
-    /// is always either the old file or the new one, also after a power cut.
+    /// Replaces `path` with `bytes` atomically (`AtomicFile`): the target is always either the
+    /// old file or the new one, also after a power cut.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        var template = Array(((dir.isEmpty ? "." : dir) + "/." + base + temporaryMarker + "XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw failure(path, "cannot create a temporary file") }
-        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var ok = false
-        defer {
-            if !ok {
-                close(fd)
-                unlink(temporary)
-            }
+        do { try AtomicFile.write(bytes, to: path) } catch {
+            throw explained(error.code, path: path, doing: "cannot \(error.operation)")
         }
-        let mask = umask(0)
-        umask(mask)
-        fchmod(fd, 0o666 & ~mask)
-        try bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw failure(path, "write failed")
-                }
-                off += n
-            }
-        }
-        guard fsync(fd) == 0 else { throw failure(path, "cannot flush") }
-        ok = true
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let e = failure(path, "cannot replace")
-            unlink(temporary)
-            throw e
-        }
-        syncDirectory(dir.isEmpty ? "." : dir)
     }
 
-    static let temporaryMarker = ".calport-"
+    static let temporaryMarker = AtomicFile.temporaryMarker
 
     static func syncDirectory(_ dir: String) {
         let d = open(dir, O_RDONLY)
@@ -228,16 +195,8 @@ enum ChangesLog {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw ArchiveFiles.failure(path, "cannot open") }
         defer { close(fd) }
-        try text.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw ArchiveFiles.failure(path, "write failed")
-                }
-                off += n
-            }
+        if let code = text.withUnsafeBytes({ writeAll(fd, $0.baseAddress!, $0.count) }) {
+            throw ArchiveFiles.explained(code, path: path, doing: "write failed")
         }
         guard fsync(fd) == 0 else { throw ArchiveFiles.failure(path, "cannot flush") }
     }
