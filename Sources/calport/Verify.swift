@@ -77,13 +77,11 @@ struct Verify: AsyncParsableCommand {
         return (a, b)
     }
 
+    /// A date (midnight UTC), or an RFC 3339 date-time (UTC when it has no offset).
     static func instant(_ s: String) -> Int? {
-        let compact = s.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        switch EventTime(icalValue: compact, tzid: nil) {
-        case .date(let d)?: return d.daysSinceEpoch * 86_400
-        case .utc(let l)?, .floating(let l)?: return l.secondsSinceEpoch
-        default: return nil
-        }
+        if let d = RFC3339.date(s) { return d.daysSinceEpoch * 86_400 }
+        guard let (local, offset) = RFC3339.dateTime(s) else { return nil }
+        return local.secondsSinceEpoch - (offset ?? 0)
     }
 
     func run() async throws {

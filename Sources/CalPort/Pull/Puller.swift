@@ -37,37 +37,10 @@ public struct PullOptions: Sendable {
     /// A `--time-min`/`--time-max` value as Google wants it: a date (`2025-01-01`, midnight UTC)
     /// or an RFC 3339 date-time with `Z` or an offset. Nil when it is neither.
     public static func rfc3339Bound(_ s: String) -> String? {
-        let t = s.trimmingCharacters(in: .whitespaces)
-        let digits = Set("0123456789")
-        func isDate(_ d: Substring) -> Bool {
-            let parts = d.split(separator: "-", omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-                  parts.allSatisfy({ $0.allSatisfy(digits.contains) }),
-                  let y = Int(parts[0]), let m = Int(parts[1]), let day = Int(parts[2]) else { return false }
-            return LocalDate(year: y, month: m, day: day).isValid
-        }
-        if t.count == 10 { return isDate(Substring(t)) ? t + "T00:00:00Z" : nil }
-        guard let tIndex = t.firstIndex(where: { $0 == "T" || $0 == "t" }), isDate(t[..<tIndex]) else { return nil }
-        var rest = t[t.index(after: tIndex)...]
-        var zone: Substring
-        if rest.hasSuffix("Z") || rest.hasSuffix("z") {
-            zone = "Z"
-            rest = rest.dropLast()
-        } else if let sign = rest.lastIndex(where: { $0 == "+" || $0 == "-" }) {
-            zone = rest[sign...]
-            rest = rest[..<sign]
-            let z = zone.dropFirst().split(separator: ":")
-            guard z.count == 2, z.allSatisfy({ $0.count == 2 && $0.allSatisfy(digits.contains) }),
-                  Int(z[0])! < 24, Int(z[1])! < 60 else { return nil }
-        } else {
-            return nil
-        }
-        let clock = rest.split(separator: ".", maxSplits: 1)
-        let hms = clock.first.map { $0.split(separator: ":", omittingEmptySubsequences: false) } ?? []
-        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && $0.allSatisfy(digits.contains) }),
-              Int(hms[0])! < 24, Int(hms[1])! < 60, Int(hms[2])! < 61 else { return nil }
-        if clock.count == 2 && (clock[1].isEmpty || !clock[1].allSatisfy(digits.contains)) { return nil }
-        return String(t[..<tIndex]) + "T" + String(rest) + String(zone)
+        let t = s.trimmingCharacters(in: .whitespaces).uppercased()
+        if RFC3339.date(t) != nil { return t + "T00:00:00Z" }
+        guard let (_, offset) = RFC3339.dateTime(t), offset != nil else { return nil }
+        return t
     }
 }
 

@@ -1,4 +1,5 @@
 import Crypto
+import CalendarModel
 import Foundation
 import GoogleCalendar
 
@@ -49,17 +50,15 @@ public struct PushKey: Hashable, Comparable, Sendable, Codable, CustomStringConv
 
     /// Seconds since the epoch of an RFC 3339 date-time; one without an offset is read in `zone`.
     static func instant(_ s: String, zone: String?) -> Int? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: s) { return Int(d.timeIntervalSince1970.rounded()) }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: s) { return Int(d.timeIntervalSince1970.rounded()) }
+        guard let (local, offset) = RFC3339.dateTime(s) else { return nil }
+        if let offset { return local.secondsSinceEpoch - offset }
         // No offset: a wall time in the event's zone.
-        let local = DateFormatter()
-        local.locale = Locale(identifier: "en_US_POSIX")
-        local.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")
-        local.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-        return local.date(from: String(s.prefix(19))).map { Int($0.timeIntervalSince1970) }
+        let tz = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+        let guess = Date(timeIntervalSince1970: TimeInterval(local.secondsSinceEpoch))
+        var seconds = local.secondsSinceEpoch - tz.secondsFromGMT(for: guess)
+        // Near a change of offset the guess may sit on the other side of it: once more.
+        seconds = local.secondsSinceEpoch - tz.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        return seconds
     }
 }
 

@@ -1,3 +1,4 @@
+import CalendarModel
 import Foundation
 
 /// How to find the event a create (events.insert or events.import) made, when Google answers
@@ -102,11 +103,5 @@ extension GoogleCalendarAPI {
         return i == j
     }
 
-    static func instant(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s)
-    }
+    static func instant(_ s: String) -> Int? { RFC3339.instant(s) }
 }
