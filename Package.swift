@@ -63,7 +63,10 @@ let package = Package(
         // SQLite for the push journal and the archive mirror: a thin wrapper, WAL, flock.
         .target(name: "StateStore", dependencies: ["CSQLite", "SystemSupport"]),
         .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel", "CZlib", "SystemSupport",
-                                              .product(name: "Crypto", package: "swift-crypto")]),
+                                              .product(name: "Crypto", package: "swift-crypto")],
+                plugins: ["VersionPlugin"]),
+        // calport's version from one place (a release tag, else VERSION): see scripts/version.sh.
+        .plugin(name: "VersionPlugin", capability: .buildTool()),
         .executableTarget(
             name: "calport",
             dependencies: ["CalPort", "CalendarModel", "GoogleCalendar", "GoogleAuth", "HTTP",

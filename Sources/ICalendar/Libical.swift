@@ -23,7 +23,37 @@ enum Libical {
     /// libical's own lazy caches (built-in zones, zone change tables) are not thread-safe.
     static let lock = Lock()
 
-    static var version: String { ICAL_VERSION }
+    /// The version of the libical that is loaded, which may be newer than the headers calport
+    /// was built with. libical 3 has no call that reports it, so on Linux look for the file the
+    /// loader mapped libical from: a shared object's real name carries the full version
+    /// (`/usr/lib/x86_64-linux-gnu/libical.so.3.0.16` in /proc/self/maps). Elsewhere, or when
+    /// libical is linked statically, the version of the headers.
+    static var version: String {
+        #if os(Linux)
+        if let loaded = loadedVersion() { return loaded }
+        #endif
+        return "\(ICAL_MAJOR_VERSION).\(ICAL_MINOR_VERSION).\(ICAL_PATCH_VERSION)"
+    }
+
+    #if os(Linux)
+    private static func loadedVersion() -> String? {
+        guard let maps = fopen("/proc/self/maps", "r") else { return nil }
+        defer { fclose(maps) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        let prefix = "libical.so."
+        while getline(&line, &capacity, maps) > 0, let line {
+            let text = String(cString: line)
+            guard let file = text.split(separator: "/").last?.split(separator: "\n").first, file.hasPrefix(prefix) else { continue }
+            let version = file.dropFirst(prefix.count)
+            if version.split(separator: ".").count >= 2, version.allSatisfy({ $0.isNumber || $0 == "." }) {
+                return String(version)
+            }
+        }
+        return nil
+    }
+    #endif
 }
 
 final class LibicalComponent {

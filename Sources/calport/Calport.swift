@@ -10,4 +10,12 @@ struct Calport: AsyncParsableCommand {
         version: Versions.summary,
         subcommands: [Convert.self, Verify.self, Auth.self, Calendars.self, Pull.self, Archive.self, Push.self]
     )
+
+    /// For scripts/manual.sh: prints one man page section from the tables in Manual.swift.
+    @Option(help: .hidden) var manualSection: ManualSection?
+
+    func run() async throws {
+        guard let manualSection else { throw CleanExit.helpRequest(self) }
+        try printOut(manualSection.mdoc + "\n")
+    }
 }
