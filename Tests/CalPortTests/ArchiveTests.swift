@@ -275,15 +275,7 @@ struct ArchiveTests {
         #expect(snapshots == ["2025-01-02.ics.gz", "2025-01-03.ics.gz"])
         let gz = try Data(contentsOf: URL(fileURLWithPath: dir + "/2025-01-03.ics.gz"))
         #expect(Array(gz.prefix(3)) == [0x1F, 0x8B, 8] && Array(gz[4..<8]) == [0, 0, 0, 0], "no time stamp")
-        let gunzip = Process()
-        gunzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gunzip.arguments = ["gzip", "-dc", dir + "/2025-01-03.ics.gz"]
-        let pipe = Pipe()
-        gunzip.standardOutput = pipe
-        try gunzip.run()
-        let plain = pipe.fileHandleForReading.readDataToEndOfFile()
-        gunzip.waitUntilExit()
-        #expect(gunzip.terminationStatus == 0)
+        let plain = try #require(try gunzip(dir + "/2025-01-03.ics.gz"))
         #expect(plain == (try Self.freshPull(account)))
         #expect(try Self.archive(account, day: Self.day3, ["--gzip"]).result.status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/2025-01-03.ics.gz")) == gz, "same events, same bytes")

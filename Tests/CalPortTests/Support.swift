@@ -98,3 +98,17 @@ enum Browser {
 
     enum BrowserError: Error { case tooManyRedirects(String) }
 }
+
+/// `gzip -dc FILE` (Debian-required, so present on every machine the tests run on): an
+/// independent reader of the archive's .ics.gz files. Nil when gzip failed.
+func gunzip(_ path: String) throws -> Data? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["gzip", "-dc", path]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let plain = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return p.terminationStatus == 0 ? plain : nil
+}
