@@ -174,6 +174,51 @@ import Testing
         #expect(h.storedKeys().values.allSatisfy { $0 == 1 })
     }
 
+    @Test func deletedAllDayAndFloatingOccurrencesComeBack() async throws {
+        // An all-day series and a floating one (placed in the calendar's zone, X-WR-TIMEZONE),
+        // the floating one crossing the change to summer time.
+        let h = try PushHarness()
+        let source = try h.write("kinds.ics", """
+            BEGIN:VCALENDAR
+            VERSION:2.0
+            PRODID:-//test//repush//EN
+            X-WR-TIMEZONE:Europe/Berlin
+            BEGIN:VEVENT
+            UID:bins@example.com
+            DTSTAMP:20250101T000000Z
+            DTSTART;VALUE=DATE:20250310
+            DTEND;VALUE=DATE:20250311
+            RRULE:FREQ=WEEKLY;COUNT=5
+            SUMMARY:Bins out
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:yoga@example.com
+            DTSTAMP:20250101T000000Z
+            DTSTART:20250317T070000
+            DTEND:20250317T080000
+            RRULE:FREQ=WEEKLY;COUNT=5
+            SUMMARY:Yoga
+            END:VEVENT
+            END:VCALENDAR
+
+            """)
+        #expect(try h.push(source).status == 0)
+        let api = try h.api()
+        let bins = try stored(h, "bins@example.com"), yoga = try stored(h, "yoga@example.com")
+        try await api.deleteEvent(calendarId: h.calendarId, eventId: bins.id! + "_20250324", sendUpdates: .none)
+        // 7:00 in Berlin on 31 March is 05:00 UTC (summer time).
+        try await api.deleteEvent(calendarId: h.calendarId, eventId: yoga.id! + "_20250331T050000Z", sendUpdates: .none)
+        #expect(try verifyGoogle(source, h).1?.differences.filter { $0.kind == "missing" }.count == 2)
+        let run = try h.push(source, ["--report", h.path("r.json")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try PushReportFile.read(h.path("r.json")).summary.revived == 2)
+        let (after, a) = try verifyGoogle(source, h)
+        #expect(after.status == 0, "\(a?.differences.map { "\($0.kind) \($0.uid) \($0.occurrence) \($0.field ?? "")" } ?? []) \(after.stderr)")
+        h.fake.resetStatistics()
+        #expect(try h.push(source).status == 0)
+        #expect(h.writeCalls == 0)
+    }
+
     @Test func anOccurrenceTheSourceNoLongerHasStaysDeleted() async throws {
         let h = try PushHarness()
         let source = try h.write("small.ics", PushTests.small)
