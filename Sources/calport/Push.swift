@@ -63,7 +63,7 @@ struct Push: AsyncParsableCommand {
     @Option(name: .customLong("on-existing"), help: "Events already in the calendar: update those that differ (default), or skip them all.")
     var onExisting: OnExisting = .update
 
-    @Option(help: "Reminders of new events: source (the source's alarms; default), default (the calendar's), none.")
+    @Option(help: "Reminders of new events: source (the source's alarms), default (the calendar's default reminders), none.")
     var reminders: PushReminders = .source
 
     @Flag(name: .customLong("strip-attendees"), help: "Push no attendees and no organizer: the calendar organizes, nobody is emailed.")

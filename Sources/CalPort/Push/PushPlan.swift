@@ -337,6 +337,8 @@ struct PushPlanner {
                 entry.reason = "revive: the occurrence was deleted in Google"
                 var body = updateBody(occurrence, existing: series)
                 body.status = "confirmed"
+                // The instance's own sequence is not listed (a bare tombstone): Google keeps it.
+                body.sequence = nil
                 entry.body = body
                 entry.recipients = recipients(body, series: nil)
             }
