@@ -6,6 +6,7 @@ import GoogleCalendar
 extension PushMode: ExpressibleByArgument {}
 extension OnExisting: ExpressibleByArgument {}
 extension NotifyScope: ExpressibleByArgument {}
+extension PushReminders: ExpressibleByArgument {}
 
 struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,14 @@ struct Push: AsyncParsableCommand {
             anyone. --mode insert makes the calendar the organizer, with event ids derived from \
             UID and RECURRENCE-ID; Google then emails attendees only as --send-updates says \
             (default none). With all or external the plan says how many addresses would be \
-            emailed, by domain, and the push needs --yes (or a yes on the terminal).
+            emailed, by domain, and the push needs --yes (or a yes on the terminal). \
+            --strip-attendees pushes no guests and no organizer at all: nobody can be emailed.
+
+            Pushing again after people used the calendar keeps their side: guests' answers, \
+            comments and extra guests (for those still in the source), and reminders set in \
+            Google where the source has no alarm. Occurrences deleted in Google that the source \
+            still has come back. --reminders says what new events get: the source's alarms \
+            (source, the default), the calendar's default reminders (default), or none.
 
             Exit codes: 0 done; 3 some events failed or were rejected (the rest done; see \
             --report and --rejects); 64 usage; 65 the input cannot be read; 69 Google unavailable \
@@ -55,6 +63,12 @@ struct Push: AsyncParsableCommand {
     @Option(name: .customLong("on-existing"), help: "Events already in the calendar: update those that differ (default), or skip them all.")
     var onExisting: OnExisting = .update
 
+    @Option(help: "Reminders of new events: source (the source's alarms), default (the calendar's default reminders), none.")
+    var reminders: PushReminders = .source
+
+    @Flag(name: .customLong("strip-attendees"), help: "Push no attendees and no organizer: the calendar organizes, nobody is emailed.")
+    var stripAttendees = false
+
     @Flag(name: .customLong("dry-run"), help: "Plan and print the summary (and --report), send nothing.")
     var dryRun = false
 
@@ -80,6 +94,9 @@ struct Push: AsyncParsableCommand {
         try checkOutputPaths([("--report", report), ("--rejects", rejects)])
         if !(1...GoogleCalendarAPI.maxBatchParts).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 1000") }
         if !(1...16).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 16") }
+        if stripAttendees && sendUpdates != .none {
+            throw ValidationError("--send-updates \(sendUpdates.rawValue) with --strip-attendees: no guests are pushed, so there is nobody to email")
+        }
         if mode == .import && sendUpdates != .none {
             throw ValidationError("--send-updates \(sendUpdates.rawValue) needs --mode insert: import never emails anyone")
         }
@@ -94,7 +111,8 @@ struct Push: AsyncParsableCommand {
         defer { printer.finish() }
         let input: PushInput
         do {
-            input = try PushInput.load(path: self.input, mapping: MappingOptions(defaultTimeZone: defaultTimeZone), diagnostics: printer)
+            input = try PushInput.load(path: self.input, mapping: MappingOptions(defaultTimeZone: defaultTimeZone), diagnostics: printer,
+                                       stripAttendees: stripAttendees)
         } catch let e as ConvertError {
             StandardError.write("calport: \(e)\n")
             if case .failed = e { throw Exit.failure }
@@ -105,8 +123,10 @@ struct Push: AsyncParsableCommand {
         // lock, one journal and one set of insert-mode event ids.
         let calendarId: String
         do { calendarId = try await session.api.calendar(id: calendar).id ?? calendar } catch { throw Exit.report(error) }
-        let options = PushOptions(calendarId: calendarId, mode: mode, sendUpdates: sendUpdates, onExisting: onExisting,
+        var options = PushOptions(calendarId: calendarId, mode: mode, sendUpdates: sendUpdates, onExisting: onExisting,
                                   dryRun: dryRun, batchSize: batchSize, concurrency: concurrency)
+        options.reminders = reminders
+        options.stripAttendees = stripAttendees
         let progress = ProgressReporter(label: "push", quiet: quiet)
         let engine: PushEngine
         let plan: PushPlan

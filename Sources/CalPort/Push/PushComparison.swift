@@ -7,12 +7,13 @@ import GoogleCalendar
 /// iCalUID, sequence and conference data are not compared: they are Google's, read-only after
 /// creation, or rewritten by Google.
 ///
-/// With `repliesFromGoogle` (insert mode, where the calendar organizes and guests answer in
-/// Google) the attendees' own answers (response status, comment, additional guests) are not
-/// compared either: a guest who accepted does not make the event differ from the .ics.
+/// The attendees' own answers (response status, comment, additional guests) are Google's side
+/// of the story in every mode and are not compared: a guest who accepted in Google does not
+/// make the event differ from the .ics. Reminders are compared only when the source decides
+/// them (`reminders`; see `PushOptions.sourceDecidesReminders`).
 enum PushComparison {
     /// The names of the fields that differ; empty when the event is as wanted.
-    static func differences(wanted w: GoogleEvent, existing e: GoogleEvent, repliesFromGoogle: Bool = false) -> [String] {
+    static func differences(wanted w: GoogleEvent, existing e: GoogleEvent, reminders compareReminders: Bool = true) -> [String] {
         var out: [String] = []
         func check(_ name: String, _ same: Bool) { if !same { out.append(name) } }
         check("summary", (w.summary ?? "") == (e.summary ?? ""))
@@ -25,8 +26,8 @@ enum PushComparison {
         check("transparency", (w.transparency ?? "opaque") == (e.transparency ?? "opaque"))
         check("visibility", (w.visibility ?? "default") == (e.visibility ?? "default"))
         check("colorId", w.colorId == e.colorId)
-        check("attendees", attendees(w.attendees, withReplies: !repliesFromGoogle) == attendees(e.attendees, withReplies: !repliesFromGoogle))
-        check("reminders", reminders(w.reminders) == reminders(e.reminders))
+        check("attendees", attendees(w.attendees) == attendees(e.attendees))
+        if compareReminders { check("reminders", reminders(w.reminders) == reminders(e.reminders)) }
         check("extendedProperties", (w.extendedProperties?.private ?? [:]) == (e.extendedProperties?.private ?? [:])
             && (w.extendedProperties?.shared ?? [:]) == (e.extendedProperties?.shared ?? [:]))
         check("source", (w.source?.url, w.source?.title) == (e.source?.url, e.source?.title))
@@ -53,20 +54,21 @@ enum PushComparison {
         }
     }
 
+    /// What the source says about an attendee: who, and how invited. Not the answer.
     struct AttendeeValue: Hashable {
-        var email: String, name: String, optional: Bool, response: String, resource: Bool, comment: String, guests: Int
+        var email: String, name: String, optional: Bool, resource: Bool
     }
 
-    static func attendees(_ list: [GoogleEvent.Attendee]?, withReplies: Bool = true) -> Set<AttendeeValue> {
+    static func attendees(_ list: [GoogleEvent.Attendee]?) -> Set<AttendeeValue> {
         Set((list ?? []).map {
             AttendeeValue(email: ($0.email ?? "").lowercased(), name: $0.displayName ?? "", optional: $0.optional ?? false,
-                          response: withReplies ? $0.responseStatus ?? "needsAction" : "", resource: $0.resource ?? false,
-                          comment: withReplies ? $0.comment ?? "" : "", guests: withReplies ? $0.additionalGuests ?? 0 : 0)
+                          resource: $0.resource ?? false)
         })
     }
 
-    /// `wanted`'s attendees with the answers `existing` holds for the same addresses, so that an
-    /// update does not reset what guests replied in Google.
+    /// `wanted`'s attendees with the answers `existing` holds for the same addresses (compared
+    /// without case), so that an update does not reset what guests replied in Google. Attendees
+    /// new in the source come with the source's answer; those the source dropped are dropped.
     static func keepingReplies(_ wanted: [GoogleEvent.Attendee]?, from existing: [GoogleEvent.Attendee]?) -> [GoogleEvent.Attendee]? {
         guard var list = wanted, let existing, !existing.isEmpty else { return wanted }
         var answers: [String: GoogleEvent.Attendee] = [:]

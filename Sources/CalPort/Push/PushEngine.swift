@@ -348,7 +348,7 @@ public final class PushEngine: @unchecked Sendable {
                 return
             }
             if existing.status != "cancelled" || wanted.status == "cancelled",
-               PushComparison.differences(wanted: wanted, existing: existing, repliesFromGoogle: options.repliesFromGoogle).isEmpty {
+               PushComparison.differences(wanted: wanted, existing: existing, reminders: options.sourceDecidesReminders(wanted)).isEmpty {
                 ledger.set(i, PushOutcome(state: .done, googleId: id, alreadyPresent: true))
                 try journal?.finished([(entry.key, id, nil)], calendarId: options.calendarId)
                 return

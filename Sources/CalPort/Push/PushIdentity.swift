@@ -48,6 +48,15 @@ public struct PushKey: Hashable, Comparable, Sendable, Codable, CustomStringConv
         return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 
+    /// Seconds since the epoch of a `stamp`: the instant, or midnight UTC of the date.
+    static func seconds(ofStamp stamp: String) -> Int? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = stamp.count == 8 ? "yyyyMMdd" : "yyyyMMdd'T'HHmmss'Z'"
+        return f.date(from: stamp).map { Int($0.timeIntervalSince1970) }
+    }
+
     /// Seconds since the epoch of an RFC 3339 date-time; one without an offset is read in `zone`.
     static func instant(_ s: String, zone: String?) -> Int? {
         guard let (local, offset) = RFC3339.dateTime(s) else { return nil }

@@ -35,10 +35,22 @@ public struct PushInput: Sendable {
     /// The property a rejects file puts on an event to say why it failed; ignored on input.
     public static let reasonProperty = "X-CALPORT-PUSH-ERROR"
 
+    /// How the input's series are expanded and mapped (set by `load`), for occurrences that
+    /// were deleted in Google and come back (`occurrences(of:at:)`).
+    var expansion: Expansion?
+
+    struct Expansion: Sendable {
+        var mapper: GoogleEventMapper
+        var utcOffset: @Sendable (String, LocalDateTime) -> Int?
+    }
+
     /// Reads `path` (`-`: standard input) in any format calport reads and maps each event as
     /// `calport convert` does. Mapping errors make an event a reject; warnings and notes go to
     /// `diagnostics` and the event is sent.
-    public static func load(path: String, mapping: MappingOptions, diagnostics: DiagnosticSink) throws -> PushInput {
+    ///
+    /// `stripAttendees` (`--strip-attendees`) leaves out every event's attendees and organizer
+    /// before mapping, so that nothing of them reaches Google, carried data included.
+    public static func load(path: String, mapping: MappingOptions, diagnostics: DiagnosticSink, stripAttendees: Bool = false) throws -> PushInput {
         let input: Input
         do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
         // The content decides: a file named .ics that is not iCalendar is bad input, not an
@@ -68,6 +80,10 @@ public struct PushInput: Sendable {
                 case .timeZone(let z): zones.append(z)
                 case .event(var e, let at):
                     e.properties.removeAll { $0.name == reasonProperty }
+                    if stripAttendees {
+                        e.attendees = []
+                        e.organizer = nil
+                    }
                     events.append((e, at))
                 }
             }
@@ -132,6 +148,8 @@ public struct PushInput: Sendable {
         }
         let seriesUIDs = Set(events.filter { $0.0.recurrenceID == nil }.compactMap(\.0.uid))
         var result = PushInput(name: input.name, info: info, timeZones: zones, items: [], rejects: [], identity: "")
+        let sendableReader = reader.map(UncheckedSendable.init)
+        result.expansion = Expansion(mapper: mapper) { z, l in sendableReader?.value.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
         var seen: [PushKey: Int] = [:]
         var digestInput: [UInt8] = []
         // Series with no copy that was not rejected (a file may repeat a series).
@@ -212,5 +230,39 @@ public struct PushInput: Sendable {
             throw ConvertError.badInput("\(input.name): no event can be pushed (\(result.rejects.count) rejected: \(result.rejects[0].reason))")
         }
         return result
+    }
+}
+
+extension PushInput {
+    /// The occurrences of `item`'s series that start at `stamps` (original starts as in
+    /// `PushKey.instance`), each mapped for Google as an override that changes nothing would
+    /// be. Stamps that the source's series does not produce (excluded, or not on its rule) are
+    /// left out.
+    func occurrences(of item: PushItem, at stamps: Set<String>) -> [String: GoogleEvent] {
+        guard let expansion, item.event.isRecurring, item.event.recurrenceID == nil else { return [:] }
+        var out: [String: GoogleEvent] = [:]
+        for stamp in stamps {
+            guard let t = PushKey.seconds(ofStamp: stamp) else { continue }
+            // A day either side covers all-day and floating occurrences, compared by wall time.
+            let r = RecurrenceExpander.expand(item.event, windowStart: t - 2 * 86_400, windowEnd: t + 2 * 86_400, limit: 100,
+                                              utcOffset: expansion.utcOffset)
+            for o in r.occurrences {
+                var e = item.event
+                e.recurrenceID = o.recurrenceID
+                e.start = o.start
+                e.end = o.end
+                e.duration = nil
+                e.recurrenceRules = []
+                e.exceptionRules = []
+                e.recurrenceDates = []
+                e.exceptionDates = []
+                let g = expansion.mapper.googleEvent(from: e) { _ in }
+                if let original = g.originalStartTime, PushKey.stamp(original) == stamp {
+                    out[stamp] = g
+                    break
+                }
+            }
+        }
+        return out
     }
 }

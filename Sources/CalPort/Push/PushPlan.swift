@@ -33,6 +33,16 @@ public enum NotifyScope: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// What reminders a new event gets (`--reminders`).
+public enum PushReminders: String, Sendable, Codable, CaseIterable {
+    /// The source's alarms, as Google can hold them; no alarm, no reminder.
+    case source
+    /// The calendar's default reminders (`useDefault: true`).
+    case `default`
+    /// No reminder (`useDefault: false`, no overrides).
+    case none
+}
+
 public struct PushOptions: Sendable {
     public var calendarId: String
     public var mode: PushMode
@@ -43,6 +53,12 @@ public struct PushOptions: Sendable {
     public var batchSize: Int
     /// Requests in flight at once.
     public var concurrency: Int
+    /// What new events get as reminders. Existing events keep the reminders set in Google,
+    /// unless the source decides them (`sourceDecidesReminders`).
+    public var reminders: PushReminders = .source
+    /// Push no attendees and no organizer (`PushInput.load` leaves them out): the calendar
+    /// organizes, and no call asks Google to email anyone.
+    public var stripAttendees = false
 
     /// 50 calls per batch and 4 batches in flight: measured against the fake with 50 ms
     /// latency (bench/push.sh), larger batches gain little while a rate-limited batch costs
@@ -62,12 +78,27 @@ public struct PushOptions: Sendable {
     }
 
     /// The sendUpdates sent with insert, update and the like: import never mails, and an
-    /// update of an imported event must not either.
-    var sendUpdatesValue: SendUpdates { mode == .import ? .none : sendUpdates.sendUpdates }
-    /// Insert mode: the calendar organizes and guests answer in Google, so their answers are
-    /// Google's once an event exists (not compared, not overwritten). Import mode copies the
-    /// answers recorded in the source.
-    var repliesFromGoogle: Bool { mode == .insert }
+    /// update of an imported event must not either; without attendees nobody is mailed.
+    var sendUpdatesValue: SendUpdates { mode == .import || stripAttendees ? .none : sendUpdates.sendUpdates }
+
+    /// Whether the source decides the reminders of an event Google already has: with
+    /// `--reminders source`, when the source has an alarm Google can hold (or asks for the
+    /// calendar's defaults, as a file pulled from Google does). Otherwise the reminders are
+    /// the user's in Google: not compared, and kept by an update.
+    func sourceDecidesReminders(_ wanted: GoogleEvent) -> Bool {
+        reminders == .source && (wanted.reminders?.useDefault == true || wanted.reminders?.overrides?.isEmpty == false)
+    }
+
+    /// The reminders of a new event made from `wanted`.
+    func newReminders(_ wanted: GoogleEvent) -> GoogleEvent.Reminders? {
+        var r = GoogleEvent.Reminders()
+        switch reminders {
+        case .source: return wanted.reminders
+        case .default: r.useDefault = true
+        case .none: r.useDefault = false
+        }
+        return r
+    }
 }
 
 /// What the plan does with one event.
@@ -134,6 +165,8 @@ struct ExistingIndex {
     var byId: [String: GoogleEvent] = [:]
     /// Live series (recurring masters) by UID: their ids, for exceptions.
     var seriesIdByUID: [String: String] = [:]
+    /// Occurrences deleted in Google (cancelled instances), by the UID of their series.
+    var cancelledInstances: [String: [PushKey]] = [:]
     var count = 0
 
     /// `known`: ids calport created or updated in this calendar before (from the journal), so
@@ -165,6 +198,7 @@ struct ExistingIndex {
                 seriesIdByUID[key.uid] = id
             }
         }
+        for (key, g) in byKey where key.isInstance && g.status == "cancelled" { cancelledInstances[key.uid, default: []].append(key) }
     }
 }
 
@@ -181,6 +215,7 @@ struct PushPlanner {
         var seriesEntry: [String: Int] = [:]
         var singlesFromOrphans: Set<String> = []
         var cancelledSeries: Set<String> = []
+        let inputKeys = Set(input.items.map(\.key))
         let ordered = input.items.sorted { ($0.key.isInstance ? 1 : 0, $0.index) < ($1.key.isInstance ? 1 : 0, $1.index) }
         for item in ordered {
             var wanted = item.google
@@ -240,7 +275,7 @@ struct PushPlanner {
                     }
                 } else {
                     let changes = found.status == "cancelled" ? []
-                        : PushComparison.differences(wanted: wanted, existing: found, repliesFromGoogle: options.repliesFromGoogle)
+                        : PushComparison.differences(wanted: wanted, existing: found, reminders: options.sourceDecidesReminders(wanted))
                     entry.changes = changes
                     if changes.isEmpty {
                         entry.action = .unchanged
@@ -265,6 +300,11 @@ struct PushPlanner {
                 entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { entries[$0].body } : nil)
             }
             entries.append(entry)
+            // Occurrences of this series deleted in Google that the source still has come back.
+            if !isException, let found, entry.action != .reject, wanted.status != "cancelled", wanted.recurrence?.isEmpty == false,
+               let gone = existing.cancelledInstances[key.uid]?.filter({ !inputKeys.contains($0) }), !gone.isEmpty {
+                entries += restores(gone, of: item, series: found, input: input, existing: existing)
+            }
         }
         for (event, line, reason) in input.rejects {
             var entry = PushPlanEntry(key: PushKey(uid: event.uid ?? "(no UID)", instance: event.recurrenceID.map { $0.icalValue }),
@@ -273,6 +313,38 @@ struct PushPlanner {
             entries.append(entry)
         }
         return PushPlan(entries: entries, ownerEmail: ownerEmail)
+    }
+
+    /// Updates that bring back the occurrences `keys` of `item`'s series, deleted in Google
+    /// (cancelled instances), where the source's series has them: each becomes the occurrence
+    /// the series gives at that time, with the series' answers and reminders from Google.
+    /// Cancelled instances the source's series does not produce (an EXDATE, a rule changed
+    /// since) stay deleted.
+    func restores(_ keys: [PushKey], of item: PushItem, series: GoogleEvent, input: PushInput, existing: ExistingIndex) -> [PushPlanEntry] {
+        let occurrences = input.occurrences(of: item, at: Set(keys.compactMap(\.instance)))
+        var out: [PushPlanEntry] = []
+        for key in keys.sorted() {
+            guard let stamp = key.instance, let occurrence = occurrences[stamp], let id = existing.byKey[key]?.id else { continue }
+            var entry = PushPlanEntry(key: key, item: item.index, action: .update, isException: true)
+            entry.eventId = id
+            entry.seriesId = series.id
+            entry.changes = ["status"]
+            entry.revive = true
+            if options.onExisting == .skip {
+                entry.action = .skip
+                entry.reason = "occurrence deleted in Google (--on-existing skip)"
+            } else {
+                entry.reason = "revive: the occurrence was deleted in Google"
+                var body = updateBody(occurrence, existing: series)
+                body.status = "confirmed"
+                // The instance's own sequence is not listed (a bare tombstone): Google keeps it.
+                body.sequence = nil
+                entry.body = body
+                entry.recipients = recipients(body, series: nil)
+            }
+            out.append(entry)
+        }
+        return out
     }
 
     /// Fields Google sets itself or keeps after creation.
@@ -290,6 +362,7 @@ struct PushPlanner {
         var g = wanted
         Self.strip(&g)
         g.iCalUID = key.uid
+        g.reminders = options.newReminders(wanted)
         if options.mode == .insert {
             if !isException { g.id = PushEventID.make(calendarId: options.calendarId, key: key) }
             // insert makes the calendar the organizer; the source's organizer is not writable.
@@ -309,7 +382,10 @@ struct PushPlanner {
         g.originalStartTime = nil
         // Google refuses a sequence below its own; unknown (a tombstone): keep Google's.
         if let want = wanted.sequence, let have = existing.sequence, want > have { g.sequence = want } else { g.sequence = nil }
-        if options.repliesFromGoogle { g.attendees = PushComparison.keepingReplies(g.attendees, from: existing.attendees) }
+        // Answers are Google's; so are reminders the source does not decide (a deleted event
+        // listed bare has none to keep: it gets what a new one would).
+        g.attendees = PushComparison.keepingReplies(g.attendees, from: existing.attendees)
+        if !options.sourceDecidesReminders(wanted) { g.reminders = existing.reminders ?? options.newReminders(wanted) }
         return g
     }
 
