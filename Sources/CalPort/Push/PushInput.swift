@@ -38,9 +38,9 @@ public struct PushInput: Sendable {
     /// Reads `path` (`-`: standard input) in any format calport reads and maps each event as
     /// `calport convert` does. Mapping errors make an event a reject; warnings and notes go to
     /// `diagnostics` and the event is sent.
-    public static func load(path: String, mapping: MappingOptions, diagnostics: DiagnosticSink) throws -> PushInput {
+    public static func load(path: String, name: String? = nil, mapping: MappingOptions, diagnostics: DiagnosticSink) throws -> PushInput {
         let input: Input
-        do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
+        do { input = try Input(path: path, name: name) } catch let e as InputError { throw ConvertError.failed(e.description) }
         // The content decides: a file named .ics that is not iCalendar is bad input, not an
         // empty calendar.
         guard let format = Format.detect(prefix: input.prefix) else {
