@@ -67,21 +67,25 @@ import Testing
         foreign.end = EventDateTime(dateTime: "2026-01-05T10:00:00Z")
         try h.fake.seed([foreign], calendarId: h.calendarId)
         // Another source calport pushed into the same calendar.
-        let other = try h.write("other.ics", Self.calendar([Self.event("o1@other", "From the other file", "20260301T100000")]))
+        // Another source calport pushed into the same calendar; it shares one event with the feed.
+        let shared = Self.event("shared@both", "In both files", "20260302T100000")
+        let other = try h.write("other.ics", Self.calendar([Self.event("o1@other", "From the other file", "20260301T100000"), shared]))
         #expect(try h.push(other).status == 0)
-        let feed = try h.write("feed.ics", Self.calendar(Self.singles(1...20)))
+        let feed = try h.write("feed.ics", Self.calendar(Self.singles(1...20) + [shared]))
         #expect(try h.push(feed).status == 0)
-        #expect(Self.live(h).count == 22)
+        #expect(Self.live(h).count == 23)
 
-        // e5 and e6 leave the source; the same path is pushed again with --prune.
+        // e5, e6 and the shared event leave the source; the same path is pushed again with --prune.
         _ = try h.write("feed.ics", Self.calendar(Self.singles(Array(1...4) + Array(7...20))))
         let r = try h.push(feed, ["--prune", "--report", h.path("report.json")])
         #expect(r.status == 0, "\(r.stderr)")
         let live = Self.live(h)
         #expect(live["e5@feed"] == nil && live["e6@feed"] == nil, "\(live.keys.sorted())")
-        #expect(live.count == 20)
+        #expect(live.count == 21)
         #expect(live["foreign@elsewhere"] != nil)
         #expect(live["o1@other"] != nil)
+        #expect(live["shared@both"] != nil, "the other file still has it")
+        #expect(r.stderr.contains("1 more kept: another source pushed them too"), "\(r.stderr)")
         #expect(r.stderr.contains("pruned: 2 deleted"), "\(r.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("report.json")))) as! [String: Any]
         let prune = try #require(report["prune"] as? [String: Any])
@@ -93,6 +97,13 @@ import Testing
         let again = try h.push(feed, ["--prune"])
         #expect(again.status == 0)
         #expect(again.stderr.contains("pruned: 0 deleted"), "\(again.stderr)")
+        #expect(Self.live(h).count == 21)
+
+        // When the other file drops the shared event too, its own prune deletes it.
+        _ = try h.write("other.ics", Self.calendar([Self.event("o1@other", "From the other file", "20260301T100000")]))
+        let otherPrune = try h.push(other, ["--prune"])
+        #expect(otherPrune.status == 0, "\(otherPrune.stderr)")
+        #expect(Self.live(h)["shared@both"] == nil)
         #expect(Self.live(h).count == 20)
 
         // The other file's event is not this source's to delete, even when this file is emptied

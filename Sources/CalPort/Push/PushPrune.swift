@@ -107,7 +107,8 @@ public struct PrunePlan: Sendable {
     public var pushed: Int
     /// Gone from this source, but pushed from another source into the same calendar too: kept.
     public var keptForOtherSources: Int
-    /// UIDs the journal remembers for this source whose events are already deleted in Google.
+    /// UIDs the journal stops counting as this source's: gone from it, and either deleted in
+    /// Google already or kept for another source.
     var forgotten: [String]
     public var limit: PruneLimit?
     public var window: PushWindow?
@@ -292,7 +293,9 @@ extension PushEngine {
             plan.pushed += 1
             guard !sourceUIDs.contains(uid) else { continue }
             if elsewhere.contains(uid) {
+                // Another source still holds it: it stays, and is no longer this source's.
                 plan.keptForOtherSources += 1
+                plan.forgotten.append(uid)
                 continue
             }
             var recipients: [String] = []
