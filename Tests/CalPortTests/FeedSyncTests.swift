@@ -212,6 +212,17 @@ import Testing
         #expect(try h.push(feed, ["--prune", "--max-delete", "120%"]).status == Outcome.usage.rawValue)
     }
 
+    @Test func maxDeleteTakesACountOrAPercentageAndTheDefaultIsFiveOrTenPercent() {
+        #expect(PruneLimit(argument: "12") == .count(12))
+        #expect(PruneLimit(argument: "25%") == .percent(25))
+        #expect(PruneLimit(argument: "0") == .count(0))
+        for bad in ["-1", "101%", "x", "%", "1.5"] { #expect(PruneLimit(argument: bad) == nil, "\(bad)") }
+        #expect(PruneLimit.allowed(nil, pushed: 30) == 5)
+        #expect(PruneLimit.allowed(nil, pushed: 200) == 20)
+        #expect(PruneLimit.allowed(.percent(50), pushed: 30) == 15)
+        #expect(PruneLimit.allowed(.count(3), pushed: 1000) == 3)
+    }
+
     // MARK: - The window
 
     @Test func aWindowPushesWhatTouchesItAndASeriesReachingIntoItWhole() throws {
