@@ -81,10 +81,10 @@ public struct Converter {
 
     public init(options: ConvertOptions) { self.options = options }
 
-    public func run(input path: String, output: Output, diagnostics: DiagnosticSink) throws -> ConversionSummary {
+    public func run(input path: String, inputName: String? = nil, output: Output, diagnostics: DiagnosticSink) throws -> ConversionSummary {
         let counter = DiagnosticCounter(forwardingTo: diagnostics)
         let input: Input
-        do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
+        do { input = try Input(path: path, name: inputName) } catch let e as InputError { throw ConvertError.failed(e.description) }
 
         guard let from = options.from ?? Format.detect(prefix: input.prefix) ?? Format(pathExtensionOf: path) else {
             throw ConvertError.badInput(input.prefix.isEmpty

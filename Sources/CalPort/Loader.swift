@@ -14,9 +14,10 @@ public struct LoadedCalendar {
 
 public enum CalendarLoader {
     /// Reads any supported input fully (for `verify`; conversions stream instead).
-    public static func load(path: String, from: Format? = nil, mapping: MappingOptions, diagnostics: DiagnosticSink) throws -> LoadedCalendar {
+    public static func load(path: String, name: String? = nil, from: Format? = nil, mapping: MappingOptions,
+                            diagnostics: DiagnosticSink) throws -> LoadedCalendar {
         let input: Input
-        do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
+        do { input = try Input(path: path, name: name) } catch let e as InputError { throw ConvertError.failed(e.description) }
         guard let format = from ?? Format.detect(prefix: input.prefix) ?? Format(pathExtensionOf: path) else {
             throw ConvertError.badInput("\(input.name): not iCalendar (no BEGIN:VCALENDAR) and not JSON; give --from if it is")
         }

@@ -31,11 +31,15 @@ public struct InputError: Error, CustomStringConvertible {
 /// An opened input with its first bytes read, so the format can be detected even on stdin.
 public final class Input {
     public let name: String
+    /// Where it is read from ("-": standard input).
+    let path: String
     let fd: Int32
     let prefix: [UInt8]
     private let owned: Bool
 
-    public init(path: String) throws {
+    /// `displayName` names the input in messages instead of `path` (a fetched URL's temporary copy).
+    public init(path: String, name displayName: String? = nil) throws {
+        self.path = path
         if path == "-" {
             name = "-"
             fd = 0
@@ -50,7 +54,7 @@ public final class Input {
                 close(f)
                 throw InputError(description: "\(path): is a directory", isDataError: false)
             }
-            name = path
+            name = displayName ?? path
             fd = f
             owned = true
         }
@@ -80,7 +84,7 @@ public final class Input {
         let needle = Array(text.utf8)
         if Bytes.contains(prefix, needle) { return true }
         guard owned else { return false }
-        let f = open(name, O_RDONLY)
+        let f = open(path, O_RDONLY)
         guard f >= 0 else { return false }
         defer { close(f) }
         var buf = [UInt8](repeating: 0, count: 1 << 20)

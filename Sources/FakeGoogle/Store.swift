@@ -658,6 +658,8 @@ final class FakeState: @unchecked Sendable {
         ]
         if let d = cal.description { r["description"] = .string(d) }
         if let l = cal.location { r["location"] = .string(l) }
+        // "The email of the owner of the calendar. Set only for secondary calendars."
+        if !cal.isPrimary { r["dataOwner"] = .string(accountEmail) }
         return .object(r)
     }
 

@@ -4,27 +4,31 @@ import GoogleCalendar
 
 extension Format: ExpressibleByArgument {}
 
-struct Convert: ParsableCommand {
+struct Convert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert between iCalendar and Google Calendar JSON, offline.",
         discussion: """
             Formats: ics (an iCalendar VCALENDAR), json (a Google calendar#events object with \
             summary, timeZone and items), ndjson (one Google Event resource per line). The \
-            input format is detected from the content when --from is not given.
+            input format is detected from the content when --from is not given. The input may \
+            be a URL (http, https, or webcal, read as https), fetched with the limits of an API \
+            answer (256 MiB, 60 s, redirects not followed).
 
             Examples:
               calport convert work.ics                      # Google JSON on stdout
               cat work.ics | calport convert --to ndjson | jq -c .summary
               calport convert events.json --to ics -o work.ics
+              calport convert https://example.com/team.ics -o team.json
 
             Exit codes: 0 converted; 1 the input or output could not be opened or written; 64 usage \
             (an option, an output path that cannot be written); 65 bad input data: some events \
             could not be converted (the rest were written), the input is not a calendar (an \
-            existing output file is left as it was), or --strict and a diagnostic.
+            existing output file is left as it was), or --strict and a diagnostic; 69 an input \
+            URL unreachable or its server failing (5xx), run again later.
             """ + "\n\n" + EnvironmentVariable.helpText(for: "convert")
     )
 
-    @Argument(help: "The input file, or - for standard input.")
+    @Argument(help: "The input file, an http(s) or webcal URL, or - for standard input.")
     var input: String = "-"
 
     @Option(help: "The input format (ics, json, ndjson); detected when omitted.")
@@ -52,7 +56,7 @@ struct Convert: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let printer = DiagnosticPrinter()
         defer { printer.finish() }
         let options = ConvertOptions(from: from, to: to, mapping: MappingOptions(defaultTimeZone: defaultTimeZone), strict: strict)
@@ -62,7 +66,10 @@ struct Convert: ParsableCommand {
             throw Exit.failure
         }
         do {
-            let summary = try Converter(options: options).run(input: input, output: out, diagnostics: printer)
+            let source = try await InputArgument.resolve(input)
+            let summary = try withExtendedLifetime(source) {
+                try Converter(options: options).run(input: source.path, inputName: source.name, output: out, diagnostics: printer)
+            }
             if verbose {
                 StandardError.write("calport: \(summary.events) events converted from \(summary.from) to \(summary.to); \(summary.warnings) warnings, \(summary.errors) errors\n")
             }

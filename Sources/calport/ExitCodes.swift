@@ -7,6 +7,7 @@ enum Exit {
     static let success = ExitCode(Outcome.success.rawValue)
     static let failure = ExitCode(Outcome.failure.rawValue)
     static let partial = ExitCode(Outcome.partial.rawValue)
+    static let refused = ExitCode(Outcome.refused.rawValue)
     static let usage = ExitCode(Outcome.usage.rawValue)
     static let dataError = ExitCode(Outcome.dataError.rawValue)
     static let unavailable = ExitCode(Outcome.unavailable.rawValue)
@@ -38,5 +39,24 @@ func printOut(_ s: String) throws {
     do { try StandardOutput.write(s) } catch {
         StandardError.write("calport: \(error)\n")
         throw Exit.failure
+    }
+}
+
+/// An input argument as a local path: a URL (http, https, webcal) is fetched first (see
+/// `RemoteInput`), and `name` then is the URL for messages. Keep the value alive while the
+/// path is read: the temporary copy goes with it.
+struct InputArgument {
+    let path: String
+    let name: String?
+    let download: RemoteInput?
+
+    static func resolve(_ argument: String) async throws -> InputArgument {
+        guard RemoteInput.isURL(argument) else { return InputArgument(path: argument, name: nil, download: nil) }
+        do {
+            let d = try await RemoteInput.fetch(argument)
+            return InputArgument(path: d.path, name: d.name, download: d)
+        } catch {
+            throw Exit.report(error)
+        }
     }
 }

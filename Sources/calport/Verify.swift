@@ -10,7 +10,8 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             A and B are each an .ics file, a Google calendar#events JSON file, NDJSON, or a Google \
             calendar as google:CALENDAR_ID (listed through the API, as `calport pull` reads it; \
-            write ./google:x for a file of that name). Both \
+            write ./google:x for a file of that name); a file may also be an http(s) or webcal \
+            URL, fetched with the limits of an API answer. Both \
             are expanded with libical's recurrence engine over the window, overrides and \
             cancelled occurrences applied, and compared occurrence by occurrence: missing, \
             extra, and changed start, end (as instants; all-day as dates), summary, location, \
@@ -23,8 +24,9 @@ struct Verify: AsyncParsableCommand {
             whether the .ics comes back, not what Google shows.
 
             Exit codes: 0 equivalent; 1 different; 64 usage; 65 an input is not readable data \
-            (also a google: calendar that cannot be listed); for a google: side also 69 Google \
-            unavailable and 77 not signed in or no access.
+            (also a google: calendar that cannot be listed, or a URL that answers with an error); \
+            for a google: side also 69 Google unavailable and 77 not signed in or no access; 69 \
+            also for a URL that cannot be reached or whose server fails.
 
             Examples:
               calport verify work.ics work.json
@@ -95,7 +97,15 @@ struct Verify: AsyncParsableCommand {
         var session: GoogleSession?
         func load(_ side: String) async throws -> LoadedCalendar {
             guard let calendarId = GoogleCalendarSide.calendarId(side) else {
-                return try CalendarLoader.load(path: side, mapping: mapping, diagnostics: counter)
+                let source: InputArgument
+                do { source = try await InputArgument.resolve(side) } catch let code as ExitCode {
+                    // Exit 1 means "the calendars differ": a URL that answers with an error is an
+                    // input that cannot be read.
+                    throw code == Exit.failure ? Exit.dataError : code
+                }
+                return try withExtendedLifetime(source) {
+                    try CalendarLoader.load(path: source.path, name: source.name, mapping: mapping, diagnostics: counter)
+                }
             }
             do {
                 if session == nil { session = try google.session() }

@@ -11,6 +11,9 @@ public enum Outcome: Int32, Sendable, CaseIterable {
     case failure = 1
     /// Some events failed; the rest were done (see the report and the rejects file).
     case partial = 3
+    /// A safety limit refused the run before anything was sent (`push --prune` would delete more
+    /// than `--max-delete` allows).
+    case refused = 4
     /// The command line was wrong.
     case usage = 64
     /// The input data was bad.
@@ -31,9 +34,10 @@ extension Outcome {
         case .success: "success"
         case .failure: "failure (I/O, an unexpected answer, declined at a prompt; for verify: both calendars were read and differ)"
         case .partial: "some events or calendars failed, the rest were done"
+        case .refused: "refused by a safety limit, nothing was sent (push --prune would delete more than --max-delete allows)"
         case .usage: "usage error (an option, a credential file, an output path, a calendar id that names no calendar)"
         case .dataError: "bad input data (the rest of the batch is still converted and written)"
-        case .unavailable: "Google unavailable after retries, or usage limits exhausted: run again later"
+        case .unavailable: "Google unavailable after retries, usage limits exhausted, or an input URL unreachable: run again later"
         case .locked: "another run holds the lock"
         case .authentication: "not signed in, sign-in expired or revoked, or no permission"
         }

@@ -79,6 +79,8 @@ public final class PushEngine: @unchecked Sendable {
     let journal: PushJournal?
     let progress: ProgressReporter?
     let note: @Sendable (String) -> Void
+    /// What the plan listed (every event, deleted ones included), for `--prune`.
+    private(set) var listed: [GoogleEvent] = []
 
     /// - Parameters:
     ///   - stateDirectory: where the journal lives; nil: no journal (and no lock). A dry run
@@ -114,6 +116,7 @@ public final class PushEngine: @unchecked Sendable {
         var list = ListOptions(maxResults: 2500, showDeleted: true, singleEvents: false)
         list.fields = Self.listFields
         let existing = try await api.allEvents(calendarId: options.calendarId, options: list).items
+        listed = existing
         let known = try journal?.knownIds(calendarId: options.calendarId) ?? [:]
         let index = ExistingIndex(existing, known: known)
         let plan = PushPlanner(options: options, ownerEmail: owner).plan(input, existing: index)

@@ -50,9 +50,10 @@ public struct PushInput: Sendable {
     ///
     /// `stripAttendees` (`--strip-attendees`) leaves out every event's attendees and organizer
     /// before mapping, so that nothing of them reaches Google, carried data included.
-    public static func load(path: String, mapping: MappingOptions, diagnostics: DiagnosticSink, stripAttendees: Bool = false) throws -> PushInput {
+    public static func load(path: String, name: String? = nil, mapping: MappingOptions, diagnostics: DiagnosticSink,
+                            stripAttendees: Bool = false) throws -> PushInput {
         let input: Input
-        do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
+        do { input = try Input(path: path, name: name) } catch let e as InputError { throw ConvertError.failed(e.description) }
         // The content decides: a file named .ics that is not iCalendar is bad input, not an
         // empty calendar.
         guard let format = Format.detect(prefix: input.prefix) else {

@@ -23,8 +23,9 @@ public enum StateDirectory {
 /// what Google does not hold yet. A lock file per calendar keeps two pushes apart.
 final class PushJournal: @unchecked Sendable {
     let path: String
-    private let db: Database
-    private let lock = NSLock()
+    // Internal, not private: PushPrune.swift keeps the source records in the same database.
+    let db: Database
+    let lock = NSLock()
     private let calendarLock: FileLock?
     private(set) var runId: Int64 = 0
     /// The earlier run of the same input that did not finish, when there is one.
@@ -69,6 +70,7 @@ final class PushJournal: @unchecked Sendable {
                 calendar TEXT NOT NULL, google_id TEXT NOT NULL, uid TEXT NOT NULL, instance TEXT NOT NULL,
                 PRIMARY KEY (calendar, google_id));
             """)
+        try db.execute(Self.sourceEventsSchema)
     }
 
     /// Starts (or takes up again) the run of `input` into `calendarId`.

@@ -44,6 +44,8 @@ public struct PushReport: Codable, Sendable {
     public var seconds: Double
     public var summary: Summary
     public var items: [Item]
+    /// `--prune`: what was (or, for a dry run or a refusal, would be) deleted.
+    public var prune: PruneReport?
 
     public init(_ r: PushResult, input: PushInput, options: PushOptions) {
         calendar = options.calendarId

@@ -285,6 +285,13 @@ public final class GoogleCalendarAPI: Sendable {
         return try await decoded(CalendarResource.self, call)
     }
 
+    /// calendars.delete: deletes a secondary calendar and its events (Google refuses the
+    /// primary calendar). A 404 or 410 after an unclear earlier attempt counts as deleted.
+    public func deleteCalendar(id: String) async throws {
+        let call = APICall(name: "calendars.delete", method: "DELETE", path: "calendar/v3/calendars/\(Self.enc(id))", safety: .delete)
+        _ = try await perform(call)
+    }
+
     // MARK: Events: reading
 
     /// One page of events.list.
