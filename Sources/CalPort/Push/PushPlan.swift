@@ -264,15 +264,7 @@ struct PushPlanner {
             if let found {
                 entry.eventId = found.id
                 if found.status == "cancelled" && wanted.status != "cancelled" {
-                    entry.changes = ["status"]
-                    entry.revive = true
-                    if options.onExisting == .skip {
-                        entry.action = .skip
-                        entry.reason = "cancelled in Google (--on-existing skip)"
-                    } else {
-                        entry.action = .update
-                        entry.reason = "revive: the event was deleted in Google"
-                    }
+                    revive(&entry, what: "event")
                 } else {
                     let changes = found.status == "cancelled" ? []
                         : PushComparison.differences(wanted: wanted, existing: found, reminders: options.sourceDecidesReminders(wanted))
@@ -328,13 +320,8 @@ struct PushPlanner {
             var entry = PushPlanEntry(key: key, item: item.index, action: .update, isException: true)
             entry.eventId = id
             entry.seriesId = series.id
-            entry.changes = ["status"]
-            entry.revive = true
-            if options.onExisting == .skip {
-                entry.action = .skip
-                entry.reason = "occurrence deleted in Google (--on-existing skip)"
-            } else {
-                entry.reason = "revive: the occurrence was deleted in Google"
+            revive(&entry, what: "occurrence")
+            if entry.action == .update {
                 var body = updateBody(occurrence, existing: series)
                 body.status = "confirmed"
                 // The instance's own sequence is not listed (a bare tombstone): Google keeps it.
@@ -345,6 +332,20 @@ struct PushPlanner {
             out.append(entry)
         }
         return out
+    }
+
+    /// An event or occurrence deleted in Google that the source still has: brought back (an
+    /// update to confirmed), unless `--on-existing skip` leaves existing events alone.
+    func revive(_ entry: inout PushPlanEntry, what: String) {
+        entry.changes = ["status"]
+        entry.revive = true
+        if options.onExisting == .skip {
+            entry.action = .skip
+            entry.reason = "\(what) deleted in Google (--on-existing skip)"
+        } else {
+            entry.action = .update
+            entry.reason = "revive: the \(what) was deleted in Google"
+        }
     }
 
     /// Fields Google sets itself or keeps after creation.
