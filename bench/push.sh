@@ -164,9 +164,10 @@ quota, fault_rate, drop_rate = int(sys.argv[5]), sys.argv[6], sys.argv[7]
 events, latency = sys.argv[2], sys.argv[3]
 base = next((r for r in rows if r[0].startswith("baseline")), None)
 rerun = next((r for r in rows if r[0] == "rerun-total"), None)
-print(f"calport push of {events} generated events (bench/gencal.py) into calport-fake-google with {latency} ms latency per response.\n")
-print("| run | HTTP requests | wall time (s) | requests vs baseline | wall time vs baseline |")
-print("|---|---:|---:|---:|---:|")
+if rows:
+    print(f"calport push of {events} generated events (bench/gencal.py) into calport-fake-google with {latency} ms latency per response.\n")
+    print("| run | HTTP requests | wall time (s) | requests vs baseline | wall time vs baseline |")
+    print("|---|---:|---:|---:|---:|")
 for name, req, wall, rc in rows:
     if name == "rerun-total":
         continue
