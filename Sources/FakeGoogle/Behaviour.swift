@@ -101,6 +101,15 @@
 ///   freebusy, channels. Unknown paths are 404 with the JSON error shape.
 /// - No gzip: responses are sent uncompressed whatever `Accept-Encoding` says.
 ///
+/// ## Quota
+///
+/// `rateLimit` is Google's per-user quota (600 calls a minute, "calculated per minute using a
+/// sliding window", guides/quota): batch parts count one call each, the batch request itself
+/// none, and a call beyond it is answered 403 `userRateLimitExceeded` (or `rateLimitExceeded`,
+/// or 429 `rateLimitExceeded`, all domain `usageLimits`, as configured) before anything is
+/// applied. Approximation: a refused call does not count against the window (Google does not
+/// document whether it does), and there is one account, so "per user" is per server.
+///
 /// ## Faults
 ///
 /// Every fault is decided before the call is applied, under the same lock as the data: a call

@@ -70,6 +70,8 @@ struct APIError: Error {
     static let tooManyRequests = APIError(
         code: 429, reason: "rateLimitExceeded", message: "Rate Limit Exceeded", domain: "usageLimits",
         extraHeaders: [("Retry-After", "1")])
+    /// 429 for a call beyond the per-user quota: Google documents no Retry-After for it.
+    static let quotaTooManyRequests = APIError(code: 429, reason: "rateLimitExceeded", message: "Rate Limit Exceeded", domain: "usageLimits")
     static let backendError = APIError(code: 503, reason: "backendError", message: "Backend Error")
     static let writerAccessRequired = APIError(code: 403, reason: "forbidden", message: "You need to have writer access to this calendar.")
     static let internalError = APIError(code: 500, reason: "backendError", message: "Backend Error")

@@ -119,15 +119,32 @@ public final class FakeGoogleServer: @unchecked Sendable {
         case rateLimitExceeded, userRateLimitExceeded, quotaExceeded, tooManyRequests, backendError, internalError, dropConnection
     }
 
-    /// A sliding-window limit on API calls (batch parts count one each), beyond which calls get
-    /// 403 `userRateLimitExceeded`.
+    /// Google's per-user quota: at most `calls` API calls in any window of `per` (a sliding
+    /// window; Google's is a minute, 600 calls by default for a project), batch parts counting
+    /// one each and a batch request itself none. A call beyond it is refused before anything is
+    /// applied, with `answer`, and is not counted (only calls the quota let through fill it).
     public struct RateLimit: Sendable, Equatable {
+        /// How a call beyond the quota is answered; Google documents "a 403 usageLimits status
+        /// code or a 429 usageLimits status code" (guides/quota) without a Retry-After.
+        public enum Answer: String, Sendable, Equatable, CaseIterable {
+            /// 403 `userRateLimitExceeded`, domain usageLimits ("User Rate Limit Exceeded").
+            case userRateLimitExceeded
+            /// 403 `rateLimitExceeded`, domain usageLimits ("Rate Limit Exceeded").
+            case rateLimitExceeded
+            /// 429 `rateLimitExceeded`, domain usageLimits, no Retry-After.
+            case tooManyRequests
+        }
         public var calls: Int
         public var per: Duration
-        public init(calls: Int, per: Duration) {
+        public var answer: Answer
+        public init(calls: Int, per: Duration, answer: Answer = .userRateLimitExceeded) {
             self.calls = calls
             self.per = per
+            self.answer = answer
         }
+
+        /// Google's documented per-user limit: 600 calls a minute.
+        public static let google = RateLimit(calls: 600, per: .seconds(60))
     }
 
     /// An OAuth client the token endpoint insists on (nil: any client is accepted).
@@ -314,6 +331,8 @@ public final class FakeGoogleServer: @unchecked Sendable {
         set { locked { readerOnly = newValue } }
     }
 
+    /// The per-user quota (nil: none). Setting it empties the window. Refusals are counted in
+    /// `statistics.faults["quota"]`.
     public var rateLimit: RateLimit? {
         get { locked { rateLimitSetting } }
         set { locked {
@@ -713,8 +732,19 @@ public final class FakeGoogleServer: @unchecked Sendable {
         if let limit = rateLimitSetting, !wholeBatch {
             let now = DispatchTime.now().uptimeNanoseconds
             let window = UInt64(limit.per.components.seconds) * 1_000_000_000 + UInt64(limit.per.components.attoseconds / 1_000_000_000)
-            recentCalls.removeAll { now - $0 > window }
-            if recentCalls.count >= limit.calls { return decision(for: .userRateLimitExceeded) }
+            if let keep = recentCalls.firstIndex(where: { now - $0 < window }) {
+                if keep > 0 { recentCalls.removeFirst(keep) }
+            } else {
+                recentCalls.removeAll()
+            }
+            if recentCalls.count >= limit.calls {
+                countFault("quota")
+                switch limit.answer {
+                case .userRateLimitExceeded: return .error(.userRateLimitExceeded)
+                case .rateLimitExceeded: return .error(.rateLimitExceeded)
+                case .tooManyRequests: return .error(.quotaTooManyRequests)
+                }
+            }
             recentCalls.append(now)
         }
         let f = faultSettings

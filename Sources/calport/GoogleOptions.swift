@@ -1,5 +1,6 @@
 import ArgumentParser
 import CalPort
+import GoogleCalendar
 import HTTP
 
 /// Options every command that talks to Google takes.
@@ -13,8 +14,8 @@ struct GoogleOptions: ParsableArguments {
     var verbose = false
 
     /// Opens the session, or prints why not (with advice) and exits with the matching code.
-    func session() throws -> GoogleSession {
-        do { return try GoogleSession.open(profile: profile, verbose: verbose) } catch { throw Exit.report(error) }
+    func session(retryPolicy: RetryPolicy = .standard) throws -> GoogleSession {
+        do { return try GoogleSession.open(profile: profile, retryPolicy: retryPolicy, verbose: verbose) } catch { throw Exit.report(error) }
     }
 
     /// `session()` over a client that counts requests and response bytes, for the summaries

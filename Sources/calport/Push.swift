@@ -42,11 +42,17 @@ struct Push: AsyncParsableCommand {
             than 10% of those pushed from the source, would go, the push is refused (exit 4, \
             nothing sent) unless --max-delete allows it. --dry-run lists what would be deleted.
 
+            calport paces itself to Google's per-user quota (about 600 calls a minute): when \
+            Google refuses calls for rate it pauses, learns the limit and sends no faster; server \
+            errors and dropped connections are retried with exponential backoff. It gives up only \
+            when no call has succeeded for --max-wait.
+
             Exit codes: 0 done; 3 some events failed or were rejected (the rest done; see \
             --report and --rejects); 4 --prune refused: more deletions than --max-delete allows \
             (nothing sent); 64 usage; 65 the input cannot be read; 69 Google unavailable \
-            or rate-limited after retries, or the input URL unreachable (run again to resume); 75 \
-            another push to the same calendar is running; 77 not signed in or no permission.
+            or rate-limiting with no progress for --max-wait, or the input URL unreachable (run \
+            again to resume); 75 another push to the same calendar is running; 77 not signed in \
+            or no permission.
 
             Examples:
               calport push work.ics --calendar primary --dry-run --report plan.json
@@ -93,6 +99,10 @@ struct Push: AsyncParsableCommand {
     @Option(help: "Requests in flight at once (1-16).")
     var concurrency: Int = PushOptions.defaultConcurrency
 
+    @Option(name: .customLong("max-wait"),
+            help: "Give up when no call to Google has succeeded for this long: 90s, 10m, 1h (default 10m).")
+    var maxWait: String = "10m"
+
     @Option(help: "Write the plan and the outcome of every event to this JSON file.")
     var report: String?
 
@@ -128,6 +138,9 @@ struct Push: AsyncParsableCommand {
             throw ValidationError("--send-updates \(sendUpdates.rawValue) needs --mode insert: import never emails anyone")
         }
         if calendar.isEmpty { throw ValidationError("--calendar must name a calendar (e.g. primary)") }
+        if Self.duration(maxWait) == nil {
+            throw ValidationError("--max-wait \(maxWait) is not a duration: a number of seconds, or with s, m or h (90s, 10m, 1h), at least 1s")
+        }
         if let z = defaultTimeZone, !TimeZoneNames.isKnown(z) {
             throw ValidationError("--default-tz \(z) is not an IANA time zone name (e.g. Europe/Berlin)")
         }
@@ -176,7 +189,7 @@ struct Push: AsyncParsableCommand {
                 StandardError.write("calport: window \(window): \(outside) events of the input are outside it and left alone\n")
             }
         }
-        let session = try google.session()
+        let session = try google.session(retryPolicy: RetryPolicy(maxWait: Self.duration(maxWait) ?? RetryPolicy.defaultMaxWait))
         // The calendar's own id: "primary" and the account's address are one calendar, with one
         // lock, one journal and one set of insert-mode event ids.
         let calendarId: String
@@ -312,5 +325,19 @@ struct Push: AsyncParsableCommand {
         if code != .success { throw Exit.code(code) }
         // Everything was pushed, but a file the user asked for is missing.
         if !wroteAll { throw Exit.failure }
+    }
+
+    /// "90", "90s", "10m", "1h", "1.5h": a duration of at least a second, at most a week.
+    static func duration(_ text: String) -> Duration? {
+        var t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        var unit = 1.0
+        if let last = t.last, let u = ["s": 1.0, "m": 60.0, "h": 3600.0][String(last)] {
+            unit = u
+            t.removeLast()
+        }
+        guard !t.isEmpty, t.allSatisfy({ $0.isNumber || $0 == "." }), let v = Double(t) else { return nil }
+        let seconds = v * unit
+        guard seconds >= 1, seconds <= 7 * 86_400 else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
     }
 }

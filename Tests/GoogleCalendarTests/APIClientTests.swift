@@ -258,7 +258,9 @@ private typealias F = APIFixtures
             let d = p.backoff(retry: n)
             #expect(d >= .zero && d <= p.ceiling(retry: n))
         }
-        #expect(RetryPolicy().maxAttempts == 6)
+        // Bounded by time without progress, not by a count; Google's 64 s cap on the backoff.
+        #expect(RetryPolicy().maxAttempts == .max && RetryPolicy().maxWait == .seconds(600))
+        #expect(RetryPolicy().ceiling(retry: 12) == .seconds(64))
     }
 
     @Test func connectionErrorsAreRetried() async throws {

@@ -81,6 +81,7 @@ public final class PushEngine: @unchecked Sendable {
     let note: @Sendable (String) -> Void
     /// What the plan listed (every event, deleted ones included), for `--prune`.
     private(set) var listed: [GoogleEvent] = []
+    let notedLimit = Shared<Int?>(nil)
 
     /// - Parameters:
     ///   - stateDirectory: where the journal lives; nil: no journal (and no lock). A dry run
@@ -270,9 +271,32 @@ public final class PushEngine: @unchecked Sendable {
             }
         }
         try journal?.finished(journalled, calendarId: options.calendarId)
-        progress?.advance(by: chunk.count - conflicts.count, detail: ledger.failedDetail)
+        progress?.advance(by: chunk.count - conflicts.count, detail: progressDetail(ledger))
+        notePacing()
         if let stop { throw stop }
         return conflicts
+    }
+
+    /// Failures so far and, once Google limits the rate, the pace ("rate-limited by Google:
+    /// 9.8 calls/s").
+    func progressDetail(_ ledger: Ledger) -> String {
+        [ledger.failedDetail, api.pacing.description].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    /// Says what limit the client learned from Google's refusals: when first learned, and when
+    /// learned lower (its slow rises go unsaid).
+    func notePacing() {
+        let p = api.pacing
+        guard let calls = p.learnedCalls, let window = p.learnedWindow else { return }
+        var changed = false
+        notedLimit.update {
+            if $0.map({ calls < $0 }) ?? true { changed = true }
+            $0 = calls
+        }
+        guard changed else { return }
+        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+        note("rate-limited by Google: pacing to \(calls) calls per \(Int(seconds.rounded())) s (about "
+             + String(format: "%.1f", Double(calls) / max(seconds, 1)) + " calls/s)")
     }
 
     /// One call on its own (batch size 1), as a batch result.
@@ -303,6 +327,7 @@ public final class PushEngine: @unchecked Sendable {
     static func stopsThePush(_ e: GoogleAPIError) -> Bool {
         switch e.kind {
         // forbidden (no writer access to the calendar) fails every write alike.
+        case _ where e.gaveUpAfter != nil: true  // nothing got through for --max-wait
         case .unauthorized, .quotaExceeded, .apiNotEnabled, .insufficientScope, .forbidden, .insecureRoot: true
         case .notFound: e.operation == "batch"
         default: false
@@ -322,7 +347,7 @@ public final class PushEngine: @unchecked Sendable {
     /// included) or by id, and updates it unless it already holds the content.
     func resolveConflict(_ i: Int, plan: PushPlan, ledger: Ledger, seriesIds: [String: String]) async throws {
         let entry = plan.entries[i]
-        defer { progress?.advance(by: 1, detail: ledger.failedDetail) }
+        defer { progress?.advance(by: 1, detail: progressDetail(ledger)) }
         do {
             var found: GoogleEvent?
             if options.mode == .insert, !entry.isException, let id = entry.eventId {

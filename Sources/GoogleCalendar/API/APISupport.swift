@@ -7,17 +7,25 @@ import Foundation
 /// transport failures (`HTTPError.connection`). Never retried: `quotaExceeded` ("usage limits
 /// exceeded"), 400, 401 (apart from one token refresh), 404, 409, 410, 412.
 ///
-/// The wait before retry n (1, 2, ...) is full jitter: a random duration between zero and
-/// `min(maxDelay, baseDelay * 2^(n-1))`. A `Retry-After` from the server replaces it, unless it
-/// is longer than `maxRetryAfter`, in which case the error is thrown at once.
+/// Retries are bounded by time, not by a count: a call is sent again until the client has gone
+/// `maxWait` without progress (no call answered finally since its failures began), as Google
+/// recommends for its APIs (truncated exponential backoff within a deadline). A server error or
+/// a lost answer waits before retry n (1, 2, ...) a random duration between zero and
+/// `min(maxDelay, baseDelay * 2^(n-1))` (full jitter). A rate refusal pauses every call of the
+/// client instead (`Pacer`): for `Retry-After` when Google sends one, unless it is longer than
+/// `maxRetryAfter`, in which case the error is thrown at once.
 public struct RetryPolicy: Sendable {
-    /// Sends in all, the first included (1: never retry).
+    /// Sends in all, the first included (1: never retry). Unbounded by default: `maxWait` ends
+    /// the retries.
     public var maxAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
     /// The longest `Retry-After` waited for (5 minutes by default): a longer one fails the
     /// call at once, without a retry.
     public var maxRetryAfter: Duration
+    /// How long the client goes on retrying while no call makes progress (10 minutes by
+    /// default; `calport push --max-wait`). Then the call fails with its last error, saying so.
+    public var maxWait: Duration
     /// Whether a create without a client-chosen identity (events.insert without `id` or
     /// `iCalUID`, calendars.insert) is sent again after a failure that may have been applied
     /// (network error, 5xx). Off: such a create may otherwise be duplicated.
@@ -31,10 +39,11 @@ public struct RetryPolicy: Sendable {
     public var jitter: @Sendable (Duration) -> Duration
 
     public init(
-        maxAttempts: Int = 6,
+        maxAttempts: Int = .max,
         baseDelay: Duration = .seconds(1),
-        maxDelay: Duration = .seconds(32),
+        maxDelay: Duration = .seconds(64),
         maxRetryAfter: Duration = .seconds(300),
+        maxWait: Duration = RetryPolicy.defaultMaxWait,
         retryAmbiguousCreates: Bool = false,
         acceptIdenticalOnConflict: Bool = true,
         jitter: @escaping @Sendable (Duration) -> Duration = RetryPolicy.fullJitter
@@ -43,11 +52,13 @@ public struct RetryPolicy: Sendable {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.maxRetryAfter = maxRetryAfter
+        self.maxWait = maxWait
         self.retryAmbiguousCreates = retryAmbiguousCreates
         self.acceptIdenticalOnConflict = acceptIdenticalOnConflict
         self.jitter = jitter
     }
 
+    public static let defaultMaxWait: Duration = .seconds(600)
     public static let standard = RetryPolicy()
     public static let never = RetryPolicy(maxAttempts: 1)
 

@@ -195,7 +195,7 @@ extension GoogleCalendarAPI {
     /// request in input order. Each call still counts against the quota.
     ///
     /// Parts that fail with a retryable status (rate limits, 5xx) are sent again in a later
-    /// batch, with the same backoff and attempt limit as single requests; a create that meets
+    /// batch, paced and backed off as single requests are (see `runBatch`); a create that meets
     /// 409 is resolved as `importEvent` does (up to 8 lookups at a time). Throws only when a
     /// whole batch fails finally (400, 401 after a refresh, quotaExceeded, ...); a failed part
     /// is a result with an `error`.
@@ -222,23 +222,45 @@ extension GoogleCalendarAPI {
     }
 
     /// One chunk: sends, retries the retryable parts, returns a result for every part.
+    ///
+    /// Each request carries as many pending parts as the pacer admits (fewer while Google's
+    /// quota is tight). Parts refused for rate go again once the pacer lets them; parts that met
+    /// a server error or got no answer go again after the policy's backoff. A part fails when
+    /// its attempts run out, when the client has gone `maxWait` without progress, or on a final
+    /// answer.
     func runBatch(_ parts: [PendingPart]) async throws -> [BatchResult] {
         var results: [BatchResult] = []
         var pending = parts
         var auth = AuthState()
         var round = 0
+        var failingRounds = 0
+        var lastError: [Int: GoogleAPIError] = [:]
         let policy = retryPolicy
         while !pending.isEmpty {
+            let grant: Pacer.Grant
+            do {
+                grant = try await pacer.admit(upTo: pending.count)
+            } catch let g as Pacer.GaveUp {
+                for p in pending {
+                    var e = lastError[p.index] ?? GoogleAPIError(status: 0, message: "Google refused or failed every call",
+                                                                 operation: p.call.name, attempts: p.attempts)
+                    e.gaveUpAfter = g.stalled
+                    results.append(BatchResult(index: p.index, status: e.status, error: e, attempts: p.attempts))
+                }
+                return results
+            }
+            var sending = Array(pending.prefix(grant.count))
+            let held = Array(pending.dropFirst(grant.count))
             round += 1
-            let boundary = Self.makeBoundary(avoiding: pending.compactMap(\.call.body))
-            for i in pending.indices { pending[i].attempts += 1 }
+            let boundary = Self.makeBoundary(avoiding: sending.compactMap(\.call.body))
+            for i in sending.indices { sending[i].attempts += 1 }
             let call = APICall(
                 name: "batch", method: "POST", path: "batch/calendar/v3",
-                body: Self.multipartBody(pending.map { ($0.index, $0.call) }, boundary: boundary, rootPath: rootPath),
+                body: Self.multipartBody(sending.map { ($0.index, $0.call) }, boundary: boundary, rootPath: rootPath),
                 contentType: "multipart/mixed; boundary=\(boundary)", timeout: batchTimeout)
             statistics.update {
                 $0.batches += 1
-                $0.batchParts += pending.count
+                $0.batchParts += sending.count
             }
 
             var outerError: GoogleAPIError?
@@ -250,20 +272,28 @@ extension GoogleCalendarAPI {
                 if (200...299).contains(response.status) {
                     let parsed = try Self.parseMultipart(response, operation: "batch")
                     for (n, part) in parsed.enumerated() {
-                        if let i = part.itemIndex { answers[i] = part } else if n < pending.count { answers[pending[n].index] = part }
+                        if let i = part.itemIndex { answers[i] = part } else if n < sending.count { answers[sending[n].index] = part }
                     }
                 } else {
                     outerError = GoogleAPIError.from(response, operation: "batch", attempts: round, secrets: [t])
                 }
             } catch let e as HTTPError {
                 outerError = GoogleAPIError.transport(e, operation: "batch", attempts: round, outcomeUnknown: false, secrets: [])
+            } catch {
+                pacer.release(grant)
+                throw error
             }
-            if let outerError, Self.classify(outerError) == .final { throw outerError }
+            if let outerError, Self.classify(outerError) == .final {
+                pacer.report(grant, Self.pacingOutcome(of: outerError, parts: sending.count, acceptableWait: true))
+                throw outerError
+            }
 
             var retry: [PendingPart] = []
-            var retryAfter: Duration?
+            var serverRetryAfter: Duration?
+            var serverTrouble = false
             var conflicts: [(PendingPart, Recovery, GoogleAPIError)] = []
-            for var p in pending {
+            var outcome = Pacer.Outcome()
+            for var p in sending {
                 var error: GoogleAPIError
                 var failure: FailureClass
                 if var e = outerError {
@@ -274,12 +304,31 @@ extension GoogleCalendarAPI {
                 } else if let answer = answers[p.index] {
                     statistics.update { $0.batchPartsByStatus[answer.status, default: 0] += 1 }
                     if (200...299).contains(answer.status) {
+                        outcome.answered += 1
+                        outcome.final += 1
                         results.append(Self.success(p, answer))
                         continue
                     }
                     error = GoogleAPIError.from(status: answer.status, headers: answer.headers, body: answer.body,
                                                 operation: p.call.name, attempts: p.attempts, secrets: [token])
                     failure = Self.classify(error)
+                } else {
+                    // No answer for this part: it may or may not have been applied.
+                    error = GoogleAPIError(status: 0, message: "the batch answer has no part for this request",
+                                           operation: p.call.name, attempts: p.attempts)
+                    failure = .ambiguous
+                }
+                let acceptableWait = error.retryAfter.map { $0 <= policy.maxRetryAfter } ?? true
+                var o = Self.pacingOutcome(of: error, parts: 1, acceptableWait: acceptableWait)
+                if failure == .ambiguous && !error.isRetryable { o = Pacer.Outcome(failed: 1) }  // a part left unanswered
+                outcome.answered += o.answered
+                outcome.final += o.final
+                outcome.refused += o.refused
+                outcome.failed += o.failed
+                if let after = o.retryAfter { outcome.retryAfter = max(outcome.retryAfter ?? .zero, after) }
+                lastError[p.index] = error
+
+                if outerError == nil {
                     if error.status == 409, case .create(let recovery?) = p.call.safety {
                         conflicts.append((p, recovery, error))
                         continue
@@ -288,11 +337,6 @@ extension GoogleCalendarAPI {
                         results.append(BatchResult(index: p.index, status: 204, recovered: true, attempts: p.attempts))
                         continue
                     }
-                } else {
-                    // No answer for this part: it may or may not have been applied.
-                    error = GoogleAPIError(status: 0, message: "the batch answer has no part for this request",
-                                           operation: p.call.name, attempts: p.attempts)
-                    failure = .ambiguous
                 }
 
                 switch failure {
@@ -309,17 +353,26 @@ extension GoogleCalendarAPI {
                         continue
                     }
                 }
-                if p.attempts >= policy.maxAttempts || (error.retryAfter.map { $0 > policy.maxRetryAfter } ?? false) {
+                if p.attempts >= policy.maxAttempts || !acceptableWait {
                     results.append(BatchResult(index: p.index, status: error.status, error: error, attempts: p.attempts))
                     continue
                 }
-                if let after = error.retryAfter { retryAfter = max(retryAfter ?? .zero, after) }
+                if !error.isRateLimited {
+                    serverTrouble = true
+                    if let after = error.retryAfter { serverRetryAfter = max(serverRetryAfter ?? .zero, after) }
+                }
                 retry.append(p)
             }
+            pacer.report(grant, outcome)
             results += try await resolveConflicts(conflicts)
-            pending = retry
-            if !pending.isEmpty {
-                try await wait(retryAfter ?? policy.backoff(retry: round), retries: pending.count)
+            pending = retry + held
+            if serverTrouble {
+                failingRounds += 1
+                try await wait(serverRetryAfter ?? policy.backoff(retry: failingRounds), retries: retry.count)
+            } else {
+                if outcome.final > 0 { failingRounds = 0 }
+                // Refused for rate: the pacer holds the next request back.
+                if !retry.isEmpty { try await wait(.zero, retries: retry.count) }
             }
         }
         return results

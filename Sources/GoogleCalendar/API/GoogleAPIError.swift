@@ -32,6 +32,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
     /// Set when calport itself found the fault in what the server did (a listing that never
     /// ends), rather than reading it from a status; `kind` is then this.
     public var localKind: Kind?
+    /// Set when calport stopped retrying because no call had made progress for this long
+    /// (`RetryPolicy.maxWait`, `calport push --max-wait`).
+    public var gaveUpAfter: Duration?
 
     public enum Kind: String, Sendable, Equatable, CaseIterable {
         /// 400: the request is invalid (not retried).
@@ -93,6 +96,7 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
         self.transportError = transportError
         self.outcomeUnknown = outcomeUnknown
         self.localKind = localKind
+        self.gaveUpAfter = nil
     }
 
     // MARK: Classification
@@ -182,6 +186,8 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
             "Google rejected the request as invalid; the message names the field or value at fault."
         case .unauthorized:
             "The access token was rejected (expired or revoked); run `calport auth login --client-secret FILE` to sign in again (or renew CALPORT_ACCESS_TOKEN if it is set)."
+        case .rateLimited where gaveUpAfter != nil:
+            "Google went on refusing calls for rate: run the same command again later (it resumes), or allow a longer --max-wait."
         case .rateLimited:
             attempts > 1
                 ? "Google is limiting the request rate; calport backed off and retried \(attempts - 1) times. Try again in a few minutes, or lower the concurrency or batch size."
@@ -231,6 +237,9 @@ public struct GoogleAPIError: Error, CustomStringConvertible, CustomDebugStringC
 
     public var description: String {
         var head = "\(operation) failed: "
+        if let gaveUpAfter {
+            head = "\(operation) failed: no call to Google succeeded for \(Self.describe(gaveUpAfter)) (the --max-wait limit), so calport gave up; the last answer: "
+        }
         if status == 0 {
             head += message
         } else {

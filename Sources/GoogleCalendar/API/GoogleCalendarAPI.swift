@@ -163,7 +163,9 @@ public final class GoogleCalendarAPI: Sendable {
     let http: any HTTPClient
     let accessToken: AccessTokenProvider
     let onTokenRejected: TokenRejectedHook?
-    let sleeper: APISleeper
+    let clock: PacingClock
+    /// Paces every call of this client to Google's per-user quota.
+    let pacer: Pacer
     let statistics = StatisticsBox()
     let refreshGate = RefreshGate()
     /// The path part of `root` ("/" for Google), which batch parts put before `calendar/v3/`.
@@ -200,7 +202,8 @@ public final class GoogleCalendarAPI: Sendable {
         self.requestTimeout = requestTimeout
         self.batchTimeout = batchTimeout
         self.listingLimits = listingLimits
-        self.sleeper = sleep
+        self.clock = PacingClock(sleeper: sleep)
+        self.pacer = Pacer(clock: clock, policy: retryPolicy)
         self.accessToken = accessToken
         self.onTokenRejected = onTokenRejected
     }
@@ -225,6 +228,8 @@ public final class GoogleCalendarAPI: Sendable {
 
     /// What was sent so far.
     public var stats: APIStatistics { statistics.snapshot }
+    /// How the client paces itself to Google's rate limits so far.
+    public var pacing: PacingStatus { pacer.status }
     public func resetStats() { statistics.reset() }
 
     static func pathPart(of root: String) -> String {
@@ -471,23 +476,46 @@ public final class GoogleCalendarAPI: Sendable {
 
     struct AuthState { var refreshed = false }
 
-    /// Sends `call` with retries: the policy's attempts and waits, one token refresh on 401, and
-    /// for creates and deletes the recovery of an unclear earlier attempt.
+    /// Sends `call` with retries: paced by the client's `Pacer`, with the policy's backoff
+    /// after server errors and lost answers, until the policy's `maxWait` passes without
+    /// progress; one token refresh on 401; and for creates and deletes the recovery of an
+    /// unclear earlier attempt.
     func perform(_ call: APICall) async throws -> Outcome {
         var attempt = 0
+        var failures = 0
         var ambiguousBefore = false
         var auth = AuthState()
+        var lastError: GoogleAPIError?
         let policy = retryPolicy
         while true {
+            let grant: Pacer.Grant
+            do {
+                grant = try await pacer.admit(upTo: 1)
+            } catch let g as Pacer.GaveUp {
+                var e = lastError ?? GoogleAPIError(status: 0, message: "Google refused or failed every call", operation: call.name,
+                                                    attempts: attempt)
+                e.gaveUpAfter = g.stalled
+                throw e
+            }
             attempt += 1
             var error: GoogleAPIError
             do {
                 let (response, token) = try await exchange(call, &auth)
-                if (200...299).contains(response.status) { return .response(response) }
+                if (200...299).contains(response.status) {
+                    pacer.report(grant, Pacer.Outcome(answered: 1, final: 1))
+                    return .response(response)
+                }
                 error = GoogleAPIError.from(response, operation: call.name, attempts: attempt, secrets: [token])
             } catch let e as HTTPError {
                 error = GoogleAPIError.transport(e, operation: call.name, attempts: attempt, outcomeUnknown: false, secrets: [])
+            } catch {
+                pacer.release(grant)
+                throw error
             }
+            let failure = Self.classify(error)
+            let acceptableWait = error.retryAfter.map { $0 <= policy.maxRetryAfter } ?? true
+            pacer.report(grant, Self.pacingOutcome(of: error, parts: 1, acceptableWait: acceptableWait))
+            lastError = error
 
             if error.status == 409, case .create(let recovery?) = call.safety {
                 if let existing = try await resolveConflict(recovery, afterUnclearAttempt: ambiguousBefore) {
@@ -497,7 +525,7 @@ public final class GoogleCalendarAPI: Sendable {
             }
             if ambiguousBefore, error.status == 404 || error.status == 410, case .delete = call.safety { return .alreadyDone }
 
-            switch Self.classify(error) {
+            switch failure {
             case .final:
                 throw error
             case .notApplied:
@@ -509,14 +537,33 @@ public final class GoogleCalendarAPI: Sendable {
                     throw error
                 }
             }
-            guard attempt < policy.maxAttempts else { throw error }
-            var delay = policy.backoff(retry: attempt)
-            if let after = error.retryAfter {
-                guard after <= policy.maxRetryAfter else { throw error }
-                delay = after
+            guard attempt < policy.maxAttempts, acceptableWait else { throw error }
+            if error.isRateLimited {
+                // The pacer holds every call back until Google takes calls again.
+                try await wait(.zero, retries: 1)
+            } else {
+                failures += 1
+                try await wait(error.retryAfter ?? policy.backoff(retry: failures), retries: 1)
             }
-            try await wait(delay, retries: 1)
         }
+    }
+
+    /// What an error answer means for the pacer: a refusal for rate, a failure worth retrying,
+    /// or a final answer (progress). A `Retry-After` beyond the policy's limit pauses nothing:
+    /// the call fails at once instead.
+    static func pacingOutcome(of error: GoogleAPIError, parts: Int, acceptableWait: Bool) -> Pacer.Outcome {
+        var o = Pacer.Outcome()
+        if error.isRateLimited {
+            o.refused = parts
+            if acceptableWait { o.retryAfter = error.retryAfter }
+        } else if error.isRetryable {
+            o.failed = parts
+            if error.status != 0 { o.answered = parts }
+        } else {
+            o.answered = parts
+            o.final = parts
+        }
+        return o
     }
 
     func wait(_ delay: Duration, retries: Int) async throws {
@@ -524,7 +571,7 @@ public final class GoogleCalendarAPI: Sendable {
             $0.retries += retries
             $0.waited += delay
         }
-        if delay > .zero { try await sleeper(delay) }
+        if delay > .zero { try await clock.sleep(delay) }
         try Task.checkCancellation()
     }
 
