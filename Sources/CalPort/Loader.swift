@@ -10,11 +10,22 @@ public struct LoadedCalendar {
     public var format: Format
     /// Resolves TZIDs: the input's VTIMEZONEs first (for .ics), then the tz database.
     public var utcOffset: (String, LocalDateTime) -> Int?
+
+    public init(document: CalendarDocument, locations: [Int?], format: Format,
+                utcOffset: @escaping (String, LocalDateTime) -> Int?) {
+        self.document = document
+        self.locations = locations
+        self.format = format
+        self.utcOffset = utcOffset
+    }
 }
 
 public enum CalendarLoader {
     /// Reads any supported input fully (for `verify`; conversions stream instead).
-    public static func load(path: String, from: Format? = nil, mapping: MappingOptions, diagnostics: DiagnosticSink) throws -> LoadedCalendar {
+    /// `comparedOnly` keeps of each event only what `Verifier` compares
+    /// (`Verifier.comparedPart(of:)`), dropped as each event is read.
+    public static func load(path: String, from: Format? = nil, mapping: MappingOptions, diagnostics: DiagnosticSink,
+                            comparedOnly: Bool = false) throws -> LoadedCalendar {
         let input: Input
         do { input = try Input(path: path) } catch let e as InputError { throw ConvertError.failed(e.description) }
         guard let format = from ?? Format.detect(prefix: input.prefix) ?? Format(pathExtensionOf: path) else {
@@ -45,7 +56,7 @@ public enum CalendarLoader {
                     // An event the reader refused (reported as an error, so verify exits 65)
                     // is left out, as convert and push leave it out: the rest is compared.
                     if e.rejection != nil { continue }
-                    doc.events.append(e)
+                    doc.events.append(comparedOnly ? Verifier.comparedPart(of: e) : e)
                     locations.append(at)
                 }
             }

@@ -89,85 +89,145 @@ public struct Verifier {
     public var options: Options
     public init(options: Options = Options()) { self.options = options }
 
+    /// Compares series by series (UID by UID, in UID order): only one UID's occurrences are
+    /// held at a time, so memory grows with the events read, not with their occurrences.
     public func compare(_ a: LoadedCalendar, _ b: LoadedCalendar, floatingZoneA: String?, floatingZoneB: String?) -> Report {
         var report = Report()
-        let (occA, notesA) = occurrences(a, floatingZone: floatingZoneA)
-        let (occB, notesB) = occurrences(b, floatingZone: floatingZoneB)
-        report.notes = notesA.map { "A: " + $0 } + notesB.map { "B: " + $0 }
+        let sideA = Side(a, floatingZone: floatingZoneA), sideB = Side(b, floatingZone: floatingZoneB)
+        var notesA = sideA.notes, notesB = sideB.notes
         report.eventsA = a.document.events.count
         report.eventsB = b.document.events.count
-        report.occurrencesA = occA.count
-        report.occurrencesB = occB.count
-        for key in Set(occA.keys).union(occB.keys).sorted(by: { ($0.uid, $0.time) < ($1.uid, $1.time) }) {
-            switch (occA[key], occB[key]) {
-            case (let x?, nil):
-                report.differences.append(Difference(kind: .missing, uid: key.uid, occurrence: key.time.description, a: x.fields["summary"]))
-            case (nil, let y?):
-                report.differences.append(Difference(kind: .extra, uid: key.uid, occurrence: key.time.description, b: y.fields["summary"]))
-            case (let x?, let y?):
-                for f in Set(x.fields.keys).union(y.fields.keys).sorted() where x.fields[f] != y.fields[f] {
-                    report.differences.append(Difference(kind: .changed, uid: key.uid, occurrence: key.time.description,
-                                                         field: f, a: x.fields[f], b: y.fields[f]))
+        var uids = Set(sideA.uids)
+        uids.formUnion(sideB.uids)
+        for uid in uids.sorted() {
+            let occA = occurrences(of: uid, in: sideA, notes: &notesA)
+            let occB = occurrences(of: uid, in: sideB, notes: &notesB)
+            report.occurrencesA += occA.count
+            report.occurrencesB += occB.count
+            var times = Set(occA.keys)
+            times.formUnion(occB.keys)
+            for time in times.sorted() {
+                switch (occA[time], occB[time]) {
+                case (let x?, nil):
+                    report.differences.append(Difference(kind: .missing, uid: uid, occurrence: time.description, a: x.fields["summary"]))
+                case (nil, let y?):
+                    report.differences.append(Difference(kind: .extra, uid: uid, occurrence: time.description, b: y.fields["summary"]))
+                case (let x?, let y?):
+                    for f in Set(x.fields.keys).union(y.fields.keys).sorted() where x.fields[f] != y.fields[f] {
+                        report.differences.append(Difference(kind: .changed, uid: uid, occurrence: time.description,
+                                                             field: f, a: x.fields[f], b: y.fields[f]))
+                    }
+                case (nil, nil): break
                 }
-            case (nil, nil): break
             }
         }
+        report.notes = notesA.map { "A: " + $0 } + notesB.map { "B: " + $0 }
         return report
     }
 
-    struct Key: Hashable {
-        var uid: String
-        var time: TimeKey
-    }
-
-    /// Every occurrence of a calendar in the window, keyed by UID and original start.
-    func occurrences(_ cal: LoadedCalendar, floatingZone: String?) -> ([Key: Occurrence], [String]) {
-        var out: [Key: Occurrence] = [:]
+    /// One calendar's events by UID: its series (the first event without RECURRENCE-ID of each
+    /// UID) and overrides, as indices into its events.
+    struct Side {
+        let cal: LoadedCalendar
+        let floatingZone: String?
+        let events: [Event]
+        var masters: [String: Int] = [:]
+        var overrides: [String: [Int]] = [:]
+        /// A cancelled event (STATUS:CANCELLED on the series) has no occurrences, as Google has
+        /// it: there it is a deleted event, and so are its overrides. Comparing it occurrence
+        /// by occurrence would report every one as missing from a calendar pulled from Google.
+        var cancelled: Set<String> = []
         var notes: [String] = []
-        func key(_ t: EventTime) -> TimeKey { timeKey(t, cal: cal, floatingZone: floatingZone) }
-        var masters: [String: Event] = [:]
-        var overrides: [Event] = []
-        // RANGE=THISANDFUTURE means the same here as in a conversion: the series is split.
-        let events = SeriesSplitter.split(cal.document.events, utcOffset: cal.utcOffset) { _ in }
-        for (i, e) in events.enumerated() {
-            let uid = e.uid ?? "(no UID #\(i + 1))"
-            var ev = e
-            ev.uid = uid
-            if e.recurrenceID != nil { overrides.append(ev) } else if masters[uid] == nil { masters[uid] = ev } else {
-                notes.append("\(uid): more than one event without RECURRENCE-ID; the first is compared")
+        /// Every UID, events without one named by their place ("(no UID #n)").
+        var uids: [String] = []
+
+        init(_ cal: LoadedCalendar, floatingZone: String?) {
+            self.cal = cal
+            self.floatingZone = floatingZone
+            // RANGE=THISANDFUTURE means the same here as in a conversion: the series is split.
+            // The events are not changed here: a change would copy the whole list.
+            let events = SeriesSplitter.split(cal.document.events, utcOffset: cal.utcOffset) { _ in }
+            for i in events.indices {
+                let uid = events[i].uid ?? "(no UID #\(i + 1))"
+                if events[i].recurrenceID != nil {
+                    if overrides[uid] == nil, masters[uid] == nil { uids.append(uid) }
+                    overrides[uid, default: []].append(i)
+                } else if masters[uid] == nil {
+                    if overrides[uid] == nil { uids.append(uid) }
+                    masters[uid] = i
+                } else {
+                    notes.append("\(uid): more than one event without RECURRENCE-ID; the first is compared")
+                }
+            }
+            self.events = events
+            for (uid, m) in masters where events[m].status == .cancelled { cancelled.insert(uid) }
+            if !cancelled.isEmpty {
+                notes.append("\(cancelled.count) cancelled event\(cancelled.count == 1 ? "" : "s") (STATUS:CANCELLED) counted without occurrences")
             }
         }
-        // A cancelled event (STATUS:CANCELLED on the series) has no occurrences, as Google has it:
-        // there it is a deleted event, and so are its overrides. Comparing it occurrence by
-        // occurrence would report every one as missing from a calendar pulled from Google.
-        var cancelled: Set<String> = []
-        for (uid, m) in masters where m.status == .cancelled { cancelled.insert(uid) }
-        if !cancelled.isEmpty {
-            notes.append("\(cancelled.count) cancelled event\(cancelled.count == 1 ? "" : "s") (STATUS:CANCELLED) counted without occurrences")
-        }
-        for (uid, m) in masters where !cancelled.contains(uid) {
+    }
+
+    /// The occurrences of one UID in the window, keyed by original start; notes go to `notes`.
+    func occurrences(of uid: String, in side: Side, notes: inout [String]) -> [TimeKey: Occurrence] {
+        guard !side.cancelled.contains(uid) else { return [:] }
+        var out: [TimeKey: Occurrence] = [:]
+        let cal = side.cal, floatingZone = side.floatingZone
+        func key(_ t: EventTime) -> TimeKey { timeKey(t, cal: cal, floatingZone: floatingZone) }
+        if let i = side.masters[uid] {
+            let m = side.events[i]
             let r = RecurrenceExpander.expand(m, windowStart: options.windowStart, windowEnd: options.windowEnd,
                                               limit: options.limitPerSeries, utcOffset: cal.utcOffset)
             if r.truncated { notes.append("\(uid): expansion stopped after \(r.occurrences.count) occurrences") }
             for p in r.problems { notes.append("\(uid): \(p)") }
             for o in r.occurrences {
-                let k = Key(uid: uid, time: key(o.recurrenceID))
-                out[k] = occurrence(m, start: o.start, end: o.end, uid: uid, recurrenceID: k.time, cal: cal, floatingZone: floatingZone)
+                let k = key(o.recurrenceID)
+                out[k] = occurrence(m, start: o.start, end: o.end, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
             }
         }
-        for o in overrides where !cancelled.contains(o.uid!) {
+        for i in side.overrides[uid] ?? [] {
+            let o = side.events[i]
             guard let rid = o.recurrenceID else { continue }
-            let k = Key(uid: o.uid!, time: key(rid))
-            let inWindow = inside(k.time) || o.start.map { inside(key($0)) } == true
+            let k = key(rid)
+            let inWindow = inside(k) || o.start.map { inside(key($0)) } == true
             if o.status == .cancelled {
                 out[k] = nil
                 continue
             }
-            if masters[o.uid!] == nil { notes.append("\(o.uid!): override at \(k.time) has no master event") }
+            if side.masters[uid] == nil { notes.append("\(uid): override at \(k) has no master event") }
             guard inWindow || out[k] != nil else { continue }
-            out[k] = occurrence(o, start: o.start ?? rid, end: o.effectiveEnd, uid: o.uid!, recurrenceID: k.time, cal: cal, floatingZone: floatingZone)
+            out[k] = occurrence(o, start: o.start ?? rid, end: o.effectiveEnd, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
         }
-        return (out, notes)
+        return out
+    }
+
+    /// What `compare` reads of an event (times, recurrence, status, summary, location,
+    /// description, transparency, attendees' addresses and answers, alarms' actions and
+    /// triggers), and nothing else. A calendar loaded for comparison keeps only this: its
+    /// carried lines, parameters and other fields would take most of the memory.
+    public static func comparedPart(of e: Event) -> Event {
+        var s = Event()
+        s.uid = e.uid
+        s.recurrenceID = e.recurrenceID
+        s.recurrenceIDThisAndFuture = e.recurrenceIDThisAndFuture
+        s.start = e.start
+        s.end = e.end
+        s.duration = e.duration
+        s.summary = e.summary
+        s.description = e.description
+        s.location = e.location
+        s.status = e.status
+        s.transparency = e.transparency
+        s.attendees = e.attendees.map { a in
+            var u = CalendarUser(address: a.address)
+            u.participationStatus = a.participationStatus
+            return u
+        }
+        s.alarms = e.alarms.map { Alarm(action: $0.action, trigger: $0.trigger) }
+        s.recurrenceRules = e.recurrenceRules
+        s.exceptionRules = e.exceptionRules
+        s.recurrenceDates = e.recurrenceDates
+        s.exceptionDates = e.exceptionDates
+        return s
     }
 
     private func inside(_ t: TimeKey) -> Bool { t.sortValue >= options.windowStart && t.sortValue < options.windowEnd }

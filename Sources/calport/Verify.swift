@@ -97,7 +97,7 @@ struct Verify: AsyncParsableCommand {
         var session: GoogleSession?
         func load(_ side: String) async throws -> LoadedCalendar {
             guard let calendarId = GoogleCalendarSide.calendarId(side) else {
-                return try CalendarLoader.load(path: side, mapping: mapping, diagnostics: counter)
+                return try CalendarLoader.load(path: side, mapping: mapping, diagnostics: counter, comparedOnly: true)
             }
             do {
                 if session == nil { session = try google.session() }

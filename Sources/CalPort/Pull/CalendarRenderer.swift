@@ -113,11 +113,13 @@ public enum CalendarRenderer {
         return summary
     }
 
-    /// The calendar as `calport verify` compares it.
+    /// The calendar as `calport verify` compares it (only the compared part of each event:
+    /// `Verifier.comparedPart(of:)`).
     public static func loaded(_ items: [GoogleEvent], info: CalendarInfo, mapping: MappingOptions,
                               diagnostics: DiagnosticSink) -> LoadedCalendar {
         var summary = RenderSummary()
         let list = events(items, info: info, mapping: mapping, diagnostics: diagnostics, summary: &summary)
+            .map(Verifier.comparedPart(of:))
         return LoadedCalendar(document: CalendarDocument(info: info, events: list), locations: list.map { _ in nil },
                               format: .json) { TimeZoneNames.utcOffset(tzid: $0, at: $1) }
     }
