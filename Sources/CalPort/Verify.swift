@@ -1,4 +1,5 @@
 import CalendarModel
+import GoogleCalendar
 import ICalendar
 
 /// Compares two calendars occurrence by occurrence: both are expanded with libical's
@@ -95,8 +96,8 @@ public struct Verifier {
         var report = Report()
         let sideA = Side(a, floatingZone: floatingZoneA), sideB = Side(b, floatingZone: floatingZoneB)
         var notesA = sideA.notes, notesB = sideB.notes
-        report.eventsA = a.document.events.count
-        report.eventsB = b.document.events.count
+        report.eventsA = a.eventCount
+        report.eventsB = b.eventCount
         var uids = Set(sideA.uids)
         uids.formUnion(sideB.uids)
         for uid in uids.sorted() {
@@ -126,11 +127,11 @@ public struct Verifier {
     }
 
     /// One calendar's events by UID: its series (the first event without RECURRENCE-ID of each
-    /// UID) and overrides, as indices into its events.
+    /// UID) and overrides, as indices into its entries.
     struct Side {
         let cal: LoadedCalendar
         let floatingZone: String?
-        let events: [Event]
+        let entries: [Entry]
         var masters: [String: Int] = [:]
         var overrides: [String: [Int]] = [:]
         /// A cancelled event (STATUS:CANCELLED on the series) has no occurrences, as Google has
@@ -144,12 +145,26 @@ public struct Verifier {
         init(_ cal: LoadedCalendar, floatingZone: String?) {
             self.cal = cal
             self.floatingZone = floatingZone
+            var entries = cal.entries ?? cal.document.events.map(Entry.init)
             // RANGE=THISANDFUTURE means the same here as in a conversion: the series is split.
-            // The events are not changed here: a change would copy the whole list.
-            let events = SeriesSplitter.split(cal.document.events, utcOffset: cal.utcOffset) { _ in }
-            for i in events.indices {
-                let uid = events[i].uid ?? "(no UID #\(i + 1))"
-                if events[i].recurrenceID != nil {
+            if entries.contains(where: \.thisAndFuture) {
+                // Each event names its entry, whose attendees and reminders it takes back (a new
+                // series, made from an override, those of the override).
+                let marker = "X-CALPORT-VERIFY-ENTRY"
+                let events = entries.enumerated().map { i, entry in
+                    var e = entry.event
+                    e.properties = [Property(name: marker, value: String(i))]
+                    return e
+                }
+                let split = SeriesSplitter.split(events, utcOffset: cal.utcOffset) { _ in }
+                entries = split.map { e in
+                    let i = e.properties.first { $0.name == marker }.flatMap { Int($0.value) }!
+                    return entries[i].with(e)
+                }
+            }
+            for i in entries.indices {
+                let uid = entries[i].uid ?? "(no UID #\(i + 1))"
+                if entries[i].recurrenceID != nil {
                     if overrides[uid] == nil, masters[uid] == nil { uids.append(uid) }
                     overrides[uid, default: []].append(i)
                 } else if masters[uid] == nil {
@@ -159,8 +174,8 @@ public struct Verifier {
                     notes.append("\(uid): more than one event without RECURRENCE-ID; the first is compared")
                 }
             }
-            self.events = events
-            for (uid, m) in masters where events[m].status == .cancelled { cancelled.insert(uid) }
+            self.entries = entries
+            for (uid, m) in masters where entries[m].status == .cancelled { cancelled.insert(uid) }
             if !cancelled.isEmpty {
                 notes.append("\(cancelled.count) cancelled event\(cancelled.count == 1 ? "" : "s") (STATUS:CANCELLED) counted without occurrences")
             }
@@ -174,18 +189,18 @@ public struct Verifier {
         let cal = side.cal, floatingZone = side.floatingZone
         func key(_ t: EventTime) -> TimeKey { timeKey(t, cal: cal, floatingZone: floatingZone) }
         if let i = side.masters[uid] {
-            let m = side.events[i]
+            let m = side.entries[i].event
             let r = RecurrenceExpander.expand(m, windowStart: options.windowStart, windowEnd: options.windowEnd,
                                               limit: options.limitPerSeries, utcOffset: cal.utcOffset)
             if r.truncated { notes.append("\(uid): expansion stopped after \(r.occurrences.count) occurrences") }
             for p in r.problems { notes.append("\(uid): \(p)") }
             for o in r.occurrences {
                 let k = key(o.recurrenceID)
-                out[k] = occurrence(m, start: o.start, end: o.end, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
+                out[k] = occurrence(m, side.entries[i], start: o.start, end: o.end, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
             }
         }
         for i in side.overrides[uid] ?? [] {
-            let o = side.events[i]
+            let o = side.entries[i].event
             guard let rid = o.recurrenceID else { continue }
             let k = key(rid)
             let inWindow = inside(k) || o.start.map { inside(key($0)) } == true
@@ -195,39 +210,9 @@ public struct Verifier {
             }
             if side.masters[uid] == nil { notes.append("\(uid): override at \(k) has no master event") }
             guard inWindow || out[k] != nil else { continue }
-            out[k] = occurrence(o, start: o.start ?? rid, end: o.effectiveEnd, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
+            out[k] = occurrence(o, side.entries[i], start: o.start ?? rid, end: o.effectiveEnd, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
         }
         return out
-    }
-
-    /// What `compare` reads of an event (times, recurrence, status, summary, location,
-    /// description, transparency, attendees' addresses and answers, alarms' actions and
-    /// triggers), and nothing else. A calendar loaded for comparison keeps only this: its
-    /// carried lines, parameters and other fields would take most of the memory.
-    public static func comparedPart(of e: Event) -> Event {
-        var s = Event()
-        s.uid = e.uid
-        s.recurrenceID = e.recurrenceID
-        s.recurrenceIDThisAndFuture = e.recurrenceIDThisAndFuture
-        s.start = e.start
-        s.end = e.end
-        s.duration = e.duration
-        s.summary = e.summary
-        s.description = e.description
-        s.location = e.location
-        s.status = e.status
-        s.transparency = e.transparency
-        s.attendees = e.attendees.map { a in
-            var u = CalendarUser(address: a.address)
-            u.participationStatus = a.participationStatus
-            return u
-        }
-        s.alarms = e.alarms.map { Alarm(action: $0.action, trigger: $0.trigger) }
-        s.recurrenceRules = e.recurrenceRules
-        s.exceptionRules = e.exceptionRules
-        s.recurrenceDates = e.recurrenceDates
-        s.exceptionDates = e.exceptionDates
-        return s
     }
 
     private func inside(_ t: TimeKey) -> Bool { t.sortValue >= options.windowStart && t.sortValue < options.windowEnd }
@@ -245,7 +230,8 @@ public struct Verifier {
         }
     }
 
-    private func occurrence(_ e: Event, start: EventTime, end: EventTime?, uid: String, recurrenceID: TimeKey,
+    /// `e` is `entry.event`, which has no attendees or alarms: `entry` holds their compared form.
+    private func occurrence(_ e: Event, _ entry: Entry, start: EventTime, end: EventTime?, uid: String, recurrenceID: TimeKey,
                             cal: LoadedCalendar, floatingZone: String?) -> Occurrence {
         var f: [String: String] = [:]
         f["start"] = timeKey(start, cal: cal, floatingZone: floatingZone).description
@@ -255,11 +241,31 @@ public struct Verifier {
         f["description"] = Verifier.text(e.description)
         f["status"] = (e.status ?? .confirmed).rawValue
         f["transparency"] = (e.transparency ?? .opaque).rawValue
-        f["attendees"] = e.attendees.map { a in
-            (a.email?.lowercased() ?? a.address) + " " + (a.participationStatus ?? "NEEDS-ACTION")
-        }.sorted().joined(separator: ", ")
-        f["reminders"] = e.alarms.map(Verifier.reminder).sorted().joined(separator: ", ")
+        f["attendees"] = entry.attendees
+        f["reminders"] = entry.reminders
         return Occurrence(uid: uid, recurrenceID: recurrenceID, fields: f)
+    }
+
+    /// `SeriesShapes.repair` (without making series) on entries, one UID with overrides at a
+    /// time, as `CalendarLoader` applies it to the events of an .ics.
+    static func repairShapes(_ entries: inout [Entry], report: (Diagnostic) -> Void) {
+        var byUID: [String: [Int]] = [:]
+        var order: [String] = []
+        for i in entries.indices where entries[i].recurrenceID != nil {
+            guard let uid = entries[i].uid else { continue }
+            if byUID[uid] == nil { order.append(uid) }
+            byUID[uid] = []
+        }
+        guard !order.isEmpty else { return }
+        for i in entries.indices {
+            if let uid = entries[i].uid, byUID[uid] != nil { byUID[uid]!.append(i) }
+        }
+        for uid in order {
+            let list = byUID[uid]!
+            var events = list.map { entries[$0].event }
+            SeriesShapes.repair(&events, makingSeries: false, report: report)
+            for (k, i) in list.enumerated() { entries[i] = entries[i].with(events[k]) }
+        }
     }
 
     static func text(_ s: String?) -> String {

@@ -4,8 +4,8 @@ import Foundation
 import GoogleCalendar
 import Testing
 
-/// `calport verify` keeps only the compared part of each event (`Verifier.comparedPart(of:)`):
-/// its reports must be those of a comparison of the whole events.
+/// `calport verify` keeps only what it compares of each event (`Verifier.Entry`): its reports
+/// must be those of a comparison of the whole events.
 @Suite struct VerifyComparedPartTests {
     static let mapping = MappingOptions(defaultTimeZone: "UTC")
 
@@ -40,7 +40,8 @@ import Testing
         #expect(differing > 0)
     }
 
-    /// Each compared field of an event, changed on one side, is reported from compared parts.
+    /// Each compared field of an event, changed on one side, is reported (the comparison goes
+    /// through `Verifier.Entry` whichever way the events came).
     @Test func everyComparedFieldSurvives() throws {
         var e = Event()
         e.uid = "u1"
@@ -59,7 +60,7 @@ import Testing
         e.exceptionDates = [.utc(LocalDateTime(year: 2025, month: 3, day: 2, hour: 9))]
         e.properties = [Property(name: "X-NOT-COMPARED", value: "1")]
         func loaded(_ events: [Event]) -> LoadedCalendar {
-            LoadedCalendar(document: CalendarDocument(info: CalendarInfo(), events: events.map(Verifier.comparedPart(of:))),
+            LoadedCalendar(document: CalendarDocument(info: CalendarInfo(), events: events),
                            locations: events.map { _ in nil }, format: .json) { _, _ in 0 }
         }
         var changes: [(String, (inout Event) -> Void)] = [
