@@ -104,7 +104,7 @@ row() { # input label result baseline_result
         if [[ $4 != failed* ]]; then
             read -r bwall bcpu brss <<<"$4"
             ratio=$(awk -v w="$wall" -v c="$cpu" -v bw="$bwall" -v bc="$bcpu" \
-                'BEGIN { printf "%s | %s", bw > 0 ? sprintf("%.2f", w / bw) : "-", bc > 0 ? sprintf("%.2f", c / bc) : "-" }')
+                'BEGIN { a = "-"; b = "-"; if (bw > 0) a = sprintf("%.2f", w / bw); if (bc > 0) b = sprintf("%.2f", c / bc); print a " | " b }')
         fi
     fi
     local n=${1#*:}
@@ -121,15 +121,15 @@ for input in "${INPUTS[@]}"; do
     row "$input" "libical parse" "$RESULT" "$baseline"
 
     # label | input (must exist) | format | output
-    while IFS='|' read -r label input fmt output; do
+    while IFS='|' read -r label src fmt output; do
         rm -f "$output"
         if [ -z "$CALPORT" ]; then
             RESULT="skipped (calport not built)"
-        elif [ ! -f "$input" ]; then
-            RESULT="skipped (no ${input#"$OUT"/})"
+        elif [ ! -f "$src" ]; then
+            RESULT="skipped (no ${src#"$OUT"/})"
         else
             log "$input: $label"
-            measure "$CALPORT" convert "$input" --to "$fmt" -o "$output"
+            measure "$CALPORT" convert "$src" --to "$fmt" -o "$output"
             if [[ $RESULT != failed* && ! -s $output ]]; then
                 RESULT="failed (no output)"
                 log "FAILED: exited 0 but wrote no $output"
