@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """Generate a large, realistic, deterministic iCalendar (RFC 5545) file.
 
-    python3 bench/gencal.py --events N [--seed S] -o FILE   (-o - for stdout)
+    python3 bench/gencal.py --events N [--seed S] [--profile standard|heavy] -o FILE   (-o - for stdout)
 
 The output imitates Google / Outlook / Thunderbird exports: a VCALENDAR with
-four VTIMEZONEs followed by exactly N VEVENTs (recurrence overrides included
-in N). Lines are CRLF-terminated and folded at 75 octets on UTF-8 boundaries.
-The same seed and N always give byte-identical output.
+VTIMEZONEs followed by exactly N VEVENTs (recurrence overrides included in N).
+Lines are CRLF-terminated and folded at 75 octets on UTF-8 boundaries. The same
+seed, N and profile always give byte-identical output.
+
+Profiles:
+  standard  four VTIMEZONEs; up to 6 attendees, one alarm, short descriptions;
+            10% of events are series (0-2 EXDATEs, 0-2 overrides).
+  heavy     eight VTIMEZONEs (one with an Outlook name); 2 in 5 events
+            invite 5-50 attendees; most have one or two alarms; long multi-line
+            descriptions (some with an HTML X-ALT-DESC); several X- properties;
+            15% are series with 0-4 EXDATEs and 0-3 overrides.
 """
 import argparse
 import random
@@ -33,9 +41,33 @@ VTIMEZONES = {
         ("DAYLIGHT", "+1000", "+1100", "AEDT", "19701004T020000", "FREQ=YEARLY;BYMONTH=10;BYDAY=1SU"),
     ],
 }
+# The heavy profile adds these (an Outlook-named zone among them).
+HEAVY_VTIMEZONES = {
+    "Europe/London": [
+        ("DAYLIGHT", "+0000", "+0100", "BST", "19700329T010000", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"),
+        ("STANDARD", "+0100", "+0000", "GMT", "19701025T020000", "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"),
+    ],
+    "America/Los_Angeles": [
+        ("DAYLIGHT", "-0800", "-0700", "PDT", "19700308T020000", "FREQ=YEARLY;BYMONTH=3;BYDAY=2SU"),
+        ("STANDARD", "-0700", "-0800", "PST", "19701101T020000", "FREQ=YEARLY;BYMONTH=11;BYDAY=1SU"),
+    ],
+    "Asia/Kolkata": [
+        ("STANDARD", "+0530", "+0530", "IST", "19700101T000000", None),
+    ],
+    "W. Europe Standard Time": [
+        ("STANDARD", "+0200", "+0100", "", "16010101T030000", "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"),
+        ("DAYLIGHT", "+0100", "+0200", "", "16010101T020000", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"),
+    ],
+}
+HEAVY_TZ_WEIGHTS = [("Europe/Berlin", 35), ("W. Europe Standard Time", 15), ("America/New_York", 15),
+                    ("Europe/London", 10), ("America/Los_Angeles", 10), ("Asia/Tokyo", 5),
+                    ("Asia/Kolkata", 5), ("Australia/Sydney", 5)]
+HEAVY_TZ_CHOICES = [tz for tz, w in HEAVY_TZ_WEIGHTS for _ in range(w)]
 TZ_WEIGHTS = [("Europe/Berlin", 60), ("America/New_York", 20), ("Asia/Tokyo", 10), ("Australia/Sydney", 10)]
 TZ_CHOICES = [tz for tz, w in TZ_WEIGHTS for _ in range(w)]
-UTC_OFFSET = {"Europe/Berlin": 1, "America/New_York": -5, "Asia/Tokyo": 9, "Australia/Sydney": 10, "Z": 0}  # standard time, hours
+UTC_OFFSET = {"Europe/Berlin": 1, "America/New_York": -5, "Asia/Tokyo": 9, "Australia/Sydney": 10, "Z": 0,
+              "Europe/London": 0, "America/Los_Angeles": -8, "Asia/Kolkata": 5.5,
+              "W. Europe Standard Time": 1}  # standard time, hours
 
 SUMMARIES = [
     "Weekly sync", "1:1 with manager", "Sprint planning", "Sprint review & retro",
@@ -81,6 +113,13 @@ CATEGORIES = ["Work", "Personal", "Meeting", "Travel", "Holiday", "Urgent", "Fam
 ROLES = ["REQ-PARTICIPANT"] * 5 + ["OPT-PARTICIPANT", "CHAIR", "NON-PARTICIPANT"]
 PARTSTATS = ["ACCEPTED"] * 4 + ["NEEDS-ACTION", "NEEDS-ACTION", "TENTATIVE", "DECLINED"]
 TRIGGERS = ["-PT15M"] * 4 + ["-PT10M", "-PT30M", "-PT1H", "-PT5M", "PT0S", "-P1D"]
+HEAVY_X_PROPS = [
+    "X-MICROSOFT-CDO-APPT-SEQUENCE:0", "X-MICROSOFT-CDO-OWNERAPPTID:2118730593", "X-MICROSOFT-CDO-INTENDEDSTATUS:BUSY",
+    "X-MICROSOFT-CDO-ALLDAYEVENT:FALSE", "X-MICROSOFT-CDO-INSTTYPE:0", "X-MICROSOFT-DONOTFORWARDMEETING:FALSE",
+    "X-MICROSOFT-LOCATIONS:[{\"DisplayName\":\"Room 4.12\",\"LocationAnnotation\":\"\",\"LocationUri\":\"\"}]",
+    "X-APPLE-STRUCTURED-LOCATION;VALUE=URI;X-ADDRESS=Unter den Linden 42\\n10117 Berlin;X-TITLE=Café Einstein:geo:52.517,13.388",
+    "X-GOOGLE-CONFERENCE:https://meet.google.com/abc-defg-hij", "X-MOZ-LASTACK:20250601T080000Z",
+]
 X_PROPS = [
     "X-MICROSOFT-CDO-BUSYSTATUS:BUSY", "X-MICROSOFT-CDO-IMPORTANCE:1", "X-MICROSOFT-DISALLOW-COUNTER:FALSE",
     "X-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC", "X-MOZ-GENERATION:3", "X-GOOGLE-CONFERENCE:https://meet.google.com/abc-defg-hij",
@@ -121,9 +160,11 @@ def fdate(d):
 
 
 class Gen:
-    def __init__(self, seed):
+    def __init__(self, seed, heavy=False):
         self.r = random.Random(seed)
         self.n = 0  # serial number, makes UIDs unique
+        self.heavy = heavy
+        self.tz_choices = HEAVY_TZ_CHOICES if heavy else TZ_CHOICES
 
     def person(self):
         name, handle = self.r.choice(PEOPLE)
@@ -131,7 +172,10 @@ class Gen:
 
     def description(self):
         r = self.r
-        k = r.choices([0, 1, 2, 3, 5], weights=[25, 25, 25, 15, 10])[0]
+        if self.heavy:
+            k = r.choices([0, 2, 4, 8, 12, 20], weights=[20, 25, 25, 15, 10, 5])[0]
+        else:
+            k = r.choices([0, 1, 2, 3, 5], weights=[25, 25, 25, 15, 10])[0]
         return "\n".join(r.choice(SENTENCES) for _ in range(k))
 
     def timing(self, kind):
@@ -144,12 +188,12 @@ class Gen:
         start = datetime(day.year, day.month, day.day, r.randint(7, 19), r.choice((0, 0, 0, 30, 30, 15, 45)))
         dur = timedelta(minutes=r.choice((15, 30, 30, 45, 60, 60, 60, 90, 120, 180)))
         if kind == "duration":
-            return start, None, dur, r.choice(TZ_CHOICES)
+            return start, None, dur, r.choice(self.tz_choices)
         if kind == "utc":
             return start, start + dur, None, "Z"
         if kind == "floating":
             return start, start + dur, None, None
-        return start, start + dur, None, r.choice(TZ_CHOICES)
+        return start, start + dur, None, r.choice(self.tz_choices)
 
     @staticmethod
     def dtval(value, kind, tzid):
@@ -192,7 +236,10 @@ class Gen:
         lines.append("STATUS:" + r.choices(("CONFIRMED", "TENTATIVE", "CANCELLED"), weights=(85, 10, 5))[0])
         lines.append("TRANSP:" + ("TRANSPARENT" if kind == "allday" or r.random() < 0.1 else "OPAQUE"))
         lines.append("CLASS:" + r.choices(("PUBLIC", "PRIVATE", "CONFIDENTIAL"), weights=(80, 15, 5))[0])
-        natt = r.choices(range(7), weights=(30, 10, 20, 15, 10, 8, 7))[0]
+        if self.heavy:  # about half the events invite 5 to 50 people, most of them few
+            natt = min(50, 5 + int(r.expovariate(1 / 7))) if r.random() < 0.4 else r.choice((0, 0, 1, 2))
+        else:
+            natt = r.choices(range(7), weights=(30, 10, 20, 15, 10, 8, 7))[0]
         if natt:
             name, mail = self.person()
             lines.append(f'ORGANIZER;CN="{name}":mailto:{mail}')
@@ -209,11 +256,30 @@ class Gen:
             lines.append("CATEGORIES:" + ",".join(esc(c) for c in cats))
         if r.random() < 0.15:
             lines.append(f"URL:https://calendar.example.com/event?id={r.getrandbits(40):x}&src=bench")
-        for x in r.sample(X_PROPS, r.choices((0, 1, 2), weights=(50, 35, 15))[0]):
-            lines.append(x)
-        if r.random() < 0.4:
-            trig = "-PT15H" if kind == "allday" else r.choice(TRIGGERS)
-            lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Reminder", f"TRIGGER:{trig}", "END:VALARM"]
+        if self.heavy:
+            lines += r.sample(HEAVY_X_PROPS + X_PROPS, r.randint(2, 6))
+            if desc and r.random() < 0.2:  # Outlook's HTML copy of the description
+                html = "".join(f"<p>{s}</p>" for s in desc.split("\n"))
+                lines.append("X-ALT-DESC;FMTTYPE=text/html:<html><body>" + esc(html) + "</body></html>")
+            for i in range(r.choices((0, 1, 2), weights=(20, 55, 25))[0]):
+                trig = "-PT15H" if kind == "allday" else r.choice(TRIGGERS)
+                action = "DISPLAY" if i == 0 else r.choice(("DISPLAY", "AUDIO", "EMAIL"))
+                alarm = ["BEGIN:VALARM", f"ACTION:{action}", f"TRIGGER:{trig}"]
+                if action == "EMAIL":
+                    alarm += [f"SUMMARY:{esc(summary)}", "DESCRIPTION:Reminder: " + esc(summary),
+                              "ATTENDEE:mailto:" + self.person()[1]]
+                elif action == "DISPLAY":
+                    alarm.append("DESCRIPTION:Reminder")
+                if r.random() < 0.2:
+                    alarm += ["REPEAT:2", "DURATION:PT5M"]
+                alarm.append(f"X-WR-ALARMUID:{r.getrandbits(64):016x}")
+                lines += alarm + ["END:VALARM"]
+        else:
+            for x in r.sample(X_PROPS, r.choices((0, 1, 2), weights=(50, 35, 15))[0]):
+                lines.append(x)
+            if r.random() < 0.4:
+                trig = "-PT15H" if kind == "allday" else r.choice(TRIGGERS)
+                lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Reminder", f"TRIGGER:{trig}", "END:VALARM"]
         lines.append("END:VEVENT")
         return lines
 
@@ -231,7 +297,7 @@ class Gen:
             summary = r.choice(SUMMARIES)
             seq = r.choice((0, 0, 0, 0, 1, 2, 3))
             stamp = EXPORT_TIME + timedelta(seconds=emitted // 500)  # exports take a while
-            if r.random() >= 0.10:
+            if r.random() >= (0.15 if self.heavy else 0.10):
                 yield self.event(uid, kind, timing, summary, seq, stamp)
                 emitted += 1
                 continue
@@ -260,7 +326,10 @@ class Gen:
                 last = occ(nocc - 1) - timedelta(hours=UTC_OFFSET[tzid] - 1)
                 rule += f";UNTIL={fdt(last)}Z"
             extra = [rule]
-            n_ex, n_ov = r.choice((0, 0, 1, 2)), r.choice((0, 0, 1, 1, 2))
+            if self.heavy:
+                n_ex, n_ov = r.choice((0, 0, 1, 2, 3, 4)), r.choice((0, 0, 1, 1, 2, 3))
+            else:
+                n_ex, n_ov = r.choice((0, 0, 1, 2)), r.choice((0, 0, 1, 1, 2))
             picks = r.sample(range(1, nocc), min(nocc - 1, n_ex + n_ov))
             exdates, overrides = sorted(picks[:n_ex]), sorted(picks[n_ex:])
             if exdates:
@@ -268,7 +337,7 @@ class Gen:
                              "".join("," + self.dtval(occ(k), kind, tzid) for k in exdates[1:]))
             yield self.event(uid, kind, timing, summary, seq, stamp, extra)
             emitted += 1
-            for k in overrides[: min(2, count - emitted)]:
+            for k in overrides[: min(3 if self.heavy else 2, count - emitted)]:
                 o = occ(k)
                 shift = timedelta(days=1) if kind == "allday" else timedelta(minutes=r.choice((-60, 30, 60, 120)))
                 span = timing[1] - timing[0] if timing[1] is not None else None
@@ -278,15 +347,16 @@ class Gen:
                 emitted += 1
 
 
-def header():
+def header(heavy=False):
     lines = ["BEGIN:VCALENDAR", f"PRODID:{PRODID}", "VERSION:2.0", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
              "X-WR-CALNAME:Work – Arbeit 📅", "X-WR-TIMEZONE:Europe/Berlin",
              "X-WR-CALDESC:Generated benchmark calendar\\, deterministic"]
-    for tzid, parts in VTIMEZONES.items():
+    zones = {**VTIMEZONES, **HEAVY_VTIMEZONES} if heavy else VTIMEZONES
+    for tzid, parts in zones.items():
         lines += ["BEGIN:VTIMEZONE", f"TZID:{tzid}", f"X-LIC-LOCATION:{tzid}"]
         for kind, off_from, off_to, name, start, rrule in parts:
             lines += [f"BEGIN:{kind}", f"TZOFFSETFROM:{off_from}", f"TZOFFSETTO:{off_to}",
-                      f"TZNAME:{name}", f"DTSTART:{start}"]
+                      *([f"TZNAME:{name}"] if name else []), f"DTSTART:{start}"]
             if rrule:
                 lines.append(f"RRULE:{rrule}")
             lines.append(f"END:{kind}")
@@ -298,13 +368,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, required=True, help="number of VEVENT components")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", choices=("standard", "heavy"), default="standard")
     ap.add_argument("-o", "--output", required=True, help="output file, or - for stdout")
     args = ap.parse_args()
 
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
     total = 0
-    buf = [fold(l) for l in header()]
-    for ev in Gen(args.seed).events(args.events):
+    heavy = args.profile == "heavy"
+    buf = [fold(l) for l in header(heavy)]
+    for ev in Gen(args.seed, heavy).events(args.events):
         buf.extend(fold(l) for l in ev)
         if len(buf) > 20000:
             chunk = b"".join(buf)
@@ -318,7 +390,7 @@ def main():
     out.flush()
     if out is not sys.stdout.buffer:
         out.close()
-    print(f"gencal: {args.events} events, {total} bytes ({total / 1e6:.1f} MB) -> {args.output}", file=sys.stderr)
+    print(f"gencal: {args.events} events ({args.profile}), {total} bytes ({total / 1e6:.1f} MB) -> {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

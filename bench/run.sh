@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # `make bench`: time calport conversions against a plain libical parse.
 #
-# Knobs: BENCH_SIZES="1000 10000 100000" (events per calendar), BENCH_RUNS=3
-# (the run with the median wall time is reported), BENCH_SEED=1.
+# Knobs: BENCH_PROFILES="standard heavy" (bench/gencal.py --profile), BENCH_SIZES="1000 10000 100000"
+# (events per calendar of the standard profile), BENCH_HEAVY_SIZES="10000 100000" (of the heavy
+# one), BENCH_RUNS=3 (the run with the median wall time is reported), BENCH_SEED=1,
+# BENCH_SCRATCH (a --scratch-path for the release build; SwiftPM's default when unset).
 # The report goes to stdout and .bench/results.md; progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+PROFILES=${BENCH_PROFILES:-standard heavy}
 SIZES=${BENCH_SIZES:-1000 10000 100000}
+HEAVY_SIZES=${BENCH_HEAVY_SIZES:-10000 100000}
 RUNS=${BENCH_RUNS:-3}
 SEED=${BENCH_SEED:-1}
 OUT=.bench
@@ -31,9 +35,11 @@ if [ ! -x "$LIBICAL" ] || [ bench/libical_parse.c -nt "$LIBICAL" ]; then
 fi
 
 CALPORT=
+SCRATCH=()
+[ -n "${BENCH_SCRATCH:-}" ] && SCRATCH=(--scratch-path "$BENCH_SCRATCH")
 log "building calport (release)"
-if swift build -c release --product calport >"$OUT/build.log" 2>&1; then
-    CALPORT="$(swift build -c release --show-bin-path)/calport"
+if swift build -c release --product calport "${SCRATCH[@]}" >"$OUT/build.log" 2>&1; then
+    CALPORT="$(swift build -c release "${SCRATCH[@]}" --show-bin-path)/calport"
     CALPORT="${CALPORT#"$PWD"/}"
     [ -x "$CALPORT" ] || { log "no binary at $CALPORT"; CALPORT=; }
 else
@@ -43,15 +49,27 @@ fi
 CALPORT_SHOWN=${CALPORT:-'$(swift build -c release --show-bin-path)/calport'}
 
 # --- inputs (regenerated when the size, seed or generator changes) -----------
+# Each input is "profile:size"; the standard profile keeps its old file names (cal-N.ics).
+INPUTS=()
+for p in $PROFILES; do
+    case $p in
+    standard) for n in $SIZES; do INPUTS+=("standard:$n"); done ;;
+    heavy) for n in $HEAVY_SIZES; do INPUTS+=("heavy:$n"); done ;;
+    *) log "unknown profile $p (standard or heavy)"; exit 2 ;;
+    esac
+done
+stem() { if [ "${1%%:*}" = standard ]; then echo "cal-${1#*:}"; else echo "${1%%:*}-${1#*:}"; fi; }
+
 GEN_HASH=$(sha256sum bench/gencal.py | cut -c1-16)
-for n in $SIZES; do
-    ics="$OUT/cal-$n.ics" stamp="$OUT/cal-$n.stamp"
-    want="events=$n seed=$SEED gencal=$GEN_HASH"
+for input in "${INPUTS[@]}"; do
+    p=${input%%:*} n=${input#*:} s=$(stem "$input")
+    ics="$OUT/$s.ics" stamp="$OUT/$s.stamp"
+    want="events=$n seed=$SEED profile=$p gencal=$GEN_HASH"
     if [ -f "$ics" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         log "reusing $ics"
     else
         log "generating $ics"
-        python3 bench/gencal.py --events "$n" --seed "$SEED" -o "$ics"
+        python3 bench/gencal.py --events "$n" --seed "$SEED" --profile "$p" -o "$ics"
         echo "$want" >"$stamp"
     fi
 done
@@ -75,45 +93,50 @@ measure() {
     RESULT=$(printf '%s\n' "${rows[@]}" | sort -n -k1,1 | sed -n "$(((RUNS + 1) / 2))p")
 }
 
-declare -A PARSED  # size -> libical_parse output ("events=N errors=M")
+declare -A PARSED  # input -> libical_parse output ("events=N errors=M")
 TABLE=$(mktemp)
 trap 'rm -f "$TABLE"' EXIT
-row() { # size label result baseline_wall
-    local cols="$3 | - | -" ratio=- wall cpu rss
+row() { # input label result baseline_result
+    local cols="$3 | - | -" ratio="- | -" wall cpu rss bwall bcpu brss
     if [[ $3 != failed* && $3 != skipped* ]]; then
         read -r wall cpu rss <<<"$3"
         cols="$wall | $cpu | $rss"
-        ratio=$(awk -v w="$wall" -v b="$4" 'BEGIN { if (b > 0) printf "%.2f", w / b; else print "-" }')
+        if [[ $4 != failed* ]]; then
+            read -r bwall bcpu brss <<<"$4"
+            ratio=$(awk -v w="$wall" -v c="$cpu" -v bw="$bwall" -v bc="$bcpu" \
+                'BEGIN { a = "-"; b = "-"; if (bw > 0) a = sprintf("%.2f", w / bw); if (bc > 0) b = sprintf("%.2f", c / bc); print a " | " b }')
+        fi
     fi
-    echo "| $1 | $2 | $cols | $ratio |" >>"$TABLE"
+    local n=${1#*:}
+    echo "| ${1%%:*} | $(printf "%'d" "$n" 2>/dev/null || echo "$n") | $2 | $cols | $ratio |" >>"$TABLE"
 }
 
-for n in $SIZES; do
-    ics="$OUT/cal-$n.ics" base="$OUT/out-$n"
-    log "size $n: libical parse"
+for input in "${INPUTS[@]}"; do
+    n=${input#*:} s=$(stem "$input")
+    ics="$OUT/$s.ics" base="$OUT/out-$s"
+    log "$input: libical parse"
     measure "$LIBICAL" "$ics"
-    base_wall=${RESULT%% *}
-    [[ $RESULT == failed* ]] && base_wall=0
-    PARSED[$n]=$(cat "$OUT/stdout.txt")
-    row "$n" "libical parse" "$RESULT" "$base_wall"
+    baseline=$RESULT
+    PARSED[$input]=$(cat "$OUT/stdout.txt")
+    row "$input" "libical parse" "$RESULT" "$baseline"
 
     # label | input (must exist) | format | output
-    while IFS='|' read -r label input fmt output; do
+    while IFS='|' read -r label src fmt output; do
         rm -f "$output"
         if [ -z "$CALPORT" ]; then
             RESULT="skipped (calport not built)"
-        elif [ ! -f "$input" ]; then
-            RESULT="skipped (no ${input#"$OUT"/})"
+        elif [ ! -f "$src" ]; then
+            RESULT="skipped (no ${src#"$OUT"/})"
         else
-            log "size $n: $label"
-            measure "$CALPORT" convert "$input" --to "$fmt" -o "$output"
+            log "$input: $label"
+            measure "$CALPORT" convert "$src" --to "$fmt" -o "$output"
             if [[ $RESULT != failed* && ! -s $output ]]; then
                 RESULT="failed (no output)"
                 log "FAILED: exited 0 but wrote no $output"
             fi
         fi
         [[ $RESULT == failed* ]] && rm -f "$output"  # don't feed partial output onward
-        row "$n" "$label" "$RESULT" "$base_wall"
+        row "$input" "$label" "$RESULT" "$baseline"
     done <<EOF
 calport ics → ndjson|$ics|ndjson|$base.ndjson
 calport ics → json|$ics|json|$base.json
@@ -129,23 +152,27 @@ done
     echo "$(date -u '+%Y-%m-%d %H:%M UTC') · commit $(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)" \
         "· nproc $(nproc) · $RUNS run(s) per command, median wall reported"
     echo
-    echo "Inputs (\`python3 bench/gencal.py --events N --seed $SEED -o $OUT/cal-N.ics\`):"
-    for n in $SIZES; do
-        mb=$(awk -v b="$(stat -c %s "$OUT/cal-$n.ics")" 'BEGIN { printf "%.1f", b / 1e6 }')
-        echo "- $OUT/cal-$n.ics: $mb MB, $n VEVENTs (libical: ${PARSED[$n]:-?})"
+    echo "Inputs (\`python3 bench/gencal.py --events N --seed $SEED --profile P -o FILE\`):"
+    for input in "${INPUTS[@]}"; do
+        s=$(stem "$input")
+        mb=$(awk -v b="$(stat -c %s "$OUT/$s.ics")" 'BEGIN { printf "%.1f", b / 1e6 }')
+        echo "- $OUT/$s.ics (${input%%:*}): $mb MB, ${input#*:} events (libical: ${PARSED[$input]:-?})"
     done
     echo
-    echo "Commands (N = size):"
+    echo "Commands (F = cal-N for the standard profile, heavy-N for the heavy one):"
     echo "- build: \`swift build -c release --product calport\`;" \
         "\`cc -O2 bench/libical_parse.c \$(pkg-config --cflags --libs libical) -o $LIBICAL\`"
-    echo "- libical parse: \`$LIBICAL $OUT/cal-N.ics\`"
-    echo "- ics → ndjson: \`$CALPORT_SHOWN convert $OUT/cal-N.ics --to ndjson -o $OUT/out-N.ndjson\`"
-    echo "- ics → json: \`$CALPORT_SHOWN convert $OUT/cal-N.ics --to json -o $OUT/out-N.json\`"
-    echo "- json → ics: \`$CALPORT_SHOWN convert $OUT/out-N.json --to ics -o $OUT/out-N.from-json.ics\`"
-    echo "- ndjson → ics: \`$CALPORT_SHOWN convert $OUT/out-N.ndjson --to ics -o $OUT/out-N.from-ndjson.ics\`"
+    echo "- libical parse: \`$LIBICAL $OUT/F.ics\`"
+    echo "- ics → ndjson: \`$CALPORT_SHOWN convert $OUT/F.ics --to ndjson -o $OUT/out-F.ndjson\`"
+    echo "- ics → json: \`$CALPORT_SHOWN convert $OUT/F.ics --to json -o $OUT/out-F.json\`"
+    echo "- json → ics: \`$CALPORT_SHOWN convert $OUT/out-F.json --to ics -o $OUT/out-F.from-json.ics\`"
+    echo "- ndjson → ics: \`$CALPORT_SHOWN convert $OUT/out-F.ndjson --to ics -o $OUT/out-F.from-ndjson.ics\`"
     echo "- each timed with \`/usr/bin/time -f '%e %U %S %M'\` (CPU = user + sys, peak RSS = max RSS)"
     echo
-    echo "| size | command | wall s | CPU s | peak RSS MB | wall ratio to libical parse |"
-    echo "|---:|---|---:|---:|---:|---:|"
+    echo "Ratios are to the libical parse of the same input in the same run; the machine is shared,"
+    echo "so compare CPU and ratios within a run rather than seconds across runs."
+    echo
+    echo "| profile | events | command | wall s | CPU s | peak RSS MB | wall / libical | CPU / libical |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|"
     cat "$TABLE"
 } | tee "$OUT/results.md"

@@ -10,12 +10,27 @@ public struct LoadedCalendar {
     public var format: Format
     /// Resolves TZIDs: the input's VTIMEZONEs first (for .ics), then the tz database.
     public var utcOffset: (String, LocalDateTime) -> Int?
+    /// The events as `Verifier` compares them, when loaded for that alone (`document.events`
+    /// is then empty).
+    public internal(set) var entries: [Verifier.Entry]?
+    /// How many events were read.
+    public var eventCount: Int { entries?.count ?? document.events.count }
+
+    public init(document: CalendarDocument, locations: [Int?], format: Format,
+                utcOffset: @escaping (String, LocalDateTime) -> Int?) {
+        self.document = document
+        self.locations = locations
+        self.format = format
+        self.utcOffset = utcOffset
+    }
 }
 
 public enum CalendarLoader {
     /// Reads any supported input fully (for `verify`; conversions stream instead).
+    /// `comparedOnly` keeps of each event only what `Verifier` compares (`Verifier.Entry`,
+    /// made as each event is read), not the events themselves.
     public static func load(path: String, name: String? = nil, from: Format? = nil, mapping: MappingOptions,
-                            diagnostics: DiagnosticSink) throws -> LoadedCalendar {
+                            diagnostics: DiagnosticSink, comparedOnly: Bool = false) throws -> LoadedCalendar {
         let input: Input
         do { input = try Input(path: path, name: name) } catch let e as InputError { throw ConvertError.failed(e.description) }
         guard let format = from ?? Format.detect(prefix: input.prefix) ?? Format(pathExtensionOf: path) else {
@@ -37,6 +52,7 @@ public enum CalendarLoader {
         }
         var doc = CalendarDocument()
         var locations: [Int?] = []
+        var entries: [Verifier.Entry] = []
         do {
             while let item = try source.next() {
                 switch item {
@@ -46,7 +62,7 @@ public enum CalendarLoader {
                     // An event the reader refused (reported as an error, so verify exits 65)
                     // is left out, as convert and push leave it out: the rest is compared.
                     if e.rejection != nil { continue }
-                    doc.events.append(e)
+                    if comparedOnly { entries.append(Verifier.Entry(e)) } else { doc.events.append(e) }
                     locations.append(at)
                 }
             }
@@ -56,15 +72,20 @@ public enum CalendarLoader {
         if format == .ics {
             // What the .ics means where an export says it oddly (an override of an excluded
             // occurrence, a date-time RECURRENCE-ID of an all-day series): as push writes it.
-            SeriesShapes.repair(&doc.events, makingSeries: false) { d in
+            let report = { (d: Diagnostic) in
                 var d = d
                 d.file = input.name
                 diagnostics.emit(d)
             }
+            if comparedOnly { Verifier.repairShapes(&entries, report: report) } else {
+                SeriesShapes.repair(&doc.events, makingSeries: false, report: report)
+            }
         }
         let r = reader
-        return LoadedCalendar(document: doc, locations: locations, format: format) { tzid, local in
+        var loaded = LoadedCalendar(document: doc, locations: locations, format: format) { tzid, local in
             r?.utcOffset(tzid: tzid, at: local) ?? TimeZoneNames.utcOffset(tzid: tzid, at: local)
         }
+        if comparedOnly { loaded.entries = entries }
+        return loaded
     }
 }

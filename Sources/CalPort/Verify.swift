@@ -1,4 +1,5 @@
 import CalendarModel
+import GoogleCalendar
 import ICalendar
 
 /// Compares two calendars occurrence by occurrence: both are expanded with libical's
@@ -89,85 +90,129 @@ public struct Verifier {
     public var options: Options
     public init(options: Options = Options()) { self.options = options }
 
+    /// Compares series by series (UID by UID, in UID order): only one UID's occurrences are
+    /// held at a time, so memory grows with the events read, not with their occurrences.
     public func compare(_ a: LoadedCalendar, _ b: LoadedCalendar, floatingZoneA: String?, floatingZoneB: String?) -> Report {
         var report = Report()
-        let (occA, notesA) = occurrences(a, floatingZone: floatingZoneA)
-        let (occB, notesB) = occurrences(b, floatingZone: floatingZoneB)
-        report.notes = notesA.map { "A: " + $0 } + notesB.map { "B: " + $0 }
-        report.eventsA = a.document.events.count
-        report.eventsB = b.document.events.count
-        report.occurrencesA = occA.count
-        report.occurrencesB = occB.count
-        for key in Set(occA.keys).union(occB.keys).sorted(by: { ($0.uid, $0.time) < ($1.uid, $1.time) }) {
-            switch (occA[key], occB[key]) {
-            case (let x?, nil):
-                report.differences.append(Difference(kind: .missing, uid: key.uid, occurrence: key.time.description, a: x.fields["summary"]))
-            case (nil, let y?):
-                report.differences.append(Difference(kind: .extra, uid: key.uid, occurrence: key.time.description, b: y.fields["summary"]))
-            case (let x?, let y?):
-                for f in Set(x.fields.keys).union(y.fields.keys).sorted() where x.fields[f] != y.fields[f] {
-                    report.differences.append(Difference(kind: .changed, uid: key.uid, occurrence: key.time.description,
-                                                         field: f, a: x.fields[f], b: y.fields[f]))
+        let sideA = Side(a, floatingZone: floatingZoneA), sideB = Side(b, floatingZone: floatingZoneB)
+        var notesA = sideA.notes, notesB = sideB.notes
+        report.eventsA = a.eventCount
+        report.eventsB = b.eventCount
+        var uids = Set(sideA.uids)
+        uids.formUnion(sideB.uids)
+        for uid in uids.sorted() {
+            let occA = occurrences(of: uid, in: sideA, notes: &notesA)
+            let occB = occurrences(of: uid, in: sideB, notes: &notesB)
+            report.occurrencesA += occA.count
+            report.occurrencesB += occB.count
+            var times = Set(occA.keys)
+            times.formUnion(occB.keys)
+            for time in times.sorted() {
+                switch (occA[time], occB[time]) {
+                case (let x?, nil):
+                    report.differences.append(Difference(kind: .missing, uid: uid, occurrence: time.description, a: x.fields["summary"]))
+                case (nil, let y?):
+                    report.differences.append(Difference(kind: .extra, uid: uid, occurrence: time.description, b: y.fields["summary"]))
+                case (let x?, let y?):
+                    for f in Set(x.fields.keys).union(y.fields.keys).sorted() where x.fields[f] != y.fields[f] {
+                        report.differences.append(Difference(kind: .changed, uid: uid, occurrence: time.description,
+                                                             field: f, a: x.fields[f], b: y.fields[f]))
+                    }
+                case (nil, nil): break
                 }
-            case (nil, nil): break
             }
         }
+        report.notes = notesA.map { "A: " + $0 } + notesB.map { "B: " + $0 }
         return report
     }
 
-    struct Key: Hashable {
-        var uid: String
-        var time: TimeKey
-    }
-
-    /// Every occurrence of a calendar in the window, keyed by UID and original start.
-    func occurrences(_ cal: LoadedCalendar, floatingZone: String?) -> ([Key: Occurrence], [String]) {
-        var out: [Key: Occurrence] = [:]
+    /// One calendar's events by UID: its series (the first event without RECURRENCE-ID of each
+    /// UID) and overrides, as indices into its entries.
+    struct Side {
+        let cal: LoadedCalendar
+        let floatingZone: String?
+        let entries: [Entry]
+        var masters: [String: Int] = [:]
+        var overrides: [String: [Int]] = [:]
+        /// A cancelled event (STATUS:CANCELLED on the series) has no occurrences, as Google has
+        /// it: there it is a deleted event, and so are its overrides. Comparing it occurrence
+        /// by occurrence would report every one as missing from a calendar pulled from Google.
+        var cancelled: Set<String> = []
         var notes: [String] = []
-        func key(_ t: EventTime) -> TimeKey { timeKey(t, cal: cal, floatingZone: floatingZone) }
-        var masters: [String: Event] = [:]
-        var overrides: [Event] = []
-        // RANGE=THISANDFUTURE means the same here as in a conversion: the series is split.
-        let events = SeriesSplitter.split(cal.document.events, utcOffset: cal.utcOffset) { _ in }
-        for (i, e) in events.enumerated() {
-            let uid = e.uid ?? "(no UID #\(i + 1))"
-            var ev = e
-            ev.uid = uid
-            if e.recurrenceID != nil { overrides.append(ev) } else if masters[uid] == nil { masters[uid] = ev } else {
-                notes.append("\(uid): more than one event without RECURRENCE-ID; the first is compared")
+        /// Every UID, events without one named by their place ("(no UID #n)").
+        var uids: [String] = []
+
+        init(_ cal: LoadedCalendar, floatingZone: String?) {
+            self.cal = cal
+            self.floatingZone = floatingZone
+            var entries = cal.entries ?? cal.document.events.map(Entry.init)
+            // RANGE=THISANDFUTURE means the same here as in a conversion: the series is split.
+            if entries.contains(where: \.thisAndFuture) {
+                // Each event names its entry, whose attendees and reminders it takes back (a new
+                // series, made from an override, those of the override).
+                let marker = "X-CALPORT-VERIFY-ENTRY"
+                let events = entries.enumerated().map { i, entry in
+                    var e = entry.event
+                    e.properties = [Property(name: marker, value: String(i))]
+                    return e
+                }
+                let split = SeriesSplitter.split(events, utcOffset: cal.utcOffset) { _ in }
+                entries = split.map { e in
+                    let i = e.properties.first { $0.name == marker }.flatMap { Int($0.value) }!
+                    return entries[i].with(e)
+                }
+            }
+            for i in entries.indices {
+                let uid = entries[i].uid ?? "(no UID #\(i + 1))"
+                if entries[i].recurrenceID != nil {
+                    if overrides[uid] == nil, masters[uid] == nil { uids.append(uid) }
+                    overrides[uid, default: []].append(i)
+                } else if masters[uid] == nil {
+                    if overrides[uid] == nil { uids.append(uid) }
+                    masters[uid] = i
+                } else {
+                    notes.append("\(uid): more than one event without RECURRENCE-ID; the first is compared")
+                }
+            }
+            self.entries = entries
+            for (uid, m) in masters where entries[m].status == .cancelled { cancelled.insert(uid) }
+            if !cancelled.isEmpty {
+                notes.append("\(cancelled.count) cancelled event\(cancelled.count == 1 ? "" : "s") (STATUS:CANCELLED) counted without occurrences")
             }
         }
-        // A cancelled event (STATUS:CANCELLED on the series) has no occurrences, as Google has it:
-        // there it is a deleted event, and so are its overrides. Comparing it occurrence by
-        // occurrence would report every one as missing from a calendar pulled from Google.
-        var cancelled: Set<String> = []
-        for (uid, m) in masters where m.status == .cancelled { cancelled.insert(uid) }
-        if !cancelled.isEmpty {
-            notes.append("\(cancelled.count) cancelled event\(cancelled.count == 1 ? "" : "s") (STATUS:CANCELLED) counted without occurrences")
-        }
-        for (uid, m) in masters where !cancelled.contains(uid) {
+    }
+
+    /// The occurrences of one UID in the window, keyed by original start; notes go to `notes`.
+    func occurrences(of uid: String, in side: Side, notes: inout [String]) -> [TimeKey: Occurrence] {
+        guard !side.cancelled.contains(uid) else { return [:] }
+        var out: [TimeKey: Occurrence] = [:]
+        let cal = side.cal, floatingZone = side.floatingZone
+        func key(_ t: EventTime) -> TimeKey { timeKey(t, cal: cal, floatingZone: floatingZone) }
+        if let i = side.masters[uid] {
+            let m = side.entries[i].event
             let r = RecurrenceExpander.expand(m, windowStart: options.windowStart, windowEnd: options.windowEnd,
                                               limit: options.limitPerSeries, utcOffset: cal.utcOffset)
             if r.truncated { notes.append("\(uid): expansion stopped after \(r.occurrences.count) occurrences") }
             for p in r.problems { notes.append("\(uid): \(p)") }
             for o in r.occurrences {
-                let k = Key(uid: uid, time: key(o.recurrenceID))
-                out[k] = occurrence(m, start: o.start, end: o.end, uid: uid, recurrenceID: k.time, cal: cal, floatingZone: floatingZone)
+                let k = key(o.recurrenceID)
+                out[k] = occurrence(m, side.entries[i], start: o.start, end: o.end, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
             }
         }
-        for o in overrides where !cancelled.contains(o.uid!) {
+        for i in side.overrides[uid] ?? [] {
+            let o = side.entries[i].event
             guard let rid = o.recurrenceID else { continue }
-            let k = Key(uid: o.uid!, time: key(rid))
-            let inWindow = inside(k.time) || o.start.map { inside(key($0)) } == true
+            let k = key(rid)
+            let inWindow = inside(k) || o.start.map { inside(key($0)) } == true
             if o.status == .cancelled {
                 out[k] = nil
                 continue
             }
-            if masters[o.uid!] == nil { notes.append("\(o.uid!): override at \(k.time) has no master event") }
+            if side.masters[uid] == nil { notes.append("\(uid): override at \(k) has no master event") }
             guard inWindow || out[k] != nil else { continue }
-            out[k] = occurrence(o, start: o.start ?? rid, end: o.effectiveEnd, uid: o.uid!, recurrenceID: k.time, cal: cal, floatingZone: floatingZone)
+            out[k] = occurrence(o, side.entries[i], start: o.start ?? rid, end: o.effectiveEnd, uid: uid, recurrenceID: k, cal: cal, floatingZone: floatingZone)
         }
-        return (out, notes)
+        return out
     }
 
     private func inside(_ t: TimeKey) -> Bool { t.sortValue >= options.windowStart && t.sortValue < options.windowEnd }
@@ -185,7 +230,8 @@ public struct Verifier {
         }
     }
 
-    private func occurrence(_ e: Event, start: EventTime, end: EventTime?, uid: String, recurrenceID: TimeKey,
+    /// `e` is `entry.event`, which has no attendees or alarms: `entry` holds their compared form.
+    private func occurrence(_ e: Event, _ entry: Entry, start: EventTime, end: EventTime?, uid: String, recurrenceID: TimeKey,
                             cal: LoadedCalendar, floatingZone: String?) -> Occurrence {
         var f: [String: String] = [:]
         f["start"] = timeKey(start, cal: cal, floatingZone: floatingZone).description
@@ -195,11 +241,31 @@ public struct Verifier {
         f["description"] = Verifier.text(e.description)
         f["status"] = (e.status ?? .confirmed).rawValue
         f["transparency"] = (e.transparency ?? .opaque).rawValue
-        f["attendees"] = e.attendees.map { a in
-            (a.email?.lowercased() ?? a.address) + " " + (a.participationStatus ?? "NEEDS-ACTION")
-        }.sorted().joined(separator: ", ")
-        f["reminders"] = e.alarms.map(Verifier.reminder).sorted().joined(separator: ", ")
+        f["attendees"] = entry.attendees
+        f["reminders"] = entry.reminders
         return Occurrence(uid: uid, recurrenceID: recurrenceID, fields: f)
+    }
+
+    /// `SeriesShapes.repair` (without making series) on entries, one UID with overrides at a
+    /// time, as `CalendarLoader` applies it to the events of an .ics.
+    static func repairShapes(_ entries: inout [Entry], report: (Diagnostic) -> Void) {
+        var byUID: [String: [Int]] = [:]
+        var order: [String] = []
+        for i in entries.indices where entries[i].recurrenceID != nil {
+            guard let uid = entries[i].uid else { continue }
+            if byUID[uid] == nil { order.append(uid) }
+            byUID[uid] = []
+        }
+        guard !order.isEmpty else { return }
+        for i in entries.indices {
+            if let uid = entries[i].uid, byUID[uid] != nil { byUID[uid]!.append(i) }
+        }
+        for uid in order {
+            let list = byUID[uid]!
+            var events = list.map { entries[$0].event }
+            SeriesShapes.repair(&events, makingSeries: false, report: report)
+            for (k, i) in list.enumerated() { entries[i] = entries[i].with(events[k]) }
+        }
     }
 
     static func text(_ s: String?) -> String {

@@ -176,6 +176,14 @@ enum Carrier {
     /// Splits into pieces of at most `size` UTF-8 bytes, on character boundaries.
     static func chunks(_ s: String, _ size: Int) -> [String] {
         guard s.utf8.count > size else { return [s] }
+        // ASCII without CR: every byte is one Character, so the cuts fall where they would
+        // below, found without breaking the text into grapheme clusters.
+        if s.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            let bytes = Array(s.utf8)
+            return stride(from: 0, to: bytes.count, by: size).map {
+                String(decoding: bytes[$0..<min($0 + size, bytes.count)], as: UTF8.self)
+            }
+        }
         var out: [String] = []
         var current = ""
         var bytes = 0

@@ -42,8 +42,9 @@ public enum OfflineEventID {
 
     /// RFC 4648 base32hex, lower case, no padding.
     public static func base32hex(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuv")
-        var out = ""
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 8 + 4) / 5)
         var buffer = 0, bits = 0
         for b in bytes {
             buffer = (buffer << 8) | Int(b)
@@ -55,6 +56,6 @@ public enum OfflineEventID {
             buffer &= (1 << bits) - 1
         }
         if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

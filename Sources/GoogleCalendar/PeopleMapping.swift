@@ -81,7 +81,7 @@ enum PeopleMapping {
         guard lossy else { return (a, nil) }
         // A residue line lists addresses without `mailto:`; any other address keeps its line.
         let rest = u.address.dropFirst(7)
-        guard u.address.hasPrefix("mailto:"), !rest.contains(","), !rest.contains(":") else { return (a, .line(property("ATTENDEE", u))) }
+        guard u.address.hasPrefix("mailto:"), !rest.utf8.contains(UInt8(ascii: ",")), !rest.utf8.contains(UInt8(ascii: ":")) else { return (a, .line(property("ATTENDEE", u))) }
         return (a, .residue(residue(u, a)))
     }
 

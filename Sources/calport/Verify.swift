@@ -104,7 +104,8 @@ struct Verify: AsyncParsableCommand {
                     throw code == Exit.failure ? Exit.dataError : code
                 }
                 return try withExtendedLifetime(source) {
-                    try CalendarLoader.load(path: source.path, name: source.name, mapping: mapping, diagnostics: counter)
+                    try CalendarLoader.load(path: source.path, name: source.name, mapping: mapping, diagnostics: counter,
+                                            comparedOnly: true)
                 }
             }
             do {

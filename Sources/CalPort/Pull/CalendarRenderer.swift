@@ -113,13 +113,16 @@ public enum CalendarRenderer {
         return summary
     }
 
-    /// The calendar as `calport verify` compares it.
+    /// The calendar as `calport verify` compares it (only what it compares of each event:
+    /// `Verifier.Entry`).
     public static func loaded(_ items: [GoogleEvent], info: CalendarInfo, mapping: MappingOptions,
                               diagnostics: DiagnosticSink) -> LoadedCalendar {
         var summary = RenderSummary()
         let list = events(items, info: info, mapping: mapping, diagnostics: diagnostics, summary: &summary)
-        return LoadedCalendar(document: CalendarDocument(info: info, events: list), locations: list.map { _ in nil },
-                              format: .json) { TimeZoneNames.utcOffset(tzid: $0, at: $1) }
+        var loaded = LoadedCalendar(document: CalendarDocument(info: info), locations: list.map { _ in nil },
+                                    format: .json) { TimeZoneNames.utcOffset(tzid: $0, at: $1) }
+        loaded.entries = list.map(Verifier.Entry.init)
+        return loaded
     }
 
     /// A file name for a calendar id: `/` and a leading dot, which a file name cannot hold or
