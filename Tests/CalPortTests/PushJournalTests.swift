@@ -5,7 +5,7 @@ import Testing
 /// What the push journal says when a run is taken up again, however often.
 struct PushJournalTests {
     static func entry(_ uid: String) -> PushPlanEntry {
-        PushPlanEntry(key: PushKey(uid: uid, instance: nil), action: .create)
+        PushPlanEntry(key: EventKey(uid: uid, instance: nil), action: .create)
     }
 
     /// A run of 1,000 interrupted three times: each resume counts what is done against the

@@ -315,7 +315,7 @@ import Glibc
         #expect(h.fake.sendUpdatesValues.allSatisfy { $0 == "externalOnly" } && !h.fake.sendUpdatesValues.isEmpty)
         let stored = h.fake.storedEvents(calendarId: h.calendarId)
         let lunch = try #require(stored.first { $0.iCalUID == "lunch@example.com" })
-        #expect(lunch.id == PushEventID.make(calendarId: h.calendarId, key: PushKey(uid: "lunch@example.com")))
+        #expect(lunch.id == StableEventID.make(calendarId: h.calendarId, key: EventKey(uid: "lunch@example.com")))
         #expect(lunch.id!.allSatisfy { ("0"..."9").contains($0) || ("a"..."v").contains($0) } && lunch.id!.count >= 5)
 
         // Again: the ids collide with what is there, so nothing is added and nobody is emailed.
@@ -387,7 +387,7 @@ import Glibc
         let first = try push("primary")
         #expect(first.status == 0, "\(first.stderr)")
         let lunch = h.fake.storedEvents(calendarId: address).first { $0.iCalUID == "lunch@example.com" }
-        #expect(lunch?.id == PushEventID.make(calendarId: address, key: PushKey(uid: "lunch@example.com")))
+        #expect(lunch?.id == StableEventID.make(calendarId: address, key: EventKey(uid: "lunch@example.com")))
         h.fake.resetStatistics()
         let again = try push(address)
         #expect(again.status == 0, "\(again.stderr)")

@@ -7,27 +7,27 @@ import Testing
 /// The pieces of a push that need no server.
 struct PushUnitTests {
     @Test func eventIdsAreStableValidAndDistinct() {
-        let a = PushEventID.make(calendarId: "primary", key: PushKey(uid: "x@example.com"))
-        #expect(a == PushEventID.make(calendarId: "primary", key: PushKey(uid: "x@example.com")))
-        #expect(a != PushEventID.make(calendarId: "primary", key: PushKey(uid: "x@example.com", instance: "20250101T100000Z")))
-        #expect(a != PushEventID.make(calendarId: "other", key: PushKey(uid: "x@example.com")))
+        let a = StableEventID.make(calendarId: "primary", key: EventKey(uid: "x@example.com"))
+        #expect(a == StableEventID.make(calendarId: "primary", key: EventKey(uid: "x@example.com")))
+        #expect(a != StableEventID.make(calendarId: "primary", key: EventKey(uid: "x@example.com", instance: "20250101T100000Z")))
+        #expect(a != StableEventID.make(calendarId: "other", key: EventKey(uid: "x@example.com")))
         #expect(a.count == 52)
         #expect(a.allSatisfy { ("0"..."9").contains($0) || ("a"..."v").contains($0) })
         // Known answers (Python: base32hexencode(sha256(b"calport-push\0primary\0lunch@example.com\0"))
         // lower-cased, without padding): a change here would give every inserted event a new id,
         // and the next push would duplicate them all.
-        #expect(PushEventID.make(calendarId: "primary", key: PushKey(uid: "lunch@example.com"))
+        #expect(StableEventID.make(calendarId: "primary", key: EventKey(uid: "lunch@example.com"))
             == "jj7ec8ic02dpuo79catc344l5kflrqc73rccg8di7eia0n1sssrg")
-        #expect(PushEventID.make(calendarId: "primary", key: PushKey(uid: "standup@example.com", instance: "20250113T080000Z"))
+        #expect(StableEventID.make(calendarId: "primary", key: EventKey(uid: "standup@example.com", instance: "20250113T080000Z"))
             == "ukk5lgk00ikvd4fp52j0dr5ell4124p3ao9h836oh83uv0hnu2pg")
     }
 
     @Test func occurrenceKeysCompareInstantsNotOffsets() {
         let berlin = EventDateTime(dateTime: "2025-01-13T09:30:00+01:00", timeZone: "Europe/Berlin")
         let utc = EventDateTime(dateTime: "2025-01-13T08:30:00Z")
-        #expect(PushKey.stamp(berlin) == "20250113T083000Z")
-        #expect(PushKey.stamp(berlin) == PushKey.stamp(utc))
-        #expect(PushKey.stamp(EventDateTime(date: "2025-05-01")) == "20250501")
+        #expect(EventKey.stamp(berlin) == "20250113T083000Z")
+        #expect(EventKey.stamp(berlin) == EventKey.stamp(utc))
+        #expect(EventKey.stamp(EventDateTime(date: "2025-05-01")) == "20250501")
     }
 
     @Test func contentComparisonIgnoresWhatGoogleRewrites() {

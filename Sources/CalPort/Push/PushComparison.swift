@@ -47,7 +47,7 @@ enum PushComparison {
         case (let x?, let y?):
             if x.date != nil || y.date != nil { return x.date == y.date }
             guard let s = x.dateTime, let t = y.dateTime else { return false }
-            guard s == t || PushKey.instant(s, zone: x.timeZone) == PushKey.instant(t, zone: y.timeZone) else { return false }
+            guard s == t || EventKey.instant(s, zone: x.timeZone) == EventKey.instant(t, zone: y.timeZone) else { return false }
             // The zone decides how a series repeats across daylight-saving changes.
             return x.timeZone == nil || x.timeZone == y.timeZone
         default: return false

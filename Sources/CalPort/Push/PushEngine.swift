@@ -251,7 +251,7 @@ public final class PushEngine: @unchecked Sendable {
             results = try await api.batch(requests, calendarId: options.calendarId, partsPerBatch: chunk.count)
         }
         var conflicts: [Int] = []
-        var journalled: [(key: PushKey, googleId: String?, error: String?)] = []
+        var journalled: [(key: EventKey, googleId: String?, error: String?)] = []
         var stop: GoogleAPIError?
         for r in results {
             let i = chunk[r.index]
@@ -361,7 +361,7 @@ public final class PushEngine: @unchecked Sendable {
                 let match = items.first { g in
                     if entry.isException {
                         guard g.recurringEventId != nil || g.originalStartTime != nil else { return false }
-                        if let original = g.originalStartTime { return PushKey.stamp(original) == entry.key.instance }
+                        if let original = g.originalStartTime { return EventKey.stamp(original) == entry.key.instance }
                         return false
                     }
                     return g.originalStartTime == nil && (g.recurringEventId == nil || g.recurringEventId == seriesId)

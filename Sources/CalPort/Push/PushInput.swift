@@ -7,7 +7,7 @@ import ICalendar
 public struct PushItem: Sendable {
     /// Position in the input (0-based), for stable ordering and messages.
     public var index: Int
-    public var key: PushKey
+    public var key: EventKey
     /// The event as read (written back to the rejects file when it fails).
     public var event: Event
     /// The Google resource calport sends (without id; the planner adds what the mode needs).
@@ -151,7 +151,7 @@ public struct PushInput: Sendable {
         var result = PushInput(name: input.name, info: info, timeZones: zones, items: [], rejects: [], identity: "")
         let sendableReader = reader.map(UncheckedSendable.init)
         result.expansion = Expansion(mapper: mapper) { z, l in sendableReader?.value.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
-        var seen: [PushKey: Int] = [:]
+        var seen: [EventKey: Int] = [:]
         var digestInput: [UInt8] = []
         // Series with no copy that was not rejected (a file may repeat a series).
         let rejectedSeries = Set(events.filter { $0.0.recurrenceID == nil && $0.0.rejection != nil }.compactMap(\.0.uid))
@@ -188,9 +188,9 @@ public struct PushInput: Sendable {
             }
             if let series = g.recurringEventId, OfflineEventID.isOffline(series, uid: uid) { g.recurringEventId = nil }
             if g.start == nil || g.end == nil { problems.append("the event has no start (DTSTART), which Google requires") }
-            var key = PushKey(uid: uid)
+            var key = EventKey(uid: uid)
             if let original = g.originalStartTime {
-                guard let stamp = PushKey.stamp(original) else {
+                guard let stamp = EventKey.stamp(original) else {
                     result.rejects.append((e, line, "the RECURRENCE-ID cannot be read as a date or an instant"))
                     continue
                 }
@@ -236,14 +236,14 @@ public struct PushInput: Sendable {
 
 extension PushInput {
     /// The occurrences of `item`'s series that start at `stamps` (original starts as in
-    /// `PushKey.instance`), each mapped for Google as an override that changes nothing would
+    /// `EventKey.instance`), each mapped for Google as an override that changes nothing would
     /// be. Stamps that the source's series does not produce (excluded, or not on its rule) are
     /// left out.
     func occurrences(of item: PushItem, at stamps: Set<String>) -> [String: GoogleEvent] {
         guard let expansion, item.event.isRecurring, item.event.recurrenceID == nil else { return [:] }
         var out: [String: GoogleEvent] = [:]
         for stamp in stamps {
-            guard let t = PushKey.seconds(ofStamp: stamp) else { continue }
+            guard let t = EventKey.seconds(ofStamp: stamp) else { continue }
             // A day either side covers all-day and floating occurrences, compared by wall time.
             let r = RecurrenceExpander.expand(item.event, windowStart: t - 2 * 86_400, windowEnd: t + 2 * 86_400, limit: 100,
                                               utcOffset: expansion.utcOffset)
@@ -258,7 +258,7 @@ extension PushInput {
                 e.recurrenceDates = []
                 e.exceptionDates = []
                 let g = expansion.mapper.googleEvent(from: e) { _ in }
-                if let original = g.originalStartTime, PushKey.stamp(original) == stamp {
+                if let original = g.originalStartTime, EventKey.stamp(original) == stamp {
                     out[stamp] = g
                     break
                 }

@@ -1,19 +1,6 @@
 import Foundation
 import StateStore
 
-/// Where calport keeps state between runs: `$CALPORT_STATE_DIR`, else
-/// `$XDG_STATE_HOME/calport`, else `~/.local/state/calport`.
-public enum StateDirectory {
-    public static func path(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
-        if let d = environment["CALPORT_STATE_DIR"], !d.isEmpty { return d }
-        if let x = environment["XDG_STATE_HOME"], !x.isEmpty { return x + "/calport" }
-        guard let home = environment["HOME"], !home.isEmpty else {
-            throw Failure(message: "no state directory: set CALPORT_STATE_DIR or HOME", outcome: .failure)
-        }
-        return home + "/.local/state/calport"
-    }
-}
-
 /// The push journal: an SQLite database in the state directory recording, per calendar and
 /// input, which events a push meant to send and what came of each, so that a run that was
 /// killed can say where it stopped, and so that events calport created can be recognised
@@ -96,13 +83,13 @@ final class PushJournal: @unchecked Sendable {
     }
 
     /// Ids calport created or updated in this calendar, with the event each stands for.
-    func knownIds(calendarId: String) throws -> [String: PushKey] {
+    func knownIds(calendarId: String) throws -> [String: EventKey] {
         try lock.withLock {
-            var out: [String: PushKey] = [:]
+            var out: [String: EventKey] = [:]
             for row in try db.query("SELECT google_id, uid, instance FROM known_ids WHERE calendar = ?", [calendarId]) {
                 guard let id = row[0].string, let uid = row[1].string else { continue }
                 let instance = row[2].string ?? ""
-                out[id] = PushKey(uid: uid, instance: instance.isEmpty ? nil : instance)
+                out[id] = EventKey(uid: uid, instance: instance.isEmpty ? nil : instance)
             }
             return out
         }
@@ -124,7 +111,7 @@ final class PushJournal: @unchecked Sendable {
     }
 
     /// Records what came of sent entries: the Google id on success, the error otherwise.
-    func finished(_ outcomes: [(key: PushKey, googleId: String?, error: String?)], calendarId: String) throws {
+    func finished(_ outcomes: [(key: EventKey, googleId: String?, error: String?)], calendarId: String) throws {
         try lock.withLock {
             try db.transaction {
                 let now = Date().timeIntervalSince1970

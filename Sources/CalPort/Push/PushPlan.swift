@@ -107,7 +107,7 @@ public enum PushAction: String, Sendable, Codable, CaseIterable {
 }
 
 public struct PushPlanEntry: Sendable {
-    public var key: PushKey
+    public var key: EventKey
     /// Index into `PushInput.items`; nil for events refused while reading.
     public var item: Int?
     public var action: PushAction
@@ -161,17 +161,17 @@ public struct PushPlan: Sendable {
 
 /// What the calendar holds, indexed the ways a push looks things up.
 struct ExistingIndex {
-    var byKey: [PushKey: GoogleEvent] = [:]
+    var byKey: [EventKey: GoogleEvent] = [:]
     var byId: [String: GoogleEvent] = [:]
     /// Live series (recurring masters) by UID: their ids, for exceptions.
     var seriesIdByUID: [String: String] = [:]
     /// Occurrences deleted in Google (cancelled instances), by the UID of their series.
-    var cancelledInstances: [String: [PushKey]] = [:]
+    var cancelledInstances: [String: [EventKey]] = [:]
     var count = 0
 
     /// `known`: ids calport created or updated in this calendar before (from the journal), so
     /// that tombstones, which Google lists without iCalUID, can be recognised.
-    init(_ events: [GoogleEvent], known: [String: PushKey]) {
+    init(_ events: [GoogleEvent], known: [String: EventKey]) {
         count = events.count
         var uidById: [String: String] = [:]
         for g in events {
@@ -181,11 +181,11 @@ struct ExistingIndex {
         }
         for (id, key) in known where key.instance == nil && uidById[id] == nil { uidById[id] = key.uid }
         for g in events {
-            var key = PushKey(g)
+            var key = EventKey(g)
             if key == nil, let id = g.id {
                 if let master = g.recurringEventId, let uid = uidById[master], let original = g.originalStartTime,
-                   let stamp = PushKey.stamp(original) {
-                    key = PushKey(uid: uid, instance: stamp)
+                   let stamp = EventKey.stamp(original) {
+                    key = EventKey(uid: uid, instance: stamp)
                 } else if let k = known[id] {
                     key = k
                 }
@@ -259,7 +259,7 @@ struct PushPlanner {
             }
             var found = existing.byKey[key]
             if found == nil, options.mode == .insert, !isException {
-                found = existing.byId[PushEventID.make(calendarId: options.calendarId, key: key)]
+                found = existing.byId[StableEventID.make(calendarId: options.calendarId, key: key)]
             }
             if let found {
                 entry.eventId = found.id
@@ -299,7 +299,7 @@ struct PushPlanner {
             }
         }
         for (event, line, reason) in input.rejects {
-            var entry = PushPlanEntry(key: PushKey(uid: event.uid ?? "(no UID)", instance: event.recurrenceID.map { $0.icalValue }),
+            var entry = PushPlanEntry(key: EventKey(uid: event.uid ?? "(no UID)", instance: event.recurrenceID.map { $0.icalValue }),
                                       item: nil, action: .reject, reason: reason)
             entry.line = line
             entries.append(entry)
@@ -312,7 +312,7 @@ struct PushPlanner {
     /// the series gives at that time, with the series' answers and reminders from Google.
     /// Cancelled instances the source's series does not produce (an EXDATE, a rule changed
     /// since) stay deleted.
-    func restores(_ keys: [PushKey], of item: PushItem, series: GoogleEvent, input: PushInput, existing: ExistingIndex) -> [PushPlanEntry] {
+    func restores(_ keys: [EventKey], of item: PushItem, series: GoogleEvent, input: PushInput, existing: ExistingIndex) -> [PushPlanEntry] {
         let occurrences = input.occurrences(of: item, at: Set(keys.compactMap(\.instance)))
         var out: [PushPlanEntry] = []
         for key in keys.sorted() {
@@ -359,13 +359,13 @@ struct PushPlanner {
         g.hangoutLink = nil
     }
 
-    func createBody(_ wanted: GoogleEvent, key: PushKey, isException: Bool) -> GoogleEvent {
+    func createBody(_ wanted: GoogleEvent, key: EventKey, isException: Bool) -> GoogleEvent {
         var g = wanted
         Self.strip(&g)
         g.iCalUID = key.uid
         g.reminders = options.newReminders(wanted)
         if options.mode == .insert {
-            if !isException { g.id = PushEventID.make(calendarId: options.calendarId, key: key) }
+            if !isException { g.id = StableEventID.make(calendarId: options.calendarId, key: key) }
             // insert makes the calendar the organizer; the source's organizer is not writable.
             g.organizer = nil
         }

@@ -191,7 +191,7 @@ extension PushJournal {
         try db.first("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'source_events'") != nil
     }
 
-    func recordSource(_ source: String, calendarId: String, events: [(key: PushKey, googleId: String)]) throws {
+    func recordSource(_ source: String, calendarId: String, events: [(key: EventKey, googleId: String)]) throws {
         guard !events.isEmpty else { return }
         try lock.withLock {
             try db.transaction {
@@ -247,7 +247,7 @@ extension PushEngine {
     public func recordSource(_ source: PushSource, result: PushResult) throws {
         guard let journal, !options.dryRun else { return }
         let known = try journal.knownIds(calendarId: options.calendarId)
-        var events: [(key: PushKey, googleId: String)] = []
+        var events: [(key: EventKey, googleId: String)] = []
         for (entry, outcome) in zip(result.plan.entries, result.outcomes) {
             if outcome.state == .done, let id = outcome.googleId ?? entry.eventId, !id.isEmpty {
                 events.append((entry.key, id))

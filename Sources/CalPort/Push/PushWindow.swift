@@ -19,12 +19,12 @@ public struct PushWindow: Sendable, Equatable, CustomStringConvertible {
     /// date-time with an offset, or when the window is empty.
     public init?(timeMin: String?, timeMax: String?) {
         if let t = timeMin {
-            guard let bound = PullOptions.rfc3339Bound(t), let s = PushKey.instant(bound, zone: nil) else { return nil }
+            guard let bound = PullOptions.rfc3339Bound(t), let s = EventKey.instant(bound, zone: nil) else { return nil }
             self.timeMin = bound
             start = s
         }
         if let t = timeMax {
-            guard let bound = PullOptions.rfc3339Bound(t), let s = PushKey.instant(bound, zone: nil) else { return nil }
+            guard let bound = PullOptions.rfc3339Bound(t), let s = EventKey.instant(bound, zone: nil) else { return nil }
             self.timeMax = bound
             end = s
         }

@@ -7,7 +7,7 @@ import GoogleCalendar
 /// occurrence for an override (RECURRENCE-ID) or a cancelled occurrence. Original starts are
 /// compared as instants (UTC `yyyyMMddTHHmmssZ`) or dates (`yyyyMMdd`), never as strings with
 /// offsets, since Google rewrites offsets.
-public struct PushKey: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct EventKey: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var uid: String
     /// Nil for a series or a single event.
     public var instance: String?
@@ -18,11 +18,11 @@ public struct PushKey: Hashable, Comparable, Sendable, Codable, CustomStringConv
     }
 
     public var isInstance: Bool { instance != nil }
-    public var series: PushKey { PushKey(uid: uid) }
+    public var series: EventKey { EventKey(uid: uid) }
 
     public var description: String { instance.map { "\(uid) @ \($0)" } ?? uid }
 
-    public static func < (a: PushKey, b: PushKey) -> Bool {
+    public static func < (a: EventKey, b: EventKey) -> Bool {
         (a.uid, a.instance ?? "") < (b.uid, b.instance ?? "")
     }
 
@@ -74,8 +74,8 @@ public struct PushKey: Hashable, Comparable, Sendable, Codable, CustomStringConv
 /// Event ids calport chooses for `--mode insert`: base32hex (Google's alphabet `0-9a-v`) of
 /// SHA-256 over the calendar, the UID and the occurrence, so the same event always gets the
 /// same id and a second run meets it (409, or a listing) instead of adding a copy.
-public enum PushEventID {
-    public static func make(calendarId: String, key: PushKey) -> String {
+public enum StableEventID {
+    public static func make(calendarId: String, key: EventKey) -> String {
         let digest = SHA256Digest.hash(Array("calport-push\u{0}\(calendarId)\u{0}\(key.uid)\u{0}\(key.instance ?? "")".utf8))
         return base32hex(digest)
     }
