@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layering (dependencies point one way):
-//   calport -> CalPort -> { ICalendar, GoogleCalendar, GoogleAuth, StateStore } -> { CalendarModel, HTTP, LoopbackHTTP }
+//   calport -> CalPort -> { ICalendar, GoogleAPI, GoogleAuth, StateStore } -> { CalendarModel, HTTP, LoopbackHTTP }
+//   GoogleAPI (the Calendar API client) -> GoogleCalendar (Google's resources and the mapping, no HTTP) -> CalendarModel
 // ICalendar is the only importer of CLibical, HTTP of CCurl, StateStore of CSQLite and
 // CalPort of CZlib; the iCalendar and Google sides never import each other. GoogleAuth (OAuth)
 // needs HTTP and, for its redirect listener, LoopbackHTTP. FakeGoogle (the test double of the
@@ -45,8 +46,11 @@ let package = Package(
         .target(name: "SystemSupport"),
         .target(name: "CalendarModel", dependencies: ["SystemSupport"]),
         .target(name: "ICalendar", dependencies: ["CLibical", "CalendarModel"]),
-        // Crypto: SHA-256 for the event ids of offline JSON (OfflineEventID).
-        .target(name: "GoogleCalendar", dependencies: ["CalendarModel", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
+        // Google's Event and calendar resources, the mapping to and from the model, fast JSON:
+        // no HTTP. Crypto: SHA-256 for the event ids of offline JSON (OfflineEventID).
+        .target(name: "GoogleCalendar", dependencies: ["CalendarModel", .product(name: "Crypto", package: "swift-crypto")]),
+        // The Calendar API client over HTTP: calls, batches, retries, pacing, errors.
+        .target(name: "GoogleAPI", dependencies: ["GoogleCalendar", "CalendarModel", "HTTP"]),
         // OAuth 2.0 for Google: desktop and web clients, tokens, service accounts.
         .target(
             name: "GoogleAuth",
@@ -62,28 +66,29 @@ let package = Package(
         .target(name: "LoopbackHTTP", dependencies: ["SystemSupport"]),
         // SQLite for the push journal and the archive mirror: a thin wrapper, WAL, flock.
         .target(name: "StateStore", dependencies: ["CSQLite", "SystemSupport"]),
-        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAuth", "HTTP", "StateStore", "CalendarModel", "CZlib", "SystemSupport",
+        .target(name: "CalPort", dependencies: ["ICalendar", "GoogleCalendar", "GoogleAPI", "GoogleAuth", "HTTP", "StateStore", "CalendarModel", "CZlib", "SystemSupport",
                                               .product(name: "Crypto", package: "swift-crypto")],
                 plugins: ["VersionPlugin"]),
         // calport's version from one place (a release tag, else VERSION): see scripts/version.sh.
         .plugin(name: "VersionPlugin", capability: .buildTool()),
         .executableTarget(
             name: "calport",
-            dependencies: ["CalPort", "CalendarModel", "GoogleCalendar", "GoogleAuth", "HTTP",
+            dependencies: ["CalPort", "CalendarModel", "GoogleCalendar", "GoogleAPI", "GoogleAuth", "HTTP",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel"]),
         .testTarget(name: "ICalendarTests", dependencies: ["ICalendar"]),
         .testTarget(name: "GoogleCalendarTests", dependencies: ["GoogleCalendar"]),
+        .testTarget(name: "GoogleAPITests", dependencies: ["GoogleAPI", "GoogleCalendar", "HTTP"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "LoopbackHTTP"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "GoogleAuthTests", dependencies: ["GoogleAuth", "LoopbackHTTP", "HTTP"]),
-        .testTarget(name: "FakeGoogleTests", dependencies: ["FakeGoogle", "GoogleCalendar", "HTTP"]),
+        .testTarget(name: "FakeGoogleTests", dependencies: ["FakeGoogle", "GoogleCalendar", "GoogleAPI", "HTTP"]),
         .testTarget(
             name: "CalPortTests",
             // CLibical: the hostile-text property test re-reads calport's .ics with libical itself;
             // LoopbackHTTP: the hostile server double; StateStore: archives as older versions left them.
-            dependencies: ["CalPort", "calport", "FakeGoogle", "HTTP", "LoopbackHTTP", "CLibical", "StateStore"]
+            dependencies: ["CalPort", "calport", "FakeGoogle", "GoogleAPI", "HTTP", "LoopbackHTTP", "CLibical", "StateStore"]
         ),
     ]
 )

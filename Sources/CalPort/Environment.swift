@@ -1,3 +1,4 @@
+import GoogleAPI
 import GoogleAuth
 import GoogleCalendar
 

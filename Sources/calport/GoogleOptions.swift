@@ -1,5 +1,6 @@
 import ArgumentParser
 import CalPort
+import GoogleAPI
 import GoogleCalendar
 import HTTP
 

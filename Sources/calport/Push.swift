@@ -1,6 +1,7 @@
 import ArgumentParser
 import CalPort
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 
 extension PushMode: ExpressibleByArgument {}

@@ -2,6 +2,7 @@ import CalPort
 import CalendarModel
 import FakeGoogle
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 import Testing
 

@@ -1,6 +1,7 @@
 import CalPort
 import FakeGoogle
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 import HTTP
 import Testing

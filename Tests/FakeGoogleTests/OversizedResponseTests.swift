@@ -1,4 +1,5 @@
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 import HTTP
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import GoogleAPI
 import GoogleAuth
 import GoogleCalendar
 import HTTP

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import CalendarModel
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 import ICalendar
 

@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 
 /// One calendar as events.list gave it: the envelope (name, zone, description) and the items.

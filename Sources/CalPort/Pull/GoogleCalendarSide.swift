@@ -1,4 +1,5 @@
 import CalendarModel
+import GoogleAPI
 import GoogleCalendar
 
 /// A Google calendar as one side of `calport verify`: `google:CALENDAR_ID`.

@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 
 /// What `calport pull` is asked to do.

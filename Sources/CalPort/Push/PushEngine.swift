@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 
 /// What happened to one plan entry.

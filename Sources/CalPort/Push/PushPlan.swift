@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleAPI
 import GoogleCalendar
 
 /// How events reach Google.

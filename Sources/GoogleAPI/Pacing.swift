@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleCalendar
 
 /// Time as the API client sees it: a monotonic clock, plus whatever a test's sleeper skipped.
 ///

@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleCalendar
 
 /// When and how often the API client sends a request again.
 ///

@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleCalendar
 
 /// How to find the event a create (events.insert or events.import) made, when Google answers
 /// 409: by the client-chosen id, else by iCalUID (and originalStartTime, for an exception of a

@@ -1,4 +1,5 @@
 import Foundation
+import GoogleCalendar
 import HTTP
 
 /// A failed Google Calendar API call: an error status from Google, a network failure that outlasted

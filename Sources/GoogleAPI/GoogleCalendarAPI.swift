@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import GoogleCalendar
 import HTTP
 
 /// Whom Google emails about a change. The API has no default worth relying on, so calport always

@@ -1,4 +1,5 @@
 import Foundation
+import GoogleCalendar
 import HTTP
 
 /// One event call, sent alone (the `GoogleCalendarAPI` event methods build these) or as a part

@@ -1,4 +1,5 @@
 import Foundation
+@testable import GoogleAPI
 @testable import GoogleCalendar
 import HTTP
 import Testing
