@@ -4,7 +4,9 @@
 # Knobs: BENCH_PROFILES="standard heavy" (bench/gencal.py --profile), BENCH_SIZES="1000 10000 100000"
 # (events per calendar of the standard profile), BENCH_HEAVY_SIZES="10000 100000" (of the heavy
 # one), BENCH_RUNS=3 (the run with the median wall time is reported), BENCH_SEED=1,
-# BENCH_SCRATCH (a --scratch-path for the release build; SwiftPM's default when unset).
+# BENCH_SCRATCH (a --scratch-path for the release build; SwiftPM's default when unset),
+# BENCH_BASELINE=REV (also build calport at git revision REV and time it in the same run, each
+# command right after the current one, so a change is judged against its before in one run).
 # The report goes to stdout and .bench/results.md; progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,25 @@ else
     tail -n 20 "$OUT/build.log" >&2
 fi
 CALPORT_SHOWN=${CALPORT:-'$(swift build -c release --show-bin-path)/calport'}
+
+# The baseline: REV's tree from `git archive`, built in its own folder (kept between runs).
+BASELINE=${BENCH_BASELINE:-}
+BASE_CALPORT=
+if [ -n "$BASELINE" ]; then
+    BASE_REV=$(git rev-parse --short "$BASELINE^{commit}") || { log "BENCH_BASELINE: no revision $BASELINE"; exit 2; }
+    BASE_DIR="$OUT/baseline-$BASE_REV"
+    if [ ! -f "$BASE_DIR/Package.swift" ]; then
+        log "extracting $BASE_REV into $BASE_DIR"
+        rm -rf "$BASE_DIR" && mkdir -p "$BASE_DIR"
+        git archive --format=tar "$BASE_REV" | tar -x -C "$BASE_DIR"
+    fi
+    log "building calport at $BASE_REV (release)"
+    if (cd "$BASE_DIR" && swift build -c release --product calport) >"$OUT/build-baseline.log" 2>&1; then
+        BASE_CALPORT="$(cd "$BASE_DIR" && swift build -c release --show-bin-path)/calport"
+    else
+        log "the baseline did not build; see $OUT/build-baseline.log"; exit 1
+    fi
+fi
 
 # --- inputs (regenerated when the size, seed or generator changes) -----------
 # Each input is "profile:size"; the standard profile keeps its old file names (cal-N.ics).
@@ -137,6 +158,12 @@ for input in "${INPUTS[@]}"; do
         fi
         [[ $RESULT == failed* ]] && rm -f "$output"  # don't feed partial output onward
         row "$input" "$label" "$RESULT" "$baseline"
+        if [ -n "$BASE_CALPORT" ] && [ -f "$src" ]; then
+            log "$input: $label at $BASE_REV"
+            measure "$BASE_CALPORT" convert "$src" --to "$fmt" -o "$output.baseline"
+            rm -f "$output.baseline"
+            row "$input" "${label/calport/calport@$BASE_REV}" "$RESULT" "$baseline"
+        fi
     done <<EOF
 calport ics → ndjson|$ics|ndjson|$base.ndjson
 calport ics → json|$ics|json|$base.json
@@ -167,6 +194,7 @@ done
     echo "- ics → json: \`$CALPORT_SHOWN convert $OUT/F.ics --to json -o $OUT/out-F.json\`"
     echo "- json → ics: \`$CALPORT_SHOWN convert $OUT/out-F.json --to ics -o $OUT/out-F.from-json.ics\`"
     echo "- ndjson → ics: \`$CALPORT_SHOWN convert $OUT/out-F.ndjson --to ics -o $OUT/out-F.from-ndjson.ics\`"
+    [ -n "$BASE_CALPORT" ] && echo "- calport@$BASE_REV: the same commands with \`$BASE_CALPORT\` (git archive $BASE_REV, release build), each right after the current one"
     echo "- each timed with \`/usr/bin/time -f '%e %U %S %M'\` (CPU = user + sys, peak RSS = max RSS)"
     echo
     echo "Ratios are to the libical parse of the same input in the same run; the machine is shared,"
