@@ -100,9 +100,7 @@ extension GoogleCalendarAPI {
         if a.date != nil || b.date != nil { return a.date == b.date }
         guard let x = a.dateTime, let y = b.dateTime else { return false }
         if x == y { return true }
-        guard let i = instant(x), let j = instant(y) else { return false }
+        guard let i = RFC3339.instant(x), let j = RFC3339.instant(y) else { return false }
         return i == j
     }
-
-    static func instant(_ s: String) -> Int? { RFC3339.instant(s) }
 }

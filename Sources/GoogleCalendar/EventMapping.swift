@@ -668,7 +668,7 @@ public struct GoogleEventMapper: Sendable {
     }
 
     private func utc(_ s: String, _ field: String, _ diag: (Diagnostic.Severity, String) -> Void) -> LocalDateTime? {
-        guard let (t, off) = GoogleTime.parseDateTime(s) else {
+        guard let (t, off) = RFC3339.dateTime(s) else {
             diag(.warning, "\(field) \"\(s)\" is not an RFC 3339 date-time")
             return nil
         }
@@ -677,11 +677,11 @@ public struct GoogleEventMapper: Sendable {
 
     func eventTime(_ d: EventDateTime, _ field: String, _ diag: (Diagnostic.Severity, String) -> Void) -> EventTime? {
         if let date = d.date {
-            guard let v = GoogleTime.parseDate(date) else { diag(.error, "\(field).date \"\(date)\" is not YYYY-MM-DD"); return nil }
+            guard let v = RFC3339.date(date) else { diag(.error, "\(field).date \"\(date)\" is not YYYY-MM-DD"); return nil }
             return .date(v)
         }
         guard let s = d.dateTime else { diag(.error, "\(field) has neither date nor dateTime"); return nil }
-        guard let (local, offset) = GoogleTime.parseDateTime(s) else {
+        guard let (local, offset) = RFC3339.dateTime(s) else {
             diag(.error, "\(field).dateTime \"\(s)\" is not an RFC 3339 date-time")
             return nil
         }

@@ -27,11 +27,6 @@ enum GoogleTime {
         let h = a / 3600, m = a % 3600 / 60
         return (seconds < 0 ? "-" : "+") + (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
     }
-
-    /// RFC 3339 date-time (`RFC3339.dateTime`); the offset is nil when absent.
-    static func parseDateTime(_ s: String) -> (LocalDateTime, offset: Int?)? { RFC3339.dateTime(s) }
-
-    static func parseDate(_ s: String) -> LocalDate? { RFC3339.date(s) }
 }
 
 /// A value behind a lock, for caches shared across threads.

@@ -41,20 +41,16 @@ public struct EventKey: Hashable, Comparable, Sendable, Codable, CustomStringCon
     public static func stamp(_ t: EventDateTime) -> String? {
         if let d = t.date { return d.replacingOccurrences(of: "-", with: "") }
         guard let s = t.dateTime, let seconds = instant(s, zone: t.timeZone) else { return nil }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        return EventTime.utc(LocalDateTime(secondsSinceEpoch: seconds)).icalValue
     }
 
     /// Seconds since the epoch of a `stamp`: the instant, or midnight UTC of the date.
     static func seconds(ofStamp stamp: String) -> Int? {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = stamp.count == 8 ? "yyyyMMdd" : "yyyyMMdd'T'HHmmss'Z'"
-        return f.date(from: stamp).map { Int($0.timeIntervalSince1970) }
+        switch EventTime(icalValue: stamp, tzid: nil) {
+        case .date(let d)?: return d.daysSinceEpoch * 86_400
+        case .utc(let t)?: return t.secondsSinceEpoch
+        default: return nil
+        }
     }
 
     /// Seconds since the epoch of an RFC 3339 date-time; one without an offset is read in `zone`.
