@@ -276,7 +276,7 @@ public struct Verifier {
         switch a.trigger {
         case .relative(let d, let end)?: return "\(a.action) \(d.totalSeconds)s\(end ? " from end" : "")"
         case .absolute(let t)?: return "\(a.action) at \(t.extendedFormat)Z"
-        case nil: return a.action
+        case nil: return a.action.text
         }
     }
 }

@@ -136,7 +136,7 @@ extension Verifier {
     }
 
     static func attendeesField(_ attendees: [CalendarUser]) -> String {
-        attendees.map { a in (a.email?.lowercased() ?? a.address) + " " + (a.participationStatus ?? "NEEDS-ACTION") }
+        attendees.map { a in (a.email?.lowercased() ?? a.address) + " " + (a.participationStatus?.text ?? "NEEDS-ACTION") }
             .sorted().joined(separator: ", ")
     }
 

@@ -111,29 +111,6 @@ public enum Transparency: String, Hashable, Sendable, Codable, CaseIterable {
     case opaque = "OPAQUE", transparent = "TRANSPARENT"
 }
 
-public enum Classification: Hashable, Sendable, Codable {
-    case `public`, `private`, confidential
-    case other(String)
-
-    public init(_ raw: String) {
-        switch raw.uppercased() {
-        case "PUBLIC": self = .public
-        case "PRIVATE": self = .private
-        case "CONFIDENTIAL": self = .confidential
-        default: self = .other(raw)
-        }
-    }
-
-    public var rawValue: String {
-        switch self {
-        case .public: return "PUBLIC"
-        case .private: return "PRIVATE"
-        case .confidential: return "CONFIDENTIAL"
-        case .other(let s): return s
-        }
-    }
-}
-
 /// An RDATE value: a date, a date-time, or a PERIOD.
 public enum RecurrenceDate: Hashable, Sendable, Codable {
     case time(EventTime)
@@ -144,68 +121,5 @@ public enum RecurrenceDate: Hashable, Sendable, Codable {
         switch self {
         case .time(let t), .period(let t, _), .periodWithDuration(let t, _): return t
         }
-    }
-}
-
-/// ORGANIZER or ATTENDEE.
-public struct CalendarUser: Hashable, Sendable, Codable {
-    /// The cal-address as written, usually `mailto:…`.
-    public var address: String
-    public var commonName: String?
-    public var role: String?  // ROLE: CHAIR, REQ-PARTICIPANT, OPT-PARTICIPANT, NON-PARTICIPANT
-    public var participationStatus: String?  // PARTSTAT
-    public var userType: String?  // CUTYPE: INDIVIDUAL, GROUP, RESOURCE, ROOM, UNKNOWN
-    public var rsvp: Bool?
-    /// Parameters not held above (DELEGATED-TO, SENT-BY, X-NUM-GUESTS, …), verbatim.
-    public var parameters: [Parameter] = []
-
-    public init(address: String) { self.address = address }
-
-    /// The e-mail address without the `mailto:` scheme, when the address is one.
-    public var email: String? {
-        let lower = address.lowercased()
-        if lower.hasPrefix("mailto:") { return String(address.dropFirst(7)) }
-        return address.contains("@") && !address.contains(":") ? address : nil
-    }
-}
-
-/// A VALARM.
-public struct Alarm: Hashable, Sendable, Codable {
-    public enum Trigger: Hashable, Sendable, Codable {
-        /// Relative to the event's start, or to its end with RELATED=END.
-        case relative(ICalDuration, relatedToEnd: Bool)
-        /// An absolute UTC date-time.
-        case absolute(LocalDateTime)
-    }
-
-    public var action: String  // AUDIO, DISPLAY, EMAIL, or other
-    public var trigger: Trigger?
-    public var description: String?
-    public var summary: String?
-    public var repeatCount: Int?
-    public var repeatInterval: ICalDuration?
-    public var attendees: [CalendarUser] = []
-    /// TRIGGER parameters other than RELATED and VALUE, verbatim.
-    public var triggerParameters: [Parameter] = []
-    /// Every other property of the alarm, verbatim (ATTACH, UID, X- properties, …).
-    public var properties: [Property] = []
-
-    public init(action: String, trigger: Trigger?) {
-        self.action = action
-        self.trigger = trigger
-    }
-}
-
-/// ATTACH: a URI, or inline binary content (base64 as written).
-public struct Attachment: Hashable, Sendable, Codable {
-    public var uri: String?
-    public var inlineBase64: String?
-    public var formatType: String?
-    public var parameters: [Parameter] = []
-
-    public init(uri: String? = nil, inlineBase64: String? = nil, formatType: String? = nil) {
-        self.uri = uri
-        self.inlineBase64 = inlineBase64
-        self.formatType = formatType
     }
 }

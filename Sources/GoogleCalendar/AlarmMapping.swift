@@ -70,7 +70,7 @@ enum AlarmMapping {
             if let i = pool.firstIndex(where: { self.method(of: $0) == method && self.minutes(of: $0) == minutes }) {
                 out.append(pool.remove(at: i))
             } else {
-                var a = Alarm(action: method == "email" ? "EMAIL" : "DISPLAY",
+                var a = Alarm(action: method == "email" ? .email : .display,
                               trigger: .relative(ICalDuration(isNegative: minutes > 0, minutes: minutes), relatedToEnd: false))
                 a.description = "This is an event reminder"
                 if method == "email" {
@@ -87,70 +87,23 @@ enum AlarmMapping {
 
     // The carried form: the VALARM's content lines joined by LF.
     static func text(_ a: Alarm) -> String {
-        var lines = a.action.isEmpty ? [] : ["ACTION:" + a.action]
-        switch a.trigger {
-        case .relative(let d, let end)?:
-            lines.append(Property(name: "TRIGGER", parameters: (end ? [Parameter("RELATED", "END")] : []) + a.triggerParameters, value: d.icalString).contentLine)
-        case .absolute(let t)?:
-            lines.append(Property(name: "TRIGGER", parameters: [Parameter("VALUE", "DATE-TIME")] + a.triggerParameters, value: t.basicFormat + "Z").contentLine)
-        case nil: break
-        }
-        if let n = a.repeatCount { lines.append("REPEAT:\(n)") }
-        if let d = a.repeatInterval { lines.append("DURATION:" + d.icalString) }
-        if let d = a.description { lines.append("DESCRIPTION:" + ICalText.escape(d)) }
-        if let s = a.summary { lines.append("SUMMARY:" + ICalText.escape(s)) }
-        for u in a.attendees { lines.append(PeopleMapping.property("ATTENDEE", u).contentLine) }
-        for p in a.properties { lines.append(p.contentLine) }
-        return lines.joined(separator: "\n")
+        a.contentLines.map(\.contentLine).joined(separator: "\n")
     }
 
     static func parse(_ text: String) -> Alarm? {
-        var alarm = Alarm(action: "", trigger: nil)
+        var lines: [Property] = []
         for line in text.split(separator: "\n") {
             guard let p = Property(contentLine: String(line)) else { return nil }
-            switch p.name {
-            case "ACTION": alarm.action = p.value
-            case "TRIGGER":
-                if p.parameter("VALUE")?.value.uppercased() == "DATE-TIME" {
-                    guard let t = EventTime(icalValue: p.value, tzid: nil) else { return nil }
-                    alarm.trigger = .absolute(t.localDateTime)
-                } else {
-                    guard let d = ICalDuration(icalString: p.value) else { return nil }
-                    alarm.trigger = .relative(d, relatedToEnd: p.parameter("RELATED")?.value.uppercased() == "END")
-                }
-                alarm.triggerParameters = p.parameters.filter { $0.name != "VALUE" && $0.name != "RELATED" }
-            case "REPEAT": alarm.repeatCount = Int(p.value)
-            case "DURATION": alarm.repeatInterval = ICalDuration(icalString: p.value)
-            case "DESCRIPTION": alarm.description = ICalText.unescape(p.value)
-            case "SUMMARY": alarm.summary = ICalText.unescape(p.value)
-            case "ATTENDEE": alarm.attendees.append(PeopleMapping.calendarUser(carried: p))
-            default: alarm.properties.append(p)
-            }
+            lines.append(p)
         }
+        let alarm = Alarm(contentLines: lines)
         // An alarm without ACTION (invalid, but common) is still an alarm when it has a trigger.
-        return alarm.action.isEmpty && alarm.trigger == nil ? nil : alarm
+        return alarm.action.text.isEmpty && alarm.trigger == nil ? nil : alarm
     }
 }
 
 /// ATTACH <-> attachments.
 enum AttachmentMapping {
-    static func property(_ a: Attachment) -> Property {
-        var params: [Parameter] = []
-        if let f = a.formatType { params.append(Parameter("FMTTYPE", f)) }
-        if a.inlineBase64 != nil { params += [Parameter("ENCODING", "BASE64"), Parameter("VALUE", "BINARY")] }
-        return Property(name: "ATTACH", parameters: params + a.parameters, value: a.inlineBase64 ?? a.uri ?? "")
-    }
-
-    static func isInline(_ p: Property) -> Bool { p.parameter("VALUE")?.value.uppercased() == "BINARY" }
-
-    static func attachment(_ p: Property) -> Attachment {
-        var a = Attachment()
-        if isInline(p) { a.inlineBase64 = p.value } else { a.uri = p.value }
-        a.formatType = p.parameter("FMTTYPE")?.value
-        a.parameters = p.parameters.filter { !["FMTTYPE", "ENCODING", "VALUE"].contains($0.name) }
-        return a
-    }
-
     static func attachment(_ g: GoogleEvent.EventAttachment) -> Attachment {
         var a = Attachment(uri: g.fileUrl, formatType: g.mimeType)
         if let t = g.title { a.parameters.append(Parameter("FILENAME", t)) }

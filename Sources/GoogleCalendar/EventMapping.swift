@@ -131,22 +131,21 @@ public struct GoogleEventMapper: Sendable {
             case .summary: g.summary = e.summary
             case .description: g.description = e.description
             case .location: g.location = e.location
-            case .status: g.status = e.status.map { $0.rawValue.lowercased() }
-            case .transparency: g.transparency = e.transparency.map { $0.rawValue.lowercased() }
+            case .status: g.status = EventValues.status.google(e.status)
+            case .transparency: g.transparency = EventValues.transparency.google(e.transparency)
             case .visibility:
-                switch e.classification {
-                case .public?:
+                guard let c = e.classification else { break }
+                if c == .public {
                     // RFC 5545's default, which Outlook writes on every event: in Google, "public"
                     // would publish the details of events in a calendar that is private. The
                     // calendar's default is what PUBLIC means; the line is carried to come back.
                     g.visibility = "default"
-                    carry(Property(name: "CLASS", value: "PUBLIC"))
-                case .private?: g.visibility = "private"
-                case .confidential?: g.visibility = "confidential"
-                case .other(let v)?:
-                    diag(.note, "CLASS \(v) has no Google visibility; carried in extendedProperties")
-                    carry(Property(name: "CLASS", value: v))
-                case nil: break
+                    carry(Property(name: "CLASS", value: c.text))
+                } else if let v = EventValues.visibility.google(c) {
+                    g.visibility = v
+                } else {
+                    diag(.note, "CLASS \(c.text) has no Google visibility; carried in extendedProperties")
+                    carry(Property(name: "CLASS", value: c.text))
                 }
             case .sequence: g.sequence = e.sequence
             case .created: g.created = e.created.map(GoogleEventMapper.rfc3339)
@@ -198,10 +197,10 @@ public struct GoogleEventMapper: Sendable {
                         att.iconLink = a.parameters.first { $0.name == "X-GOOGLE-ICON-LINK" }?.value
                         list.append(att)
                         let known: Set<String> = ["FILENAME", "X-FILENAME", "X-GOOGLE-FILE-ID", "X-GOOGLE-ICON-LINK"]
-                        if a.parameters.contains(where: { !known.contains($0.name) }) { carry(AttachmentMapping.property(a)) }
+                        if a.parameters.contains(where: { !known.contains($0.name) }) { carry(a.property) }
                     } else {
                         diag(.note, "an inline (binary) ATTACH has no Google equivalent; carried in extendedProperties")
-                        carry(AttachmentMapping.property(a))
+                        carry(a.property)
                     }
                 }
                 g.attachments = list.isEmpty ? nil : list
@@ -561,23 +560,14 @@ public struct GoogleEventMapper: Sendable {
             case .description: e.description = g.description
             case .location: e.location = g.location
             case .status:
-                if let s = g.status {
-                    if let v = Status(rawValue: s.uppercased()) { e.status = v } else { diag(.warning, "unknown status \"\(s)\"") }
-                }
+                e.status = EventValues.status.model(g.status)
+                if let s = g.status, e.status == nil { diag(.warning, "unknown status \"\(s)\"") }
             case .transparency:
-                if let t = g.transparency {
-                    if let v = Transparency(rawValue: t.uppercased()) { e.transparency = v } else {
-                        diag(.warning, "unknown transparency \"\(t)\"")
-                    }
-                }
+                e.transparency = EventValues.transparency.model(g.transparency)
+                if let t = g.transparency, e.transparency == nil { diag(.warning, "unknown transparency \"\(t)\"") }
             case .visibility:
-                switch g.visibility {
-                case "public"?: e.classification = .public
-                case "private"?: e.classification = .private
-                case "confidential"?: e.classification = .confidential
-                case "default"?, nil: break
-                case let v?: diag(.warning, "unknown visibility \"\(v)\"")
-                }
+                e.classification = EventValues.visibility.model(g.visibility)
+                if let v = g.visibility, v != "default", e.classification == nil { diag(.warning, "unknown visibility \"\(v)\"") }
                 if let c = take("CLASS").first { e.classification = Classification(c.value) }
             case .sequence: e.sequence = g.sequence
             case .created: e.created = g.created.flatMap { utc($0, "created", diag) }
@@ -586,7 +576,7 @@ public struct GoogleEventMapper: Sendable {
                 if let o = g.organizer {
                     e.organizer = PeopleMapping.calendarUser(organizer: o, carried: take("ORGANIZER").first)
                 } else if let o = take("ORGANIZER").first {
-                    e.organizer = PeopleMapping.calendarUser(carried: o)
+                    e.organizer = CalendarUser(property: o)
                 }
             case .attendees:
                 // Whole lines (earlier versions wrote every residue so), and compact residues.
@@ -604,7 +594,7 @@ public struct GoogleEventMapper: Sendable {
                 }
                 // Carried attendees Google could not hold (no e-mail address) come back too.
                 for r in residues where PeopleMapping.email(of: r.value) == nil {
-                    e.attendees.append(PeopleMapping.calendarUser(carried: r))
+                    e.attendees.append(CalendarUser(property: r))
                 }
             case .reminders:
                 let carriedAlarms = take("VALARM").map(\.value)
@@ -619,13 +609,13 @@ public struct GoogleEventMapper: Sendable {
                 var residues = take("ATTACH")
                 for a in g.attachments ?? [] {
                     if let i = residues.firstIndex(where: { $0.value == a.fileUrl }) {
-                        e.attachments.append(AttachmentMapping.attachment(residues.remove(at: i)))
+                        e.attachments.append(Attachment(property: residues.remove(at: i)))
                     } else {
                         e.attachments.append(AttachmentMapping.attachment(a))
                     }
                 }
                 // Inline attachments Google cannot hold.
-                for r in residues where AttachmentMapping.isInline(r) { e.attachments.append(AttachmentMapping.attachment(r)) }
+                for r in residues.map(Attachment.init(property:)) where r.inlineBase64 != nil { e.attachments.append(r) }
             case .colorId:
                 if let c = take("COLOR").first { e.color = c.value } else if let id = g.colorId { e.color = Palette.cssName(forColorId: id) }
                 // X-GOOGLE-COLOR-ID only when COLOR does not already imply it.

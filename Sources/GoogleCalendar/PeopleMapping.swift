@@ -3,9 +3,9 @@ import CalendarModel
 /// ORGANIZER and ATTENDEE <-> Google's organizer and attendees.
 enum PeopleMapping {
     /// PARTSTAT <-> responseStatus; one table, read both ways.
-    static let participation: [(ical: String, google: String)] = [
-        ("NEEDS-ACTION", "needsAction"), ("ACCEPTED", "accepted"), ("DECLINED", "declined"), ("TENTATIVE", "tentative"),
-    ]
+    static let participation = ValueTable<ParticipationStatus>([
+        (.needsAction, "needsAction"), (.accepted, "accepted"), (.declined, "declined"), (.tentative, "tentative"),
+    ])
     /// Parameters Google's attendee fields hold, besides CN/ROLE/PARTSTAT/CUTYPE.
     static let attendeeParameters: Set<String> = ["X-NUM-GUESTS", "X-RESPONSE-COMMENT", "X-GOOGLE-ID", "X-GOOGLE-SELF", "X-GOOGLE-ORGANIZER"]
     static let organizerParameters: Set<String> = ["X-GOOGLE-ID", "X-GOOGLE-SELF"]
@@ -19,13 +19,13 @@ enum PeopleMapping {
 
     /// The Google organizer, and the whole ORGANIZER line when Google cannot hold all of it.
     static func organizer(_ u: CalendarUser) -> (GoogleEvent.Person?, Property?) {
-        guard let email = u.email else { return (nil, property("ORGANIZER", u)) }
+        guard let email = u.email else { return (nil, u.property(named: "ORGANIZER")) }
         var p = GoogleEvent.Person(email: email, displayName: u.commonName)
         p.id = u.parameters.first { $0.name == "X-GOOGLE-ID" }?.value
         if u.parameters.contains(where: { $0.name == "X-GOOGLE-SELF" && $0.value.uppercased() == "TRUE" }) { p.`self` = true }
         let lossy = u.role != nil || u.participationStatus != nil || u.userType != nil || u.rsvp != nil
             || u.parameters.contains { !organizerParameters.contains($0.name) } || !u.address.lowercased().hasPrefix("mailto:")
-        return (p, lossy ? property("ORGANIZER", u) : nil)
+        return (p, lossy ? u.property(named: "ORGANIZER") : nil)
     }
 
     /// What an attendee's Google fields do not say, carried for it: `RSVP`, roles, statuses and
@@ -54,13 +54,13 @@ enum PeopleMapping {
     static let unsetParameter = "X-CALPORT-UNSET"
 
     static func attendee(_ u: CalendarUser) -> (GoogleEvent.Attendee?, Carried?) {
-        guard let email = u.email else { return (nil, .line(property("ATTENDEE", u))) }
+        guard let email = u.email else { return (nil, .line(u.property(named: "ATTENDEE"))) }
         var a = GoogleEvent.Attendee()
         a.email = email
         a.displayName = u.commonName
         if u.role == "OPT-PARTICIPANT" { a.optional = true }
         if u.userType == "RESOURCE" || u.userType == "ROOM" { a.resource = true }
-        a.responseStatus = participation.first { $0.ical == u.participationStatus }?.google ?? "needsAction"
+        a.responseStatus = participation.google(u.participationStatus) ?? "needsAction"
         for p in u.parameters {
             switch p.name {
             case "X-NUM-GUESTS": a.additionalGuests = Int(p.value)
@@ -74,14 +74,14 @@ enum PeopleMapping {
         // Anything the Google attendee cannot say exactly is carried.
         let lossy = !(u.role == nil || u.role == "REQ-PARTICIPANT" || u.role == "OPT-PARTICIPANT")
             || !(u.userType == nil || u.userType == "INDIVIDUAL" || u.userType == "RESOURCE")
-            || u.rsvp != nil || (u.participationStatus != nil && !participation.contains { $0.ical == u.participationStatus })
+            || u.rsvp != nil || (u.participationStatus != nil && participation.google(u.participationStatus) == nil)
             || u.parameters.contains { !attendeeParameters.contains($0.name) }
             || !u.address.lowercased().hasPrefix("mailto:")
             || (u.additionalGuests != nil && a.additionalGuests == nil)
         guard lossy else { return (a, nil) }
         // A residue line lists addresses without `mailto:`; any other address keeps its line.
         let rest = u.address.dropFirst(7)
-        guard u.address.hasPrefix("mailto:"), !rest.utf8.contains(UInt8(ascii: ",")), !rest.utf8.contains(UInt8(ascii: ":")) else { return (a, .line(property("ATTENDEE", u))) }
+        guard u.address.hasPrefix("mailto:"), !rest.utf8.contains(UInt8(ascii: ",")), !rest.utf8.contains(UInt8(ascii: ":")) else { return (a, .line(u.property(named: "ATTENDEE"))) }
         return (a, .residue(residue(u, a)))
     }
 
@@ -93,17 +93,17 @@ enum PeopleMapping {
         switch u.userType {
         case nil, "RESOURCE"?: break  // what `resource` says
         case "INDIVIDUAL"?: add(Parameter("CUTYPE", "INDIVIDUAL"), .spelling)  // RFC 5545's default
-        case let v?: add(Parameter("CUTYPE", v), .meaning)
+        case let v?: add(Parameter("CUTYPE", v.text), .meaning)
         }
         switch u.role {
         case nil: unset.append("ROLE")
         case "REQ-PARTICIPANT"?, "OPT-PARTICIPANT"?: break  // what `optional` says
-        case let v?: add(Parameter("ROLE", v), .meaning)
+        case let v?: add(Parameter("ROLE", v.text), .meaning)
         }
         switch u.participationStatus {
         case nil: unset.append("PARTSTAT")
-        case let v? where participation.contains { $0.ical == v }: break  // what `responseStatus` says
-        case let v?: add(Parameter("PARTSTAT", v), .meaning)
+        case let v? where participation.google(v) != nil: break  // what `responseStatus` says
+        case let v?: add(Parameter("PARTSTAT", v.text), .meaning)
         }
         if let v = u.rsvp { add(Parameter("RSVP", v ? "TRUE" : "FALSE"), .meaning) }
         for p in u.parameters where !attendeeParameters.contains(p.name) || (p.name == "X-NUM-GUESTS" && a.additionalGuests == nil) {
@@ -134,34 +134,9 @@ enum PeopleMapping {
         }
     }
 
-    static func property(_ name: String, _ u: CalendarUser) -> Property {
-        var params: [Parameter] = []
-        if let cn = u.commonName { params.append(Parameter("CN", ParameterText.encode(cn))) }
-        if let v = u.userType { params.append(Parameter("CUTYPE", v)) }
-        if let v = u.role { params.append(Parameter("ROLE", v)) }
-        if let v = u.participationStatus { params.append(Parameter("PARTSTAT", v)) }
-        if let v = u.rsvp { params.append(Parameter("RSVP", v ? "TRUE" : "FALSE")) }
-        return Property(name: name, parameters: params + u.parameters, value: u.address)
-    }
-
-    static func calendarUser(carried p: Property) -> CalendarUser {
-        var u = CalendarUser(address: p.value)
-        for param in p.parameters {
-            switch param.name {
-            case "CN": u.commonName = ParameterText.decode(param.value)
-            case "CUTYPE": u.userType = param.value
-            case "ROLE": u.role = param.value
-            case "PARTSTAT": u.participationStatus = param.value
-            case "RSVP": u.rsvp = param.value.uppercased() == "TRUE"
-            default: u.parameters.append(param)
-            }
-        }
-        return u
-    }
-
     static func calendarUser(organizer o: GoogleEvent.Person, carried: Property?) -> CalendarUser {
         var u: CalendarUser
-        if let carried, sameAddress(carried.value, o.email) { u = calendarUser(carried: carried) } else {
+        if let carried, sameAddress(carried.value, o.email) { u = CalendarUser(property: carried) } else {
             u = CalendarUser(address: "mailto:" + (o.email ?? ""))
         }
         u.commonName = o.displayName ?? (carried == nil ? nil : u.commonName)
@@ -173,21 +148,12 @@ enum PeopleMapping {
     /// A Google attendee with its carried residue: what Google's fields say, then the
     /// residue's parameters over it.
     static func calendarUser(attendee a: GoogleEvent.Attendee, address: String, residue: [Parameter]) -> CalendarUser {
-        var u = CalendarUser(address: address)
-        u.role = a.optional == true ? "OPT-PARTICIPANT" : "REQ-PARTICIPANT"
-        u.userType = a.resource == true ? "RESOURCE" : nil
-        u.participationStatus = participation.first { $0.google == (a.responseStatus ?? "needsAction") }?.ical
-        for p in residue {
-            switch p.name {
-            case "CUTYPE": u.userType = p.value
-            case "ROLE": u.role = p.value
-            case "PARTSTAT": u.participationStatus = p.value
-            case "RSVP": u.rsvp = p.value.uppercased() == "TRUE"
-            case unsetParameter:
-                if p.values.contains("ROLE") { u.role = nil }
-                if p.values.contains("PARTSTAT") { u.participationStatus = nil }
-            default: u.parameters.append(p)
-            }
+        var u = CalendarUser(property: Property(name: "ATTENDEE", parameters: residue.filter { $0.name != unsetParameter }, value: address))
+        let unset = residue.first { $0.name == unsetParameter }?.values ?? []
+        if u.role == nil && !unset.contains("ROLE") { u.role = a.optional == true ? .optionalParticipant : .requiredParticipant }
+        if u.userType == nil && a.resource == true { u.userType = .resource }
+        if u.participationStatus == nil && !unset.contains("PARTSTAT") {
+            u.participationStatus = participation.model(a.responseStatus ?? "needsAction")
         }
         return calendarUser(attendee: a, carried: u)
     }
@@ -195,23 +161,23 @@ enum PeopleMapping {
     /// A Google attendee; Google's values win over the carried line where they differ, so
     /// that changes made in Google come through.
     static func calendarUser(attendee a: GoogleEvent.Attendee, carried: Property?) -> CalendarUser {
-        calendarUser(attendee: a, carried: carried.map(calendarUser(carried:)))
+        calendarUser(attendee: a, carried: carried.map(CalendarUser.init(property:)))
     }
 
     private static func calendarUser(attendee a: GoogleEvent.Attendee, carried: CalendarUser?) -> CalendarUser {
         var u = carried ?? CalendarUser(address: "mailto:" + (a.email ?? ""))
         u.commonName = a.displayName
         let isOptional = a.optional == true
-        if (u.role == "OPT-PARTICIPANT") != isOptional { u.role = isOptional ? "OPT-PARTICIPANT" : nil }
-        if carried == nil { u.role = isOptional ? "OPT-PARTICIPANT" : "REQ-PARTICIPANT" }
+        if (u.role == "OPT-PARTICIPANT") != isOptional { u.role = isOptional ? .optionalParticipant : nil }
+        if carried == nil { u.role = isOptional ? .optionalParticipant : .requiredParticipant }
         let isResource = a.resource == true
-        if (u.userType == "RESOURCE" || u.userType == "ROOM") != isResource { u.userType = isResource ? "RESOURCE" : nil }
-        if carried == nil && isResource { u.userType = "RESOURCE" }
+        if (u.userType == "RESOURCE" || u.userType == "ROOM") != isResource { u.userType = isResource ? .resource : nil }
+        if carried == nil && isResource { u.userType = .resource }
         let status = a.responseStatus ?? "needsAction"
         // What calport sent for the carried PARTSTAT (statuses Google lacks went as needsAction).
-        let carriedStatus = participation.first { $0.ical == u.participationStatus }?.google ?? "needsAction"
+        let carriedStatus = participation.google(u.participationStatus) ?? "needsAction"
         if carriedStatus != status || carried == nil {
-            u.participationStatus = participation.first { $0.google == status }?.ical
+            u.participationStatus = participation.model(status)
             if carried == nil && status == "needsAction" && a.responseStatus == nil { u.participationStatus = nil }
         }
         set(&u, "X-NUM-GUESTS", a.additionalGuests.map(String.init))

@@ -13,7 +13,8 @@ struct RawComponentText {
 
     /// The text handed to libical: the component's BEGIN and END lines and the properties
     /// whose values calport reads through libical (`LibicalComponent.typedValues`) or whose
-    /// syntax libical checks for it (recurrence rules). Text, addresses and unknown
+    /// syntax libical checks for it (recurrence rules; an alarm's TRIGGER and REPEAT, which
+    /// `Alarm` reads). Text, addresses and unknown
     /// properties come from calport's own tokens, so libical need not parse them.
     var typedText: String { joined { RawComponentText.libicalReads($0.bytes) } }
 

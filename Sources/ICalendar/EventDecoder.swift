@@ -122,7 +122,6 @@ struct EventDecoder {
             case .rdatePeriod(let s, let e): event.recurrenceDates.append(.period(start: time(s, diag, once), end: time(e, diag, once)))
             case .rdatePeriodDuration(let s, let d):
                 event.recurrenceDates.append(.periodWithDuration(start: time(s, diag, once), duration: d))
-            case .triggerAbsolute, .triggerRelative, .repeatCount: break
             }
         }
 
@@ -175,24 +174,19 @@ struct EventDecoder {
                     event.properties.append(p.property)
                 }
             case "CLASS": event.classification = Classification(p.value)
-            case "ORGANIZER": event.organizer = calendarUser(p)
-            case "ATTENDEE": event.attendees.append(calendarUser(p))
-            case "ATTACH": event.attachments.append(attachment(p))
+            case "ORGANIZER": event.organizer = CalendarUser(property: p.property)
+            case "ATTENDEE": event.attendees.append(CalendarUser(property: p.property))
+            case "ATTACH": event.attachments.append(Attachment(property: p.property))
             default: break  // typed through libical above
             }
         }
 
-        // Alarms: libical's VALARMs and calport's in the same order.
-        let libAlarms = parsed.alarms
-        var alarmIndex = 0
         for child in tree.children {
             guard child.name == "VALARM" else {
                 diag(.warning, "\(child.name) inside a VEVENT is not part of iCalendar; ignored", line: child.startLine)
                 continue
             }
-            let typed = alarmIndex < libAlarms.count ? parsed.typedValues(of: libAlarms[alarmIndex]) : []
-            alarmIndex += 1
-            event.alarms.append(alarm(child, typed: typed, diag))
+            event.alarms.append(alarm(child, diag))
         }
 
         if let s = event.start, let e = event.end, s.isDate != e.isDate {
@@ -290,56 +284,10 @@ struct EventDecoder {
         t.isNull ? nil : t.localDateTime
     }
 
-    private func calendarUser(_ p: ContentLine) -> CalendarUser {
-        var u = CalendarUser(address: p.value)
-        for param in p.parameters {
-            switch param.name {
-            case "CN": u.commonName = ParameterText.decode(param.value)
-            case "ROLE": u.role = param.value.uppercased()
-            case "PARTSTAT": u.participationStatus = param.value.uppercased()
-            case "CUTYPE": u.userType = param.value.uppercased()
-            case "RSVP": u.rsvp = param.value.uppercased() == "TRUE"
-            default: u.parameters.append(param)
-            }
-        }
-        return u
-    }
-
-    private func attachment(_ p: ContentLine) -> Attachment {
-        var a = Attachment()
-        let binary = p.parameter("VALUE")?.uppercased() == "BINARY" || p.parameter("ENCODING")?.uppercased() == "BASE64"
-        if binary { a.inlineBase64 = p.value } else { a.uri = p.value }
-        a.formatType = p.parameter("FMTTYPE")
-        a.parameters = p.parameters.filter { !["FMTTYPE", "VALUE", "ENCODING"].contains($0.name) }
-        return a
-    }
-
-    private func alarm(_ c: RawComponent, typed: [TypedValue], _ diag: (Diagnostic.Severity, String, Int?) -> Void) -> Alarm {
-        let action = c.properties.first { $0.name == "ACTION" }?.value.uppercased() ?? ""
-        if action.isEmpty { diag(.warning, "VALARM has no ACTION", c.startLine) }
-        var alarm = Alarm(action: action, trigger: nil)
-        let relatedToEnd = c.properties.first { $0.name == "TRIGGER" }?.parameter("RELATED")?.uppercased() == "END"
-        for v in typed {
-            switch v {
-            case .triggerRelative(let d): alarm.trigger = .relative(d, relatedToEnd: relatedToEnd)
-            case .triggerAbsolute(let t): alarm.trigger = .absolute(t.localDateTime)
-            case .repeatCount(let n): alarm.repeatCount = n
-            case .duration(let d): alarm.repeatInterval = d
-            default: break
-            }
-        }
+    private func alarm(_ c: RawComponent, _ diag: (Diagnostic.Severity, String, Int?) -> Void) -> Alarm {
+        let alarm = Alarm(contentLines: c.properties.map(\.property))
+        if alarm.action.text.isEmpty { diag(.warning, "VALARM has no ACTION", c.startLine) }
         if alarm.trigger == nil { diag(.warning, "VALARM has no valid TRIGGER", c.startLine) }
-        for p in c.properties {
-            switch p.name {
-            case "ACTION", "REPEAT", "DURATION": continue
-            case "TRIGGER":
-                alarm.triggerParameters = p.parameters.filter { !["RELATED", "VALUE"].contains($0.name) }
-            case "DESCRIPTION" where alarm.description == nil && p.parameters.isEmpty: alarm.description = ICalText.unescape(p.value)
-            case "SUMMARY" where alarm.summary == nil && p.parameters.isEmpty: alarm.summary = ICalText.unescape(p.value)
-            case "ATTENDEE": alarm.attendees.append(calendarUser(p))
-            default: alarm.properties.append(p.property)
-            }
-        }
         for child in c.children {
             diag(.warning, "\(child.name) inside a VALARM is not part of iCalendar; ignored", child.startLine)
         }

@@ -117,7 +117,7 @@ public final class ICalendarWriter {
         if let l = e.location { line("LOCATION" + params(extra["LOCATION"]) + ":" + ICalText.escape(l)) }
         if let s = e.status { line("STATUS" + params(extra["STATUS"]) + ":" + s.rawValue) }
         if let t = e.transparency { line("TRANSP" + params(extra["TRANSP"]) + ":" + t.rawValue) }
-        if let c = e.classification { line("CLASS" + params(extra["CLASS"]) + ":" + c.rawValue) }
+        if let c = e.classification { line("CLASS" + params(extra["CLASS"]) + ":" + c.text) }
         if let s = e.sequence { line("SEQUENCE" + params(extra["SEQUENCE"]) + ":\(s)") }
         if let p = e.priority { line("PRIORITY" + params(extra["PRIORITY"]) + ":\(p)") }
         if let c = e.created { line("CREATED:" + c.basicFormat + "Z") }
@@ -127,53 +127,16 @@ public final class ICalendarWriter {
             line("CATEGORIES" + params(extra["CATEGORIES"]) + ":" + e.categories.map(ICalText.escape).joined(separator: ","))
         }
         if let c = e.color { line("COLOR" + params(extra["COLOR"]) + ":" + c) }
-        if let o = e.organizer { calendarUser("ORGANIZER", o) }
-        for a in e.attendees { calendarUser("ATTENDEE", a) }
-        for a in e.attachments { attachment(a) }
+        if let o = e.organizer { property(o.property(named: "ORGANIZER")) }
+        for a in e.attendees { property(a.property(named: "ATTENDEE")) }
+        for a in e.attachments { property(a.property) }
         for p in e.properties { property(p) }
-        for a in e.alarms { alarm(a) }
+        for a in e.alarms {
+            line("BEGIN:VALARM")
+            a.contentLines.forEach(property)
+            line("END:VALARM")
+        }
         line("END:VEVENT")
-    }
-
-    private func alarm(_ a: Alarm) {
-        line("BEGIN:VALARM")
-        if !a.action.isEmpty { line("ACTION:" + a.action) }
-        switch a.trigger {
-        case .relative(let d, let end)?:
-            line("TRIGGER" + (end ? ";RELATED=END" : "") + params(a.triggerParameters) + ":" + d.icalString)
-        case .absolute(let t)?:
-            line("TRIGGER;VALUE=DATE-TIME" + params(a.triggerParameters) + ":" + t.basicFormat + "Z")
-        case nil: break
-        }
-        if let r = a.repeatCount { line("REPEAT:\(r)") }
-        if let d = a.repeatInterval { line("DURATION:" + d.icalString) }
-        if let d = a.description { line("DESCRIPTION:" + ICalText.escape(d)) }
-        if let s = a.summary { line("SUMMARY:" + ICalText.escape(s)) }
-        for u in a.attendees { calendarUser("ATTENDEE", u) }
-        for p in a.properties { property(p) }
-        line("END:VALARM")
-    }
-
-    private func calendarUser(_ name: String, _ u: CalendarUser) {
-        var s = name
-        if let cn = u.commonName { s += ";CN=" + paramValue(ParameterText.encode(cn)) }
-        if let v = u.userType { s += ";CUTYPE=" + v }
-        if let v = u.role { s += ";ROLE=" + v }
-        if let v = u.participationStatus { s += ";PARTSTAT=" + v }
-        if let v = u.rsvp { s += ";RSVP=" + (v ? "TRUE" : "FALSE") }
-        s += params(u.parameters)
-        line(s + ":" + u.address)
-    }
-
-    private func attachment(_ a: Attachment) {
-        var s = "ATTACH"
-        if let f = a.formatType { s += ";FMTTYPE=" + paramValue(f) }
-        if let b = a.inlineBase64 {
-            s += ";ENCODING=BASE64;VALUE=BINARY" + params(a.parameters) + ":" + b
-        } else {
-            s += params(a.parameters) + ":" + (a.uri ?? "")
-        }
-        line(s)
     }
 
     private func timeLine(_ name: String, _ t: EventTime, extraParams: String = "", _ extra: [Parameter]?) {

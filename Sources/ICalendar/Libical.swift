@@ -98,8 +98,8 @@ final class LibicalComponent {
     /// (`icalproperty_get_exdate` would also look the TZID up in libical's built-in zone
     /// cache, which is not thread-safe, so EXDATE is read from its value; calport resolves
     /// TZIDs itself.)
-    func typedValues(of c: OpaquePointer? = nil) -> [TypedValue] {
-        let comp = c ?? pointer
+    func typedValues() -> [TypedValue] {
+        let comp = pointer
         var out: [TypedValue] = []
         var p = icalcomponent_get_first_property(comp, ICAL_ANY_PROPERTY)
         while let prop = p {
@@ -131,27 +131,8 @@ final class LibicalComponent {
                 } else {
                     out.append(.rdate(LibicalTime(v.time, tzid)))
                 }
-            case ICAL_TRIGGER_PROPERTY:
-                let t = icalproperty_get_trigger(prop)
-                if icaltime_is_null_time(t.time) == 0 {
-                    out.append(.triggerAbsolute(LibicalTime(t.time, nil)))
-                } else {
-                    out.append(.triggerRelative(ICalDuration(t.duration)))
-                }
-            case ICAL_REPEAT_PROPERTY: out.append(.repeatCount(Int(icalproperty_get_repeat(prop))))
             default: break
             }
-        }
-        return out
-    }
-
-    /// The VALARM sub-components, in source order.
-    var alarms: [OpaquePointer] {
-        var out: [OpaquePointer] = []
-        var sub = icalcomponent_get_first_component(pointer, ICAL_VALARM_COMPONENT)
-        while let s = sub {
-            out.append(s)
-            sub = icalcomponent_get_next_component(pointer, ICAL_VALARM_COMPONENT)
         }
         return out
     }
@@ -190,7 +171,6 @@ enum TypedValue {
     case sequence(Int), priority(Int)
     case exdate(LibicalTime), rdate(LibicalTime), rdatePeriod(LibicalTime, end: LibicalTime)
     case rdatePeriodDuration(LibicalTime, ICalDuration)
-    case triggerAbsolute(LibicalTime), triggerRelative(ICalDuration), repeatCount(Int)
 }
 
 extension ICalDuration {

@@ -50,7 +50,7 @@ import Testing
         if g.bool() { e.location = g.text() }
         if g.bool() { e.status = g.pick(Status.allCases) }
         if g.bool() { e.transparency = g.pick(Transparency.allCases) }
-        if g.bool() { e.classification = g.pick([.public, .private, .confidential, .other("X-SECRET")]) }
+        if g.bool() { e.classification = g.pick([.public, .private, .confidential, "X-SECRET"]) }
         if g.bool() { e.sequence = g.int(0...9) }
         if g.bool() { e.priority = g.int(0...9) }
         if g.bool() { e.categories = (0..<g.int(1...3)).map { _ in g.text() } }
