@@ -74,12 +74,28 @@ public struct StoreListing<Item: Sendable>: Sendable {
     public var nextToken: String?
     /// The calendar's name, description and zone, where the store has them.
     public var info: CalendarInfo
+    /// Entries that exist but could not be read (a file that does not parse): not in
+    /// `entries`, and never to be taken for deletions.
+    public var unreadable: [UnreadableEntry]
 
-    public init(entries: [StoreEntry<Item>], isComplete: Bool, nextToken: String?, info: CalendarInfo = CalendarInfo()) {
+    public init(entries: [StoreEntry<Item>], isComplete: Bool, nextToken: String?, info: CalendarInfo = CalendarInfo(),
+                unreadable: [UnreadableEntry] = []) {
         self.entries = entries
         self.isComplete = isComplete
         self.nextToken = nextToken
         self.info = info
+        self.unreadable = unreadable
+    }
+}
+
+/// An entry a store holds but could not read, and why (naming the file and line where it can).
+public struct UnreadableEntry: Sendable, Equatable {
+    public var id: String
+    public var message: String
+
+    public init(id: String, message: String) {
+        self.id = id
+        self.message = message
     }
 }
 
