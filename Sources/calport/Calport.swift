@@ -8,7 +8,7 @@ struct Calport: AsyncParsableCommand {
         abstract: "Move calendars between iCalendar (.ics) and Google Calendar.",
         discussion: Outcome.helpText + "\nData goes to standard output, diagnostics and progress to standard error.\n\n" + EnvironmentVariable.helpText(),
         version: Versions.summary,
-        subcommands: [Convert.self, Verify.self, Auth.self, Calendars.self, Pull.self, Archive.self, Push.self]
+        subcommands: [Convert.self, Verify.self, Auth.self, Calendars.self, Pull.self, Archive.self, Push.self, SyncCommand.self]
     )
 
     /// For scripts/manual.sh: prints one man page section from the tables in Manual.swift.

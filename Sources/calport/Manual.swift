@@ -37,6 +37,8 @@ enum Manual {
          "A sign-in (profile, \"default\" unless --profile names another): mode 0600 in a 0700 directory, written atomically. A symbolic link there is refused."),
         ("$CALPORT_STATE_DIR/push-journal.sqlite",
          "What each push sent, so that an interrupted push finishes when run again; it also keeps two pushes to the same calendar apart."),
+        ("$CALPORT_STATE_DIR/sync/sync-PAIR.sqlite",
+         "sync: per pair (local path, calendar, profile) what the last sync left on each side, the sync token, the reset's pending Google deletions, and a lock (.lock) that keeps two syncs of the pair apart."),
         ("DIR/mirror.sqlite",
          "archive --dir DIR: the mirror of each calendar and its sync token, so later runs fetch only what changed."),
         ("DIR/archive.lock", "archive: keeps two runs on the same DIR apart."),

@@ -12,8 +12,9 @@ public enum Outcome: Int32, Sendable, CaseIterable {
     case failure = 1
     /// Some events failed; the rest were done (see the report and the rejects file).
     case partial = 3
-    /// A safety limit refused the run before anything was sent (`push --prune` would delete more
-    /// than `--max-delete` allows).
+    /// A safety limit refused the run before anything was sent or written (`push --prune` or
+    /// `sync` would delete more than `--max-delete` allows; `sync` found a side emptied, the
+    /// folder moved, or another calendar).
     case refused = 4
     /// The command line was wrong.
     case usage = 64
@@ -35,7 +36,7 @@ extension Outcome {
         case .success: "success"
         case .failure: "failure (I/O, an unexpected answer, declined at a prompt; for verify: both calendars were read and differ)"
         case .partial: "some events or calendars failed, the rest were done"
-        case .refused: "refused by a safety limit, nothing was sent (push --prune would delete more than --max-delete allows)"
+        case .refused: "refused by a safety limit, nothing was sent or written (push --prune or sync would delete more than --max-delete allows; sync: a side was emptied, the folder moved, another calendar)"
         case .usage: "usage error (an option, a credential file, an output path, a calendar id that names no calendar)"
         case .dataError: "bad input data (the rest of the batch is still converted and written)"
         case .unavailable: "Google unavailable after retries, usage limits exhausted, or an input URL unreachable: run again later"

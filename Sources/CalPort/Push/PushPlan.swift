@@ -25,7 +25,7 @@ public enum OnExisting: String, Sendable, Codable, CaseIterable {
 public enum NotifyScope: String, Sendable, Codable, CaseIterable {
     case none, external, all
 
-    var sendUpdates: SendUpdates {
+    public var sendUpdates: SendUpdates {
         switch self {
         case .none: .none
         case .external: .externalOnly

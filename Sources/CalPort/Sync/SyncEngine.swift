@@ -198,11 +198,17 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             case .forget:
                 forget.append(u.uid)
                 continue
-            case .none, .conflict, .unknown:
+            case .none:
+                r.pending = u.record != nil && sides[u.uid]?.google.hash != r.googleHash
+            case .conflict, .unknown:
                 // Keep the hashes of the last agreement: a change seen now stays a change.
-                if u.record == nil && !u.google.isEmpty { r.googleHash = nil }
+                r.pending = r.pending || u.googleTouched
             case .link, .put, .delete:
-                if failed { break }
+                if failed {
+                    r.pending = true
+                    break
+                }
+                r.pending = false
                 if case .delete(.local) = u.decision { forget.append(u.uid); continue }
                 if case .delete(.google) = u.decision { forget.append(u.uid); continue }
                 if let e = u.localEntry {
@@ -291,7 +297,7 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
     func googleSide(_ u: Unit, _ normal: SyncNormalForm) -> SyncSideState {
         let live = u.google.filter { !($0.status == "cancelled" && $0.originalStartTime == nil) }
         guard !live.isEmpty else { return .absent }
-        if !u.googleTouched, let r = u.record, let h = r.googleHash {
+        if !u.googleTouched, let r = u.record, !r.pending, let h = r.googleHash {
             return .present(events: r.agreed ?? normal.events(google: live), hash: h)
         }
         let events = normal.events(google: live)

@@ -29,6 +29,9 @@ struct SyncNormalForm: Sendable {
         "DTSTAMP", "LAST-MODIFIED", "CREATED", "SEQUENCE", "PRODID",
         "X-GOOGLE-ID", "X-GOOGLE-ETAG", "X-GOOGLE-HTML-LINK", "X-GOOGLE-RECURRING-EVENT-ID", "X-GOOGLE-CREATOR",
         "X-GOOGLE-CONFERENCE", "X-GOOGLE-PRIVATE-COPY", "X-GOOGLE-EVENT-TYPE",
+        // Whether the calendar's default reminders apply: Google sets it on every event it
+        // stores; it is the calendar's setting, not the event's content.
+        "X-GOOGLE-REMINDERS-USE-DEFAULT",
     ]
 
     /// The Google events of a UID (series, overrides, cancelled occurrences) as sync compares them.
@@ -80,6 +83,8 @@ struct SyncNormalForm: Sendable {
         var seen: Set<String> = []
         e.exceptionDates = e.exceptionDates.filter { seen.insert($0.icalValue).inserted }.sorted { $0.icalValue < $1.icalValue }
         e.rejection = nil
+        // Google's default: an event without STATUS is confirmed.
+        if e.status == .confirmed { e.status = nil }
         return e
     }
 

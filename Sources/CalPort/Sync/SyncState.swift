@@ -30,6 +30,9 @@ final class SyncState: @unchecked Sendable {
         var agreed: [SyncEvent]?
         /// `sync reset --next new`: this UID stays as it is on both sides.
         var excluded: Bool
+        /// `google` changed since the last agreement (a conflict, an unreadable local file, a
+        /// failed write): the next run compares it even when Google reports no change.
+        var pending = false
 
         init(uid: String, localId: String? = nil, localVersion: String? = nil, localHash: String? = nil,
              google: [GoogleEvent] = [], googleHash: String? = nil, agreed: [SyncEvent]? = nil, excluded: Bool = false) {
@@ -86,7 +89,8 @@ final class SyncState: @unchecked Sendable {
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS records (
                 uid TEXT PRIMARY KEY, local_id TEXT, local_version TEXT, local_hash TEXT,
-                google TEXT NOT NULL DEFAULT '[]', google_hash TEXT, agreed TEXT, excluded INTEGER NOT NULL DEFAULT 0);
+                google TEXT NOT NULL DEFAULT '[]', google_hash TEXT, agreed TEXT, excluded INTEGER NOT NULL DEFAULT 0,
+                pending INTEGER NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS journal (uid TEXT NOT NULL, side TEXT NOT NULL, operation TEXT NOT NULL,
                 state TEXT NOT NULL, PRIMARY KEY (uid, side));
             CREATE TABLE IF NOT EXISTS deletion_queue (google_id TEXT PRIMARY KEY, uid TEXT NOT NULL, etag TEXT);
@@ -130,12 +134,13 @@ final class SyncState: @unchecked Sendable {
     func records() throws -> [String: Record] {
         var out: [String: Record] = [:]
         let decoder = JSONDecoder()
-        try db.forEach("SELECT uid, local_id, local_version, local_hash, google, google_hash, agreed, excluded FROM records") { row in
+        try db.forEach("SELECT uid, local_id, local_version, local_hash, google, google_hash, agreed, excluded, pending FROM records") { row in
             let uid = row[0].string ?? ""
             let google = (try? decoder.decode([GoogleEvent].self, from: Data((row[4].string ?? "[]").utf8))) ?? []
             let agreed = row[6].string.flatMap { try? decoder.decode([SyncEvent].self, from: Data($0.utf8)) }
             out[uid] = Record(uid: uid, localId: row[1].string, localVersion: row[2].string, localHash: row[3].string,
                               google: google, googleHash: row[5].string, agreed: agreed, excluded: (row[7].int ?? 0) != 0)
+            out[uid]?.pending = (row[8].int ?? 0) != 0
         }
         return out
     }
@@ -148,12 +153,12 @@ final class SyncState: @unchecked Sendable {
                 let google = String(decoding: try encoder.encode(r.google), as: UTF8.self)
                 let agreed = try r.agreed.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
                 try db.run("""
-                    INSERT INTO records (uid, local_id, local_version, local_hash, google, google_hash, agreed, excluded)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO records (uid, local_id, local_version, local_hash, google, google_hash, agreed, excluded, pending)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(uid) DO UPDATE SET local_id = excluded.local_id, local_version = excluded.local_version,
                         local_hash = excluded.local_hash, google = excluded.google, google_hash = excluded.google_hash,
-                        agreed = excluded.agreed, excluded = excluded.excluded
-                    """, [r.uid, r.localId, r.localVersion, r.localHash, google, r.googleHash, agreed, r.excluded])
+                        agreed = excluded.agreed, excluded = excluded.excluded, pending = excluded.pending
+                    """, [r.uid, r.localId, r.localVersion, r.localHash, google, r.googleHash, agreed, r.excluded, r.pending])
             }
         }
     }

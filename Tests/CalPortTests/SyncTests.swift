@@ -1,0 +1,348 @@
+@testable import CalPort
+import CalendarModel
+import FakeGoogle
+import Foundation
+import GoogleAPI
+import GoogleCalendar
+import HTTP
+import Testing
+
+/// A fake Google calendar, a local folder (or file) and a state directory for `calport sync`.
+final class SyncHarness: @unchecked Sendable {
+    let fake: FakeGoogleServer
+    let directory: URL
+    let calendarId: String
+    let api: GoogleCalendarAPI
+    var local: String
+
+    init(file: Bool = false) throws {
+        fake = try FakeGoogleServer()
+        directory = try Paths.temporaryDirectory()
+        calendarId = try fake.createCalendar(summary: "sync tests", timeZone: "Europe/Berlin")
+        api = GoogleCalendarAPI(http: try CurlHTTPClient(), staticToken: "test-token", root: fake.baseURL, retryPolicy: .never)
+        local = directory.appendingPathComponent(file ? "calendar.ics" : "calendar").path
+        if !file { try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true) }
+    }
+
+    deinit {
+        fake.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    var stateDirectory: String { directory.appendingPathComponent("state").path }
+
+    func settings(_ change: (inout Sync.Settings) -> Void = { _ in }) -> Sync.Settings {
+        var s = Sync.Settings(localPath: local, options: SyncOptions(calendarId: calendarId, account: "default"),
+                              stateDirectory: stateDirectory)
+        change(&s)
+        return s
+    }
+
+    @discardableResult
+    func sync(_ change: (inout Sync.Settings) -> Void = { _ in }) async throws -> SyncReport {
+        try await Sync.run(settings(change), api: api)
+    }
+
+    var environment: [String: String] {
+        ["CALPORT_GOOGLE_API_ROOT": fake.baseURL, "CALPORT_ACCESS_TOKEN": "test-token", "CALPORT_STATE_DIR": stateDirectory,
+         "CALPORT_CONFIG_DIR": directory.appendingPathComponent("config").path]
+    }
+
+    // MARK: the local side
+
+    static func vevent(uid: String, summary: String, start: String = "20261208T090000", end: String = "20261208T100000",
+                       extra: [String] = []) -> String {
+        (["BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20261201T000000Z", "DTSTART;TZID=Europe/Berlin:\(start)",
+          "DTEND;TZID=Europe/Berlin:\(end)", "SUMMARY:\(summary)"] + extra + ["END:VEVENT"]).joined(separator: "\r\n")
+    }
+
+    static func calendar(_ events: [String]) -> String {
+        (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"] + events + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+    }
+
+    func writeLocal(uid: String, summary: String, extra: [String] = [], file name: String? = nil) throws {
+        let text = Self.calendar([Self.vevent(uid: uid, summary: summary, extra: extra)])
+        try Data(text.utf8).write(to: URL(fileURLWithPath: local + "/" + (name ?? ICSFolderStore.fileName(for: uid))))
+    }
+
+    func localFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: local).filter { $0.hasSuffix(".ics") }.sorted()
+    }
+
+    func localObjects() async throws -> [String: CalendarObject] {
+        let listing = try await ICSFolderStore(path: local).list(since: nil)
+        return Dictionary(uniqueKeysWithValues: listing.entries.compactMap { e in e.item.map { ($0.uid, $0) } })
+    }
+
+    func localSummary(_ uid: String) async throws -> String? {
+        try await localObjects()[uid]?.events.first?.summary
+    }
+
+    // MARK: the Google side
+
+    /// Live events (not cancelled) by iCalUID.
+    func googleEvents() -> [String: [GoogleEvent]] {
+        Dictionary(grouping: fake.storedEvents(calendarId: calendarId).filter { $0.status != "cancelled" }) { $0.iCalUID ?? "?" }
+    }
+
+    func googleSummary(_ uid: String) -> String? {
+        googleEvents()[uid]?.first { $0.originalStartTime == nil }?.summary
+    }
+
+    @discardableResult
+    func seedGoogle(uid: String, summary: String) throws -> String {
+        var g = GoogleEvent()
+        g.iCalUID = uid
+        g.summary = summary
+        g.start = EventDateTime(dateTime: "2026-12-08T09:00:00+01:00", timeZone: "Europe/Berlin")
+        g.end = EventDateTime(dateTime: "2026-12-08T10:00:00+01:00", timeZone: "Europe/Berlin")
+        return try fake.seed([g], calendarId: calendarId)[0]
+    }
+
+    func editGoogle(uid: String, _ change: (inout GoogleEvent) -> Void) async throws {
+        let g = try #require(googleEvents()[uid]?.first { $0.originalStartTime == nil })
+        var updated = try await api.getEvent(calendarId: calendarId, eventId: g.id!)
+        change(&updated)
+        _ = try await api.updateEvent(updated, calendarId: calendarId, eventId: g.id!, sendUpdates: .none)
+    }
+
+    func deleteGoogle(uid: String) async throws {
+        let g = try #require(googleEvents()[uid]?.first { $0.originalStartTime == nil })
+        try await api.deleteEvent(calendarId: calendarId, eventId: g.id!, sendUpdates: .none)
+    }
+
+    var writeCalls: Int {
+        ["events.import", "events.insert", "events.update", "events.patch", "events.delete"].reduce(0) { $0 + fake.requestCount(for: $1) }
+    }
+}
+
+@Suite("calport sync", .serialized)
+struct SyncTests {
+    @Test func aFirstSyncLinksSharedUIDsCopiesTheRestAndEmailsNobody() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "shared@test", summary: "Planning")
+        try h.writeLocal(uid: "local-only@test", summary: "Dentist")
+        try h.seedGoogle(uid: "shared@test", summary: "Planning")
+        try h.seedGoogle(uid: "google-only@test", summary: "Review")
+        let report = try await h.sync()
+        #expect(report.outcome == .success, "\(report.failed) \(report.plan)")
+        #expect(report.firstSync)
+        #expect(report.plan.linked == ["shared@test"])
+        #expect(report.plan.google.create == ["local-only@test"])
+        #expect(report.plan.local.create == ["google-only@test"])
+        let google = h.googleEvents()
+        #expect(google.keys.sorted() == ["google-only@test", "local-only@test", "shared@test"])
+        #expect(google.values.allSatisfy { $0.count == 1 }, "no duplicates in Google")
+        #expect(try await h.localObjects().keys.sorted() == ["google-only@test", "local-only@test", "shared@test"])
+        #expect(try await h.localSummary("google-only@test") == "Review")
+        #expect(h.fake.sendUpdatesValues.allSatisfy { $0 == "none" })
+        #expect(h.fake.requestCount(for: "events.insert") == 0, "import never emails")
+    }
+
+    @Test func aSecondSyncWithNoChangesCostsOneRequestAndWritesNoFile() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try h.seedGoogle(uid: "b@test", summary: "B")
+        try await h.sync()
+        // The first sync's own writes come back in the next listing: they are echoes, not changes.
+        let echo = try await h.sync()
+        #expect(echo.plan.local.create.isEmpty && echo.plan.local.update.isEmpty && echo.plan.google.update.isEmpty,
+                "\(echo.plan)")
+        let mtimes = try h.localFiles().map { try FileManager.default.attributesOfItem(atPath: h.local + "/" + $0)[.modificationDate] as? Date }
+        h.fake.resetStatistics()
+        let quiet = try await h.sync()
+        #expect(quiet.outcome == .success)
+        #expect(h.fake.statistics.requests == 1)
+        #expect(h.writeCalls == 0)
+        let after = try h.localFiles().map { try FileManager.default.attributesOfItem(atPath: h.local + "/" + $0)[.modificationDate] as? Date }
+        #expect(after == mtimes)
+    }
+
+    @Test func editsTravelBothWaysAndDifferentFieldsMerge() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "Stand-up")
+        try h.writeLocal(uid: "b@test", summary: "Lunch")
+        try await h.sync()
+        // A: edited locally. B: edited in Google.
+        try h.writeLocal(uid: "a@test", summary: "Stand-up (room 4)")
+        try await h.editGoogle(uid: "b@test") { $0.summary = "Lunch with Sam" }
+        var r = try await h.sync()
+        #expect(r.outcome == .success)
+        #expect(h.googleSummary("a@test") == "Stand-up (room 4)")
+        #expect(try await h.localSummary("b@test") == "Lunch with Sam")
+        // Both sides edit A, different fields: both edits survive on both sides.
+        try h.writeLocal(uid: "a@test", summary: "Stand-up (moved)")
+        try await h.editGoogle(uid: "a@test") { $0.location = "Room 4" }
+        r = try await h.sync()
+        #expect(r.outcome == .success, "\(r.plan.conflicts)")
+        #expect(h.googleSummary("a@test") == "Stand-up (moved)")
+        #expect(h.googleEvents()["a@test"]?.first?.location == "Room 4")
+        let a = try await h.localObjects()["a@test"]?.events.first
+        #expect(a?.summary == "Stand-up (moved)")
+        #expect(a?.location == "Room 4")
+    }
+
+    @Test(arguments: [ConflictPolicy.merge, .local, .google, .fail])
+    func theSameFieldEditedOnBothSides(policy: ConflictPolicy) async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "Stand-up")
+        try await h.sync()
+        try h.writeLocal(uid: "a@test", summary: "Local title")
+        try await h.editGoogle(uid: "a@test") { $0.summary = "Google title" }
+        let r = try await h.sync { $0.options.conflict = policy }
+        switch policy {
+        case .merge, .fail:
+            #expect(r.outcome == .partial)
+            #expect(r.plan.conflicts.keys.sorted() == ["a@test"])
+            #expect(h.googleSummary("a@test") == "Google title", "left as it is")
+            #expect(try await h.localSummary("a@test") == "Local title", "left as it is")
+            // Still a conflict on the next run.
+            let again = try await h.sync { $0.options.conflict = policy }
+            #expect(again.plan.conflicts.keys.sorted() == ["a@test"])
+        case .local:
+            #expect(r.outcome == .success)
+            #expect(h.googleSummary("a@test") == "Local title")
+        case .google:
+            #expect(r.outcome == .success)
+            #expect(try await h.localSummary("a@test") == "Google title")
+        case .newer:
+            break
+        }
+    }
+
+    @Test func deletionsTravelAndAnEditBeatsADeletion() async throws {
+        let h = try SyncHarness()
+        for uid in ["a", "b", "c", "d"] { try h.writeLocal(uid: "\(uid)@test", summary: uid.uppercased()) }
+        try await h.sync()
+        // a: deleted locally → deleted in Google. b: deleted in Google → deleted locally.
+        // c: deleted locally, edited in Google → comes back locally. d: deleted on both → forgotten.
+        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "a@test"))
+        try await h.deleteGoogle(uid: "b@test")
+        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "c@test"))
+        try await h.editGoogle(uid: "c@test") { $0.summary = "C edited" }
+        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "d@test"))
+        try await h.deleteGoogle(uid: "d@test")
+        h.fake.resetStatistics()
+        let r = try await h.sync { $0.options.deletionLimit = DeletionLimit(.unlimited) }
+        #expect(r.outcome == .success)
+        #expect(h.googleEvents()["a@test"] == nil)
+        #expect(try await h.localObjects()["b@test"] == nil)
+        #expect(try await h.localSummary("c@test") == "C edited")
+        #expect(h.googleSummary("c@test") == "C edited")
+        #expect(h.fake.requestCount(for: "events.delete") == 1, "only a is deleted in Google; d was gone on both sides")
+        let state = try SyncState(directory: h.stateDirectory + "/sync", localPath: Sync.absolute(h.local),
+                                  calendarId: h.calendarId, account: "default")
+        #expect(try state.records().keys.sorted() == ["c@test"])
+    }
+
+    @Test func anUnreadableFileIsNeverTakenForADeletion() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try await h.sync()
+        let file = h.local + "/" + ICSFolderStore.fileName(for: "a@test")
+        try Data("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@test\r\nDTSTART:garbage\r\n".utf8).write(to: URL(fileURLWithPath: file))
+        let r = try await h.sync()
+        #expect(r.outcome == .partial)
+        #expect(r.plan.unknown.keys.sorted() == ["a@test"])
+        #expect(h.googleSummary("a@test") == "A", "still in Google")
+        #expect(FileManager.default.fileExists(atPath: file), "the file is left alone")
+    }
+
+    @Test func refusesWhenASideWasEmptiedOrTooManyDeletions() async throws {
+        let h = try SyncHarness()
+        for i in 0..<100 { try h.writeLocal(uid: "e\(i)@test", summary: "E\(i)") }
+        try await h.sync()
+        // 11 of 100 deleted locally: more than 10%, refused, nothing written.
+        for i in 0..<11 { try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "e\(i)@test")) }
+        h.fake.resetStatistics()
+        await #expect { try await h.sync() } throws: { ($0 as? Failure)?.outcome == .refused }
+        #expect(h.writeCalls == 0)
+        #expect(h.googleEvents().count == 100)
+        // 9 of 100: within the limit.
+        for i in 0..<2 { try h.writeLocal(uid: "e\(i)@test", summary: "E\(i)") }
+        let r = try await h.sync()
+        #expect(r.outcome == .success)
+        #expect(r.plan.google.delete.count == 9)
+        // Emptied: refused even though --max-delete would allow the count; --force-delete passes.
+        for f in try h.localFiles() { try FileManager.default.removeItem(atPath: h.local + "/" + f) }
+        await #expect { try await h.sync { $0.options.deletionLimit = DeletionLimit(.count(1000)) } } throws: {
+            ($0 as? Failure)?.outcome == .refused
+        }
+        #expect(h.googleEvents().count == 91)
+        let forced = try await h.sync { $0.options.deletionLimit = DeletionLimit(.unlimited) }
+        #expect(forced.outcome == .success)
+        #expect(h.googleEvents().isEmpty)
+    }
+
+    @Test func refusesAMovedFolderAndAnotherCalendar() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try await h.sync()
+        try FileManager.default.moveItem(atPath: h.local, toPath: h.local + "-old")
+        try FileManager.default.createDirectory(atPath: h.local, withIntermediateDirectories: true)
+        await #expect { try await h.sync() } throws: { ($0 as? Failure)?.outcome == .refused }
+        #expect(h.googleEvents()["a@test"] != nil)
+        // `reset --existing keep --next all` accepts the new folder: a first sync again.
+        _ = try await Sync.reset(SyncReset(existing: .keep, next: .all), h.settings(), api: h.api)
+        let r = try await h.sync()
+        #expect(r.firstSync)
+        #expect(try await h.localObjects()["a@test"] != nil)
+    }
+
+    @Test func anExpiredTokenListsGoogleWholeAndWipesNothing() async throws {
+        let h = try SyncHarness()
+        for uid in ["a", "b", "c"] { try h.writeLocal(uid: "\(uid)@test", summary: uid.uppercased()) }
+        try await h.sync()
+        try await h.deleteGoogle(uid: "a@test")
+        try h.writeLocal(uid: "b@test", summary: "B edited")
+        h.fake.expireSyncTokens()
+        let r = try await h.sync()
+        #expect(r.recoveredFromExpiredToken)
+        #expect(r.outcome == .success)
+        #expect(try await h.localObjects().keys.sorted() == ["b@test", "c@test"])
+        #expect(h.googleSummary("b@test") == "B edited")
+        #expect(h.googleEvents().keys.sorted() == ["b@test", "c@test"])
+    }
+
+    @Test func aStaleEtagIsNeverOverwritten() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try await h.sync()
+        try h.writeLocal(uid: "a@test", summary: "A local")
+        // Google changes after the sync listed it, before it writes: the If-Match fails.
+        let r = try await h.sync()
+        #expect(r.outcome == .success)
+        try await h.editGoogle(uid: "a@test") { $0.description = "added in Google" }
+        // The state's etag is stale now; the local edit is written only after re-reading.
+        try h.writeLocal(uid: "a@test", summary: "A local again")
+        let again = try await h.sync()
+        #expect(again.outcome == .success)
+        let g = try #require(h.googleEvents()["a@test"]?.first)
+        #expect(g.summary == "A local again")
+        #expect(g.description == "added in Google")
+    }
+
+    @Test func noEmailUnlessAskedAndAllNeedsYes() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A", extra: ["ORGANIZER:mailto:\(h.calendarId)", "ATTENDEE:mailto:guest@example.com"])
+        var r = try calport(["sync", "--local", h.local, "--calendar", h.calendarId, "--send-updates", "all"],
+                                  environment: h.environment)
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(h.writeCalls == 0)
+        r = try calport(["sync", "--local", h.local, "--calendar", h.calendarId], environment: h.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(h.fake.sendUpdatesValues.allSatisfy { $0 == "none" })
+    }
+
+    @Test func theCommandLineDryRunPrintsThePlanAndWritesNothing() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try h.seedGoogle(uid: "b@test", summary: "B")
+        let r = try calport(["sync", "--local", h.local, "--calendar", h.calendarId, "--dry-run"], environment: h.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdoutText.contains("google: 1 create"))
+        #expect(r.stdoutText.contains("local: 1 create"))
+        #expect(h.writeCalls == 0)
+        #expect(try h.localFiles() == [ICSFolderStore.fileName(for: "a@test")])
+    }
+}
