@@ -346,3 +346,95 @@ struct SyncTests {
         #expect(try h.localFiles() == [ICSFolderStore.fileName(for: "a@test")])
     }
 }
+
+@Suite("calport sync: recurrence", .serialized)
+struct SyncRecurrenceTests {
+    static let series = [
+        "BEGIN:VEVENT", "UID:weekly@test", "DTSTAMP:20261201T000000Z",
+        "DTSTART;TZID=Europe/Berlin:20261207T090000", "DTEND;TZID=Europe/Berlin:20261207T093000",
+        "RRULE:FREQ=WEEKLY;COUNT=6", "SUMMARY:Weekly", "END:VEVENT",
+    ]
+
+    static func override(day: String, summary: String, hour: String = "10") -> [String] {
+        ["BEGIN:VEVENT", "UID:weekly@test", "DTSTAMP:20261201T000000Z", "RECURRENCE-ID;TZID=Europe/Berlin:\(day)T090000",
+         "DTSTART;TZID=Europe/Berlin:\(day)T\(hour)0000", "DTEND;TZID=Europe/Berlin:\(day)T\(hour)3000", "SUMMARY:\(summary)", "END:VEVENT"]
+    }
+
+    func write(_ h: SyncHarness, _ lines: [String]) throws {
+        let text = (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"] + lines + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: h.local + "/weekly@test.ics"))
+    }
+
+    func googleInstances(_ h: SyncHarness) async throws -> [GoogleEvent] {
+        let series = try #require(h.googleEvents()["weekly@test"]?.first { $0.originalStartTime == nil })
+        return try await h.api.allInstances(calendarId: h.calendarId, eventId: series.id!)
+    }
+
+    func localEvents(_ h: SyncHarness) async throws -> [Event] {
+        try await h.localObjects()["weekly@test"]?.events ?? []
+    }
+
+    @Test func overridesAndExdatesTravelBothWaysAndASeriesIsUpdatedInPlace() async throws {
+        let h = try SyncHarness()
+        // A series with one moved occurrence.
+        try write(h, Self.series + Self.override(day: "20261214", summary: "Moved"))
+        var r = try await h.sync()
+        #expect(r.outcome == .success, "\(r.failed)")
+        var instances = try await googleInstances(h)
+        #expect(instances.count == 6)
+        #expect(instances.first { $0.summary == "Moved" }?.start?.dateTime?.hasPrefix("2026-12-14T10:00:00") == true)
+        let seriesId = try #require(h.googleEvents()["weekly@test"]?.first { $0.originalStartTime == nil }?.id)
+
+        // Google: the 4th occurrence renamed, the 5th cancelled.
+        let fourth = try #require(instances.first { $0.originalStartTime?.dateTime?.hasPrefix("2026-12-28") == true })
+        var renamed = fourth
+        renamed.summary = "Renamed in Google"
+        _ = try await h.api.updateEvent(renamed, calendarId: h.calendarId, eventId: fourth.id!, sendUpdates: .none)
+        let fifth = try #require(instances.first { $0.originalStartTime?.dateTime?.hasPrefix("2027-01-04") == true })
+        try await h.api.deleteEvent(calendarId: h.calendarId, eventId: fifth.id!, sendUpdates: .none)
+        r = try await h.sync()
+        #expect(r.outcome == .success, "\(r.failed) \(r.plan)")
+        var events = try await localEvents(h)
+        #expect(events.first { $0.summary == "Renamed in Google" }?.recurrenceID != nil)
+        let master = try #require(events.first { $0.recurrenceID == nil })
+        #expect(master.exceptionDates.map(\.localDateTime.date.basicFormat) == ["20270104"])
+        #expect(events.first { $0.summary == "Moved" } != nil, "the local override stays")
+
+        // Local: an EXDATE on the 2nd occurrence, and the series moved an hour later.
+        var lines = Self.series.map { $0.replacingOccurrences(of: "T090000", with: "T100000").replacingOccurrences(of: "T093000", with: "T103000") }
+        lines.insert("EXDATE;TZID=Europe/Berlin:20261221T100000,20270104T100000", at: 6)
+        try write(h, lines)
+        r = try await h.sync { $0.options.deletionLimit = DeletionLimit(.unlimited) }
+        #expect(r.outcome == .success, "\(r.failed) \(r.plan)")
+        #expect(h.googleEvents()["weekly@test"]?.first { $0.originalStartTime == nil }?.id == seriesId,
+                "the series is updated, not deleted and created again")
+        instances = try await googleInstances(h)
+        let starts = instances.filter { $0.status != "cancelled" }.compactMap { $0.start?.dateTime?.prefix(16) }.map(String.init)
+        #expect(!starts.contains { $0.hasPrefix("2026-12-21") }, "the EXDATE cancels the occurrence in Google: \(starts)")
+        #expect(starts.contains("2026-12-07T10:00"), "\(starts)")
+        events = try await localEvents(h)
+        #expect(events.count == 1, "the local file now holds the series alone")
+        #expect(!r.plan.conflicts.keys.contains("weekly@test"))
+    }
+
+    @Test func thisAndFollowingInGoogleBecomesTwoLocalSeries() async throws {
+        let h = try SyncHarness()
+        try write(h, Self.series)
+        try await h.sync()
+        // Google's "this and following events": the old series ends, a new one begins.
+        try await h.editGoogle(uid: "weekly@test") { $0.recurrence = ["RRULE:FREQ=WEEKLY;UNTIL=20261220T000000Z"] }
+        var next = GoogleEvent()
+        next.iCalUID = "weekly@test_R20261221T080000"
+        next.summary = "Weekly (new time)"
+        next.start = EventDateTime(dateTime: "2026-12-21T11:00:00+01:00", timeZone: "Europe/Berlin")
+        next.end = EventDateTime(dateTime: "2026-12-21T11:30:00+01:00", timeZone: "Europe/Berlin")
+        next.recurrence = ["RRULE:FREQ=WEEKLY;COUNT=4"]
+        _ = try h.fake.seed([next], calendarId: h.calendarId)
+        let r = try await h.sync()
+        #expect(r.outcome == .success, "\(r.failed) \(r.plan)")
+        let objects = try await h.localObjects()
+        #expect(objects.keys.sorted() == ["weekly@test", "weekly@test_R20261221T080000"])
+        #expect(objects["weekly@test"]?.events.first?.recurrenceRules.first?.contains("UNTIL=20261220") == true)
+        #expect(objects["weekly@test_R20261221T080000"]?.events.first?.summary == "Weekly (new time)")
+    }
+}

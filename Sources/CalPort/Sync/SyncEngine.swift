@@ -442,8 +442,13 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
                     o.id = id
                     if Self.sameContent(cur, o) { continue }
                     second.append(.update(id: id, o, ifMatch: cur.etag))
+                } else if let stamp = SyncNormalForm.instance(of: o) {
+                    // Google holds every occurrence of a series as an instance, listed only once
+                    // changed, with the id `<series id>_<original start>`: an override patches it.
+                    o.id = seriesId + "_" + stamp
+                    second.append(.update(id: seriesId + "_" + stamp, o, ifMatch: nil))
                 } else {
-                    second.append(.create(o, id: nil))
+                    continue
                 }
                 secondOwners.append(uid)
             }
