@@ -438,3 +438,168 @@ struct SyncRecurrenceTests {
         #expect(objects["weekly@test_R20261221T080000"]?.events.first?.summary == "Weekly (new time)")
     }
 }
+
+@Suite("calport sync: one .ics file", .serialized)
+struct SyncFileTests {
+    static let text = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Example Corp//Cal 1.0//EN", "X-WR-CALNAME:Home",
+        "BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD", "DTSTART:19701025T030000", "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD", "BEGIN:DAYLIGHT",
+        "DTSTART:19700329T020000", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "END:DAYLIGHT", "END:VTIMEZONE",
+        "BEGIN:VTODO", "UID:todo@test", "DTSTAMP:20261201T000000Z", "SUMMARY:Buy milk", "END:VTODO",
+        SyncHarness.vevent(uid: "a@test", summary: "Dentist"),
+        SyncHarness.vevent(uid: "b@test", summary: "Piano", start: "20261209T170000", end: "20261209T180000"),
+        "END:VCALENDAR",
+    ].joined(separator: "\r\n") + "\r\n"
+
+    func read(_ h: SyncHarness) throws -> String { String(decoding: try Data(contentsOf: URL(fileURLWithPath: h.local)), as: UTF8.self) }
+
+    @Test func keepsWhatItDoesNotManageAndAddsGooglesEvents() async throws {
+        let h = try SyncHarness(file: true)
+        try Data(Self.text.utf8).write(to: URL(fileURLWithPath: h.local))
+        try h.seedGoogle(uid: "c@test", summary: "Review")
+        let r = try await h.sync()
+        #expect(r.outcome == .success, "\(r.failed)")
+        let after = try read(h)
+        for kept in ["BEGIN:VTODO\r\nUID:todo@test\r\nDTSTAMP:20261201T000000Z\r\nSUMMARY:Buy milk\r\nEND:VTODO\r\n",
+                     "X-WR-CALNAME:Home\r\n", "PRODID:-//Example Corp//Cal 1.0//EN\r\n",
+                     SyncHarness.vevent(uid: "a@test", summary: "Dentist") + "\r\n",
+                     SyncHarness.vevent(uid: "b@test", summary: "Piano", start: "20261209T170000", end: "20261209T180000") + "\r\n"] {
+            #expect(after.contains(kept), "\(kept)")
+        }
+        #expect(after.contains("SUMMARY:Review"))
+        #expect(h.googleEvents().keys.sorted() == ["a@test", "b@test", "c@test"])
+        // Nothing changed: the file is not written again.
+        let mtime = try FileManager.default.attributesOfItem(atPath: h.local)[.modificationDate] as? Date
+        try await Task.sleep(for: .milliseconds(20))
+        _ = try await h.sync()
+        #expect(try FileManager.default.attributesOfItem(atPath: h.local)[.modificationDate] as? Date == mtime)
+    }
+
+    /// The local file store, with another program writing the file after calport read it.
+    final class Interfering: CalendarStore, @unchecked Sendable {
+        let inner: ICSFileStore
+        let path: String
+        init(path: String) { inner = ICSFileStore(path: path); self.path = path }
+        var location: String { inner.location }
+        func list(since token: String?) async throws -> StoreListing<CalendarObject> { try await inner.list(since: token) }
+        func apply(_ changes: [StoreChange<CalendarObject>],
+                   progress: (@Sendable (Int, StoreOutcome<CalendarObject>) -> Void)?) async -> [StoreOutcome<CalendarObject>] {
+            let text = String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self)
+            try? Data(text.replacingOccurrences(of: "SUMMARY:Piano", with: "SUMMARY:Piano lesson").utf8).write(to: URL(fileURLWithPath: path))
+            return await inner.apply(changes, progress: progress)
+        }
+        func commit() async throws { try await inner.commit() }
+    }
+
+    @Test func aFileChangedByAnotherProgramDuringTheRunIsNotOverwritten() async throws {
+        let h = try SyncHarness(file: true)
+        try Data(Self.text.utf8).write(to: URL(fileURLWithPath: h.local))
+        try await h.sync()
+        try h.seedGoogle(uid: "c@test", summary: "Review")
+        let path = Sync.absolute(h.local)
+        let r = try await {
+            let state = try SyncState(directory: h.stateDirectory + "/sync", localPath: path, calendarId: h.calendarId, account: "default")
+            let engine = SyncEngine(local: Interfering(path: path),
+                                    remote: GoogleCalendarStore(api: h.api, calendarId: h.calendarId),
+                                    state: state, options: SyncOptions(calendarId: h.calendarId, account: "default"),
+                                    localIdentity: try Sync.identity(of: path))
+            return try await engine.run()
+        }()
+        #expect(r.outcome == .partial)
+        #expect(r.localWriteAbandoned == path)
+        let after = try read(h)
+        #expect(after.contains("SUMMARY:Piano lesson"), "the other program's edit is kept")
+        #expect(!after.contains("SUMMARY:Review"), "calport wrote nothing")
+        // The next run takes both: Review comes in, the edit goes to Google.
+        let next = try await h.sync()
+        #expect(next.outcome == .success, "\(next.failed) \(next.plan)")
+        #expect(try read(h).contains("SUMMARY:Review"))
+        #expect(h.googleSummary("b@test") == "Piano lesson")
+    }
+
+    @Test func anUnparsableEventStaysInTheFileAndInGoogle() async throws {
+        let h = try SyncHarness(file: true)
+        try Data(Self.text.utf8).write(to: URL(fileURLWithPath: h.local))
+        try await h.sync()
+        let broken = try read(h).replacingOccurrences(of: "DTSTART;TZID=Europe/Berlin:20261209T170000", with: "DTSTART;TZID=Europe/Berlin:2026-12-09 five pm")
+        try Data(broken.utf8).write(to: URL(fileURLWithPath: h.local))
+        try h.seedGoogle(uid: "c@test", summary: "Review")
+        let r = try await h.sync()
+        #expect(r.plan.unknown.keys.sorted() == ["b@test"])
+        #expect(h.googleSummary("b@test") == "Piano", "not deleted from Google")
+        let after = try read(h)
+        #expect(after.contains("2026-12-09 five pm"), "the unreadable event is kept as it was")
+        #expect(after.contains("SUMMARY:Review"))
+    }
+}
+
+@Suite("calport sync reset", .serialized)
+struct SyncResetTests {
+    /// a, b local and c in Google, synced; x organised by someone else, synced too.
+    func synced() async throws -> SyncHarness {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try h.writeLocal(uid: "b@test", summary: "B")
+        try h.seedGoogle(uid: "c@test", summary: "C")
+        var x = GoogleEvent()
+        x.iCalUID = "x@test"
+        x.summary = "Their meeting"
+        x.organizer = GoogleEvent.Person(email: "other@example.com")
+        x.start = EventDateTime(dateTime: "2026-12-10T09:00:00+01:00", timeZone: "Europe/Berlin")
+        x.end = EventDateTime(dateTime: "2026-12-10T10:00:00+01:00", timeZone: "Europe/Berlin")
+        _ = try h.fake.seed([x], calendarId: h.calendarId)
+        let r = try await h.sync()
+        #expect(r.outcome == .success)
+        return h
+    }
+
+    @Test(arguments: SyncReset.Existing.allCases, SyncReset.Next.allCases)
+    func theResetMatrix(existing: SyncReset.Existing, next: SyncReset.Next) async throws {
+        let h = try await synced()
+        let everything = ["a@test", "b@test", "c@test", "x@test"]
+        let report = try await Sync.reset(SyncReset(existing: existing, next: next), h.settings(), api: h.api)
+        #expect(report.outcome == .success)
+        #expect(h.fake.sendUpdatesValues.allSatisfy { $0 == "none" })
+        let deletesGoogle = existing == .deleteGoogle || existing == .deleteBoth
+        let deletesLocal = existing == .deleteLocal || existing == .deleteBoth
+        // Only what the account organises leaves Google; x is someone else's meeting.
+        #expect(h.googleEvents().keys.sorted() == (deletesGoogle ? ["x@test"] : everything))
+        #expect(report.notOrganised == (deletesGoogle ? ["x@test"] : []))
+        #expect(try await h.localObjects().keys.sorted() == (deletesLocal ? [] : everything))
+
+        // The next sync, with a new local event.
+        try h.writeLocal(uid: "new@test", summary: "New")
+        let r = try await h.sync()
+        #expect(r.outcome == .success, "\(r.failed) \(r.plan)")
+        let google = Set(h.googleEvents().keys), local = Set(try await h.localObjects().keys)
+        #expect(google.contains("new@test") && local.contains("new@test"), "new events travel either way")
+        switch next {
+        case .all:
+            // A first sync: whatever is on one side is copied to the other.
+            #expect(google == local, "\(google.sorted()) vs \(local.sorted())")
+            #expect(r.firstSync)
+        case .new:
+            // What existed stays where it is.
+            #expect(google == Set(deletesGoogle ? ["x@test", "new@test"] : everything + ["new@test"]))
+            #expect(local == Set(deletesLocal ? ["new@test"] : everything + ["new@test"]))
+        }
+        #expect(h.fake.sendUpdatesValues.allSatisfy { $0 == "none" })
+    }
+
+    @Test func aResetCutShortFinishesWhenRunAgainAndSyncWaitsForIt() async throws {
+        let h = try await synced()
+        // Google fails two of the three deletions: they stay queued.
+        h.fake.failNext(2, with: .backendError)
+        let first = try await Sync.reset(SyncReset(existing: .deleteGoogle, next: .new), h.settings(), api: h.api)
+        #expect(first.outcome == .partial)
+        #expect(h.googleEvents().count == 3)
+        await #expect { try await h.sync() } throws: { ($0 as? Failure)?.outcome == .refused }
+        let again = try await Sync.reset(SyncReset(existing: .deleteGoogle, next: .new), h.settings(), api: h.api)
+        #expect(again.outcome == .success)
+        #expect(h.googleEvents().keys.sorted() == ["x@test"])
+        let r = try await h.sync()
+        #expect(r.outcome == .success)
+    }
+}

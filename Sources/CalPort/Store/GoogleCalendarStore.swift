@@ -45,6 +45,13 @@ public final class GoogleCalendarStore: CalendarStore, @unchecked Sendable {
 
     public var location: String { "google:\(calendarId)" }
 
+    /// Every event of an iCalUID, deleted ones included: what a create that met 409 collides
+    /// with (Google keeps deleted events, and an import of their iCalUID is refused).
+    public func events(iCalUID uid: String) async throws -> [GoogleEvent] {
+        try await api.allEvents(calendarId: calendarId, options: ListOptions(maxResults: 2500, showDeleted: true, iCalUID: uid,
+                                                                             fields: options.fields)).items
+    }
+
     public func list(since token: String?) async throws -> StoreListing<GoogleEvent> {
         var o = ListOptions(maxResults: 2500, fields: options.fields)
         if let token {

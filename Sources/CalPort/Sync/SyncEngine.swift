@@ -405,6 +405,7 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
         }
         let first = await remote.apply(changes, progress: nil)
         var seriesIds: [String: String] = [:]
+        var revive: [Int] = []
         for (i, outcome) in first.enumerated() {
             let uid = owners[i].uid
             switch outcome {
@@ -423,9 +424,36 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             case .preconditionFailed:
                 failures[uid] = "changed in Google during the sync (412): left as it is, run sync again to decide anew"
             case .alreadyExists:
-                failures[uid] = "Google already holds an event with this id; run sync again"
+                revive.append(i)
             case .failed(let message, _):
                 failures[uid] = message
+            }
+        }
+        // Creates refused because Google keeps a deleted event of that iCalUID: it is brought back.
+        if !revive.isEmpty, let lookup = remote as? GoogleCalendarStore {
+            var updates: [StoreChange<GoogleEvent>] = []
+            var updateOwners: [String] = []
+            for i in revive {
+                let uid = owners[i].uid
+                guard case .create(var body, _) = changes[i],
+                      let existing = try? await lookup.events(iCalUID: uid).first(where: { $0.originalStartTime == nil && $0.recurringEventId == nil }),
+                      let id = existing.id else {
+                    failures[uid] = "Google already holds an event with this iCalUID and calport could not find it; run sync again"
+                    continue
+                }
+                body.id = id
+                body.status = body.status ?? "confirmed"
+                updates.append(.update(id: id, body, ifMatch: nil))
+                updateOwners.append(uid)
+            }
+            for (uid, outcome) in zip(updateOwners, await remote.apply(updates, progress: nil)) {
+                if case .done(let entry) = outcome, let g = entry.item {
+                    units[uid]!.google.removeAll { $0.id == entry.id }
+                    units[uid]!.google.append(g)
+                    seriesIds[uid] = entry.id
+                } else {
+                    failures[uid] = "Google keeps a deleted event with this iCalUID and refused to bring it back; run sync again"
+                }
             }
         }
         // Phase 2: the overrides of each series written (patching Google's instances).
@@ -706,9 +734,23 @@ extension SyncEngine {
             try await local.commit()
         }
         guard report.failed.isEmpty else { return report }
-        try state.forgetAll()
+        // Recorded first: a reset killed after this still begins the next sync as asked.
         try state.setMeta("next", reset.next.rawValue)
+        try state.forgetAll()
         try state.setIdentity(currentIdentity)
+        if reset.next == .new {
+            // What exists now, on either side, stays out of sync; only what is created from
+            // now on travels.
+            let localListing = try await local.list(since: nil)
+            let googleListing = try await remote.list(since: nil)
+            let units = gather(localListing: localListing, googleListing: googleListing, records: [:])
+            try state.save(units.values.map { u in
+                SyncState.Record(uid: u.uid, localId: u.localEntry?.id, localVersion: u.localEntry?.version,
+                                 google: u.google, excluded: true)
+            })
+            try state.setSyncToken(googleListing.nextToken)
+            try state.setMeta("next", nil)
+        }
         return report
     }
 }
