@@ -603,3 +603,115 @@ struct SyncResetTests {
         #expect(r.outcome == .success)
     }
 }
+
+@Suite("calport sync: interrupted", .serialized)
+struct SyncInterruptedTests {
+    @Test func killedAtRandomPointsWithLostAnswersEachEventEndsOnceOnEachSide() async throws {
+        let h = try SyncHarness()
+        for i in 0..<40 { try h.writeLocal(uid: "local\(i)@test", summary: "Local \(i)") }
+        for i in 0..<40 { try h.seedGoogle(uid: "google\(i)@test", summary: "Google \(i)") }
+        let all = Set((0..<40).flatMap { ["local\($0)@test", "google\($0)@test"] })
+        var faults = FakeGoogleServer.Faults()
+        faults.latency = .milliseconds(120)
+        faults.dropAfterApplying = 0.15
+        faults.seed = 11
+        h.fake.faults = faults
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<6 {
+            let p = Process()
+            p.executableURL = Paths.calport
+            p.arguments = ["sync", "--local", h.local, "--calendar", h.calendarId, "-q"]
+            p.environment = ProcessInfo.processInfo.environment.merging(h.environment) { $1 }
+            p.standardError = FileHandle.nullDevice
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...900, using: &generator)))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            // The token is saved only once a run has written everything.
+            let state = try SyncState(directory: h.stateDirectory + "/sync", localPath: Sync.absolute(h.local),
+                                      calendarId: h.calendarId, account: "default")
+            if try state.syncToken != nil {
+                #expect(Set(h.googleEvents().keys) == all)
+                #expect(Set(try await h.localObjects().keys) == all)
+            }
+        }
+        h.fake.faults = FakeGoogleServer.Faults()
+        let r = try calport(["sync", "--local", h.local, "--calendar", h.calendarId], environment: h.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        let google = h.googleEvents()
+        #expect(Set(google.keys) == all)
+        #expect(google.values.allSatisfy { $0.count == 1 }, "no duplicates in Google: \(google.filter { $0.value.count > 1 }.keys.sorted())")
+        #expect(Set(try await h.localObjects().keys) == all)
+        #expect(try h.localFiles().count == all.count, "no duplicate files")
+        let again = try await h.sync()
+        #expect(again.plan.local.create.isEmpty && again.plan.google.create.isEmpty && again.plan.local.update.isEmpty
+                && again.plan.google.update.isEmpty && again.plan.conflicts.isEmpty, "\(again.plan)")
+    }
+}
+
+@Suite("calport sync: random", .serialized)
+struct SyncRandomTests {
+    /// A small deterministic generator, so that a failure can be replayed from its seed.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E3779B97F4A7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func randomEditsOnBothSidesConverge(seed: UInt64) async throws {
+        let h = try SyncHarness()
+        var g = Generator(state: seed)
+        var next = 0
+        for _ in 0..<8 {
+            // A few random operations on each side.
+            for _ in 0..<Int.random(in: 1...6, using: &g) {
+                let local = try await h.localObjects().keys.sorted()
+                let google = h.googleEvents().keys.sorted()
+                switch Int.random(in: 0..<6, using: &g) {
+                case 0:
+                    next += 1
+                    try h.writeLocal(uid: "r\(next)@test", summary: "made locally \(next)")
+                case 1:
+                    next += 1
+                    try h.seedGoogle(uid: "r\(next)@test", summary: "made in Google \(next)")
+                case 2:
+                    if let uid = local.randomElement(using: &g) { try h.writeLocal(uid: uid, summary: "edited locally \(Int.random(in: 0..<1000, using: &g))") }
+                case 3:
+                    if let uid = google.randomElement(using: &g) {
+                        let s = "edited in Google \(Int.random(in: 0..<1000, using: &g))"
+                        try await h.editGoogle(uid: uid) { $0.summary = s }
+                    }
+                case 4:
+                    if let uid = local.randomElement(using: &g) {
+                        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: uid))
+                    }
+                default:
+                    if let uid = google.randomElement(using: &g) { try await h.deleteGoogle(uid: uid) }
+                }
+            }
+            let r = try await h.sync {
+                $0.options.conflict = .google
+                $0.options.deletionLimit = DeletionLimit(.unlimited)
+            }
+            #expect(r.outcome == .success, "seed \(seed): \(r.failed) \(r.plan)")
+            // Both sides hold the same events, and the state exactly their UIDs.
+            let local = try await h.localObjects()
+            let google = h.googleEvents()
+            #expect(Set(local.keys) == Set(google.keys), "seed \(seed)")
+            for (uid, object) in local {
+                #expect(object.events.first?.summary == google[uid]?.first?.summary, "seed \(seed): \(uid)")
+                #expect(google[uid]?.count == 1, "seed \(seed): \(uid) once in Google")
+            }
+            let state = try SyncState(directory: h.stateDirectory + "/sync", localPath: Sync.absolute(h.local),
+                                      calendarId: h.calendarId, account: "default")
+            #expect(Set(try state.records().keys) == Set(local.keys), "seed \(seed)")
+        }
+    }
+}
