@@ -243,7 +243,8 @@ enum SyncText {
         out += "calport: \(verb): local \(r.plan.local.create.count) created, \(r.plan.local.update.count) updated, \(r.plan.local.delete.count) deleted; "
             + "Google \(r.plan.google.create.count) created, \(r.plan.google.update.count) updated, \(r.plan.google.delete.count) deleted; "
             + "\(r.plan.linked.count) linked, \(r.plan.conflicts.count) conflicts"
-            + (r.firstSync ? " (first sync)" : "") + (r.recoveredFromExpiredToken ? " (after an expired sync token)" : "") + "\n"
+            + (r.firstSync ? " (first sync)" : "") + (r.recoveredFromExpiredToken ? " (after an expired sync token)" : "")
+            + "; \(r.requests) requests in " + String(format: "%.1f", r.seconds) + "s\n"
         return out
     }
 }

@@ -715,3 +715,66 @@ struct SyncRandomTests {
         }
     }
 }
+
+@Suite("calport sync: safety", .serialized)
+struct SyncSafetyTests {
+    @Test func aFolderSyncedWithOneCalendarIsNotPouredIntoAnother() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try await h.sync()
+        let other = try h.fake.createCalendar(summary: "another", timeZone: "UTC")
+        let settings = h.settings { $0.options.calendarId = other }
+        await #expect { try await Sync.run(settings, api: h.api) } throws: { ($0 as? Failure)?.outcome == .refused }
+        #expect(h.fake.storedEvents(calendarId: other).isEmpty)
+        // A reset of the new pair says it is meant.
+        _ = try await Sync.reset(SyncReset(existing: .keep, next: .all), settings, api: h.api)
+        let r = try await Sync.run(settings, api: h.api)
+        #expect(r.outcome == .success)
+        #expect(h.fake.storedEvents(calendarId: other).compactMap(\.iCalUID) == ["a@test"])
+    }
+
+    /// The Google store, with someone editing the event in Google after calport listed it.
+    final class EditedMeanwhile: CalendarStore, @unchecked Sendable {
+        let inner: GoogleCalendarStore
+        let edit: @Sendable () async throws -> Void
+        init(_ inner: GoogleCalendarStore, edit: @escaping @Sendable () async throws -> Void) {
+            self.inner = inner
+            self.edit = edit
+        }
+        var location: String { inner.location }
+        func list(since token: String?) async throws -> StoreListing<GoogleEvent> { try await inner.list(since: token) }
+        func apply(_ changes: [StoreChange<GoogleEvent>],
+                   progress: (@Sendable (Int, StoreOutcome<GoogleEvent>) -> Void)?) async -> [StoreOutcome<GoogleEvent>] {
+            try? await edit()
+            return await inner.apply(changes, progress: progress)
+        }
+    }
+
+    @Test func aStaleEtagIsReadAgainNeverOverwritten() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try await h.sync()
+        try h.writeLocal(uid: "a@test", summary: "A edited locally")
+        let path = Sync.absolute(h.local)
+        let r = try await {
+            let state = try SyncState(directory: h.stateDirectory + "/sync", localPath: path, calendarId: h.calendarId, account: "default")
+            let remote = EditedMeanwhile(GoogleCalendarStore(api: h.api, calendarId: h.calendarId)) {
+                try await h.editGoogle(uid: "a@test") { $0.location = "Room 4" }
+            }
+            let engine = SyncEngine(local: ICSFolderStore(path: path), remote: remote, state: state,
+                                    options: SyncOptions(calendarId: h.calendarId, account: "default"),
+                                    localIdentity: try Sync.identity(of: path))
+            return try await engine.run()
+        }()
+        #expect(r.outcome == .partial)
+        #expect(r.failed["a@test"]?.contains("412") == true, "\(r.failed)")
+        #expect(h.googleEvents()["a@test"]?.first?.location == "Room 4", "Google's edit is not overwritten")
+        // The next run reads it again and merges both edits.
+        let next = try await h.sync()
+        #expect(next.outcome == .success, "\(next.failed) \(next.plan)")
+        let g = try #require(h.googleEvents()["a@test"]?.first)
+        #expect(g.summary == "A edited locally")
+        #expect(g.location == "Room 4")
+        #expect(try await h.localObjects()["a@test"]?.events.first?.location == "Room 4")
+    }
+}

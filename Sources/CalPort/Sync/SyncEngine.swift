@@ -34,7 +34,9 @@ public struct SyncReport: Sendable, Codable {
     /// The local file changed while this run worked: nothing was written to it.
     public var localWriteAbandoned: String?
     public var dryRun = false
+    /// Requests sent to Google, and the run's wall time.
     public var requests = 0
+    public var seconds = 0.0
 
     /// 0 done; 3 when conflicts, failures or unreadable entries remain.
     public var outcome: Outcome {
@@ -321,7 +323,17 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
     }
 
     func checkIdentity() throws {
-        guard let known = try state.identity else { return }
+        guard let known = try state.identity else {
+            // A first sync of a folder another pair already syncs: the folder's events would
+            // be copied into a second calendar. Said, not done, unless a reset asks for it.
+            let others = SyncState.otherPairs(in: (state.path as NSString).deletingLastPathComponent,
+                                              localPath: local.location, except: state.path)
+            if !others.isEmpty {
+                throw SyncRefusal(message: "\(local.location) is synced with \(others.joined(separator: ", ")), not with \(options.calendarId) (\(options.account)): nothing was written",
+                                  advice: "sync it with that calendar, or start this pair with `calport sync reset --existing keep --next all`").failure
+            }
+            return
+        }
         if known.localIdentity != localIdentity {
             throw SyncRefusal(message: "\(local.location) is not the calendar this pair last synced (it was moved or replaced)",
                               advice: "if that is intended, start again with `calport sync reset --existing keep --next all`").failure

@@ -50,7 +50,12 @@ public enum Sync {
     }
 
     public static func run(_ settings: Settings, api: GoogleCalendarAPI, progress: ProgressReporter? = nil) async throws -> SyncReport {
-        try await withEngine(settings, api: api, progress: progress) { try await $0.run() }
+        let before = api.stats.requests
+        let started = Date()
+        var report = try await withEngine(settings, api: api, progress: progress) { try await $0.run() }
+        report.requests = api.stats.requests - before
+        report.seconds = Date().timeIntervalSince(started)
+        return report
     }
 
     public static func reset(_ reset: SyncReset, _ settings: Settings, api: GoogleCalendarAPI,

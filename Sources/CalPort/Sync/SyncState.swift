@@ -126,6 +126,20 @@ final class SyncState: @unchecked Sendable {
         try setMeta("account", i.account)
     }
 
+    /// The other pairs in `directory` that sync `localPath` (with another calendar or account),
+    /// as `calendar (profile)`, read without taking their locks.
+    static func otherPairs(in directory: String, localPath: String, except path: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var out: [String] = []
+        for name in names.sorted() where name.hasPrefix("sync-") && name.hasSuffix(".sqlite") && directory + "/" + name != path {
+            guard let db = try? Database(path: directory + "/" + name, readOnly: true),
+                  let rows = try? db.query("SELECT key, value FROM meta WHERE key IN ('local_path', 'calendar_id', 'account')") else { continue }
+            let meta = Dictionary(rows.map { ($0[0].string ?? "", $0[1].string ?? "") }, uniquingKeysWith: { a, _ in a })
+            if meta["local_path"] == localPath, let c = meta["calendar_id"] { out.append("\(c) (\(meta["account"] ?? "?"))") }
+        }
+        return out
+    }
+
     var syncToken: String? { get throws { try meta("sync_token") } }
     func setSyncToken(_ t: String?) throws { try setMeta("sync_token", t) }
 
