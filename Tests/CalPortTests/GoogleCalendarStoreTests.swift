@@ -83,6 +83,23 @@ struct GoogleCalendarStoreTests {
         #expect(try await store.list(since: listing.nextToken).entries.isEmpty)
     }
 
+    @Test("a listing within time bounds has each series in them whole, its cancelled occurrences outside the bounds included")
+    func boundedListing() async throws {
+        let (account, _, stored) = try await Self.seeded()
+        let master = stored[2]
+        let occurrence = master.id! + "_20250113T090000Z"
+        try await account.api.deleteEvent(calendarId: account.calendarId, eventId: occurrence, sendUpdates: .none)
+        let bounds = GoogleCalendarStore.Options(timeMin: "2025-02-01T00:00:00Z", timeMax: "2025-03-01T00:00:00Z")
+        let whole = try await GoogleCalendarStore(api: account.api, calendarId: account.calendarId, options: bounds).list(since: nil)
+        #expect(Set(whole.entries.map(\.id)) == [master.id!, occurrence])
+        #expect(Self.entries(whole)[occurrence]?.item?.status == "cancelled")
+        // Without completion, Google's bounded answer alone: the series, not the January occurrence.
+        var bare = bounds
+        bare.completesSeries = false
+        let bounded = try await GoogleCalendarStore(api: account.api, calendarId: account.calendarId, options: bare).list(since: nil)
+        #expect(bounded.entries.map(\.id) == [master.id!])
+    }
+
     @Test("a sync token Google no longer honours is StoreError.tokenExpired, and a full listing works again")
     func expiredToken() async throws {
         let (account, store, stored) = try await Self.seeded()

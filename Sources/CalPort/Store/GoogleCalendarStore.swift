@@ -211,21 +211,20 @@ public final class GoogleCalendarStore: CalendarStore {
         outcomes.reserveCapacity(changes.count)
         let size = min(max(1, options.batchSize), GoogleCalendarAPI.maxBatchParts)
         var start = 0
-        var refused: GoogleAPIError?
+        var refused: StoreOutcome<GoogleEvent>?
         while start < changes.count {
             let end = min(start + size, changes.count)
             var chunk: [StoreOutcome<GoogleEvent>]
             if let refused {
-                chunk = Array(repeating: Self.failure(refused), count: end - start)
+                chunk = Array(repeating: refused, count: end - start)
             } else {
                 do {
                     let results = try await api.batch(Array(requests[start..<end]), calendarId: calendarId, partsPerBatch: end - start)
                     chunk = results.enumerated().map { i, r in Self.outcome(of: r, for: changes[start + i]) }
-                } catch let e as GoogleAPIError {
-                    refused = e
-                    chunk = Array(repeating: Self.failure(e), count: end - start)
                 } catch {
-                    let f = StoreOutcome<GoogleEvent>.failed(message: "\(error)", transient: error is CancellationError)
+                    // The whole request failed (or the token provider did, or the task was cancelled).
+                    let f = (error as? GoogleAPIError).map(Self.failure) ?? .failed(message: "\(error)", transient: false)
+                    refused = f
                     chunk = Array(repeating: f, count: end - start)
                 }
             }
