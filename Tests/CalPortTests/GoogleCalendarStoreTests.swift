@@ -146,6 +146,29 @@ struct GoogleCalendarStoreTests {
         #expect(try await account.api.getEvent(calendarId: account.calendarId, eventId: stored[0].id!).summary == "one")
     }
 
+    @Test("a failed change says whether trying later may help, with Google's message, and does not stop the others")
+    func failures() async throws {
+        let (account, store, stored) = try await Self.seeded()
+        account.server.failNext(1, with: .quotaExceeded)
+        account.server.failNext(1, with: .backendError)
+        let outcomes = await store.apply([
+            .update(id: stored[0].id!, Self.single("a"), ifMatch: nil),
+            .update(id: stored[1].id!, Self.single("b"), ifMatch: nil),
+            .update(id: stored[0].id!, Self.single("c"), ifMatch: nil),
+        ])
+        guard outcomes.count == 3 else { Issue.record("\(outcomes)"); return }
+        for o in outcomes.prefix(2) {
+            guard case .failed(_, let transient) = o, transient else { Issue.record("expected a transient failure, got \(o)"); continue }
+        }
+        guard case .done(let entry) = outcomes[2] else { Issue.record("\(outcomes[2])"); return }
+        #expect(entry.item?.summary == "c")
+
+        account.server.writesForbidden = true
+        let refused = await store.apply([.delete(id: stored[1].id!, ifMatch: nil)])
+        guard case .failed(let message, let transient)? = refused.first else { Issue.record("\(refused)"); return }
+        #expect(!transient && message.contains("writer access"), "\(message)")
+    }
+
     @Test("creates import with the chosen id and keep the iCalUID; nobody is mailed unless asked; progress hears every change")
     func writesQuietly() async throws {
         let (account, store, stored) = try await Self.seeded()
