@@ -204,7 +204,8 @@ public struct Archiver: Sendable {
         try flushLog(calendarId, mirror: mirror, to: logPath)
 
         let state = try mirror.state(calendarId: calendarId)
-        let fetcher = CalendarFetcher(api: api)
+        // The mirror keeps Google's resources as listed, tombstones included.
+        let store = GoogleCalendarStore(api: api, calendarId: given, progress: progress)
         // Which calendar this is at Google, checked before every full listing: `primary` of
         // another account (another --profile) would otherwise be taken for the archived one,
         // and every event logged as deleted and added again. An incremental run needs no
@@ -219,30 +220,30 @@ public struct Archiver: Sendable {
             }
             googleId = id
         }
-        var fetched: FetchedCalendar
+        var fetched: GoogleCalendarStore.Listing
         if let token = state.syncToken {
             do {
-                fetched = try await fetcher.changes(calendarId: given, syncToken: token, progress: progress)
+                fetched = try await store.listing(since: token)
                 r.mode = .incremental
-            } catch let e as GoogleAPIError where e.fullSyncRequired {
+            } catch StoreError.tokenExpired {
                 try await checkIdentity()
                 progress?.note("\(calendarId): the sync token expired; listing the whole calendar and comparing it with the mirror")
-                fetched = try await fetcher.full(calendarId: given, progress: progress)
+                fetched = try await store.listing(since: nil)
                 r.mode = .resync
             }
         } else {
             try await checkIdentity()
-            fetched = try await fetcher.full(calendarId: given, progress: progress)
+            fetched = try await store.listing(since: nil)
             r.mode = .full
         }
-        r.received = fetched.items.count
+        r.received = fetched.events.count
         r.pages = fetched.pages
         guard let newToken = fetched.nextSyncToken else {
             throw Failure(message: "\(calendarId): Google gave no sync token for the listing", outcome: .failure)
         }
 
         // The new state, and what changed.
-        let plan = try Self.plan(old: state.events, fetched: fetched.items, incremental: r.mode == .incremental,
+        let plan = try Self.plan(old: state.events, fetched: fetched.events, incremental: r.mode == .incremental,
                                  calendarId: calendarId, run: runTime)
         var info = fetched.info
         if info.name == nil { info.name = state.info.name }
@@ -341,11 +342,6 @@ public struct Archiver: Sendable {
         public var changes: [ArchiveChange]
     }
 
-    /// Whether an entry is a cancelled occurrence of a series (kept: it is an EXDATE).
-    static func isCancelledOccurrence(_ g: GoogleEvent) -> Bool {
-        g.status == "cancelled" && (g.originalStartTime != nil || g.recurringEventId != nil)
-    }
-
     /// Computes the new state. `incremental`: `fetched` are changes to apply to `old` (a
     /// cancelled event or series leaves the mirror, with its occurrences); else `fetched` is the
     /// whole calendar and whatever the mirror has beyond it was deleted.
@@ -356,7 +352,7 @@ public struct Archiver: Sendable {
         var removedSeries: [String] = []
         for g in fetched {
             guard let id = g.id else { continue }
-            if g.status == "cancelled" && !isCancelledOccurrence(g) {
+            if g.status == "cancelled" && !GoogleCalendarStore.isCancelledOccurrence(g) {
                 state[id] = nil
                 parsed[id] = nil
                 removedSeries.append(id)
@@ -393,7 +389,7 @@ public struct Archiver: Sendable {
             case (false, true): kind = .added
             case (true, false):
                 // A moved or edited occurrence cancelled: the series stays.
-                kind = a.map(isCancelledOccurrence) == true ? .cancelled : .deleted
+                kind = a.map(GoogleCalendarStore.isCancelledOccurrence) == true ? .cancelled : .deleted
             case (false, false):
                 // A cancelled occurrence appears (or a tombstone goes with its series): an
                 // occurrence cancelled, once.

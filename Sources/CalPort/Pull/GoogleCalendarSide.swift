@@ -16,7 +16,7 @@ public enum GoogleCalendarSide {
     /// Lists the calendar as `calport pull` does and maps it as the .ics would carry it.
     public static func load(calendarId: String, api: GoogleCalendarAPI, mapping: MappingOptions,
                             diagnostics: DiagnosticSink) async throws -> LoadedCalendar {
-        let fetched = try await CalendarFetcher(api: api).full(calendarId: calendarId)
-        return CalendarRenderer.loaded(fetched.items, info: fetched.info, mapping: mapping, diagnostics: diagnostics)
+        let listing = try await GoogleCalendarStore(api: api, calendarId: calendarId).list(since: nil)
+        return CalendarRenderer.loaded(listing.entries.compactMap(\.item), info: listing.info, mapping: mapping, diagnostics: diagnostics)
     }
 }

@@ -123,12 +123,15 @@ public struct Puller: Sendable {
             var r = PullCalendarReport(calendarId: id)
             let counter = DiagnosticCounter(forwardingTo: diagnostics)
             do {
-                let fetched = try await CalendarFetcher(api: api).full(
-                    calendarId: id, timeMin: options.timeMin, timeMax: options.timeMax,
-                    includeCancelled: options.includeCancelled, progress: progress)
+                // Google's resources as listed, tombstones included: the JSON formats keep them.
+                let store = GoogleCalendarStore(
+                    api: api, calendarId: id,
+                    options: .init(timeMin: options.timeMin, timeMax: options.timeMax, includeDeleted: options.includeCancelled),
+                    progress: progress)
+                let fetched = try await store.listing(since: nil)
                 r.name = fetched.info.name
                 r.timeZone = fetched.info.timeZone
-                r.received = fetched.items.count
+                r.received = fetched.events.count
                 r.pages = fetched.pages
                 let out = try Output(path: Self.destination(for: id, output: options.output, format: options.format, several: several))
                 r.output = out.name
@@ -136,12 +139,12 @@ public struct Puller: Sendable {
                     switch options.format {
                     case .ics:
                         r.written = try CalendarRenderer.writeICalendar(
-                            fetched.items, info: fetched.info, mapping: options.mapping,
+                            fetched.events, info: fetched.info, mapping: options.mapping,
                             fallbackTimestamp: options.fallbackTimestamp, diagnostics: counter) { try out.write($0) }
                     case .json:
-                        r.written = try CalendarRenderer.writeJSON(fetched.items, info: fetched.info) { try out.write($0) }
+                        r.written = try CalendarRenderer.writeJSON(fetched.events, info: fetched.info) { try out.write($0) }
                     case .ndjson:
-                        r.written = try CalendarRenderer.writeNDJSON(fetched.items) { try out.write($0) }
+                        r.written = try CalendarRenderer.writeNDJSON(fetched.events) { try out.write($0) }
                     }
                     try out.commit()
                 } catch {

@@ -109,15 +109,23 @@ public final class PushEngine: @unchecked Sendable {
         + "recurrence,transparency,visibility,colorId,attendees,reminders,extendedProperties,source,attachments,sequence,"
         + "guestsCanInviteOthers,guestsCanModify,guestsCanSeeOtherGuests,anyoneCanAddSelf,privateCopy,endTimeUnspecified)"
 
+    /// The calendar as the plan and the 409 lookups list it: deleted events included (their ids
+    /// and iCalUIDs stay taken), with the fields the comparison needs. Only the listing goes
+    /// through the store: the sends stay with `apply`, which journals each answer, paces its
+    /// batches in flight and resolves 409s against the plan.
+    var store: GoogleCalendarStore {
+        GoogleCalendarStore(api: api, calendarId: options.calendarId,
+                            options: .init(fields: Self.listFields, includeDeleted: true, sendUpdates: options.sendUpdates.sendUpdates,
+                                           createMethod: options.mode == .insert ? .insert : .import))
+    }
+
     /// Lists the calendar and decides what to do with every input event. Sends nothing.
     public func plan(_ input: PushInput) async throws -> (PushPlan, existing: Int) {
         var owner: String?
         if options.mode == .insert && options.sendUpdates != .none {
             owner = try await api.calendar(id: options.calendarId).id ?? options.calendarId
         }
-        var list = ListOptions(maxResults: 2500, showDeleted: true, singleEvents: false)
-        list.fields = Self.listFields
-        let existing = try await api.allEvents(calendarId: options.calendarId, options: list).items
+        let existing = try await store.listing(since: nil).events
         listed = existing
         let known = try journal?.knownIds(calendarId: options.calendarId) ?? [:]
         let index = ExistingIndex(existing, known: known)
@@ -355,9 +363,7 @@ public final class PushEngine: @unchecked Sendable {
                 found = try? await api.getEvent(calendarId: options.calendarId, eventId: id)
             }
             if found == nil {
-                var o = ListOptions(maxResults: 2500, showDeleted: true, iCalUID: entry.key.uid)
-                o.fields = Self.listFields
-                let items = try await api.allEvents(calendarId: options.calendarId, options: o).items
+                let items = try await store.events(iCalUID: entry.key.uid)
                 let seriesId = entry.seriesId ?? seriesIds[entry.key.uid]
                 let match = items.first { g in
                     if entry.isException {

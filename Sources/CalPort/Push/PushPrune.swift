@@ -277,9 +277,10 @@ extension PushEngine {
         if let window, window.timeMin != nil || window.timeMax != nil {
             // Google's own answer to "which events touch the window" (a series whose span reaches
             // into it included).
-            var o = ListOptions(maxResults: 2500, singleEvents: false, timeMin: window.timeMin, timeMax: window.timeMax)
-            o.fields = "items(id)"
-            inWindow = Set(try await api.allEvents(calendarId: options.calendarId, options: o).items.compactMap(\.id))
+            let bounded = GoogleCalendarStore(api: api, calendarId: options.calendarId,
+                                              options: .init(fields: "items(id)", timeMin: window.timeMin, timeMax: window.timeMax,
+                                                             completesSeries: false))
+            inWindow = Set(try await bounded.list(since: nil).entries.map(\.id))
         }
         let elsewhere = try journal.uidsOfOtherSources(than: source.id, calendarId: options.calendarId)
         let owner = ownerEmail?.lowercased()
