@@ -3,8 +3,11 @@ import Foundation
 
 /// Every field of Google's Event resource (calendar.v3.json). Each case is mapped in both
 /// directions by one exhaustive `switch` per direction, so a field added here does not
-/// compile until both directions handle it; docs/mapping.md describes each.
-public enum EventField: String, CaseIterable, Sendable {
+/// compile until both directions handle it; docs/mapping.md describes each. The same holds for
+/// the fast JSON writer and reader (FastJSON.swift, FastJSONReading.swift), the comparison
+/// (GoogleEventDiff) and Codable (`GoogleEvent.CodingKeys`); the events.list masks of pull and
+/// push are derived from it.
+public enum EventField: String, CaseIterable, Sendable, CodingKey {
     case kind, etag, id, status, htmlLink, created, updated, summary, description, location, colorId
     case creator, organizer, start, end, endTimeUnspecified, recurrence, recurringEventId, originalStartTime
     case transparency, visibility, iCalUID, sequence, attendees, attendeesOmitted, extendedProperties

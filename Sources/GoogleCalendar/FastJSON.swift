@@ -46,6 +46,27 @@ public enum FastJSON {
         swap(&w.out, &out)
     }
 
+    /// A key of a resource: a literal (the nested resources' keys), or an Event field's name
+    /// in `fieldNames`.
+    enum Key: ExpressibleByStringLiteral {
+        case literal(StaticString)
+        case bytes(UnsafeBufferPointer<UInt8>)
+        init(stringLiteral value: StaticString) { self = .literal(value) }
+    }
+
+    /// The names of `EventField.sortedByKey`, in that order, as UTF-8 one after another, and
+    /// where each ends: the writer copies a field's key from here instead of spelling its
+    /// `rawValue` (a String per key cost a tenth of the writer's time).
+    static let fieldNames: (bytes: [UInt8], ends: [Int]) = {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for f in EventField.sortedByKey {
+            bytes += f.rawValue.utf8
+            ends.append(bytes.count)
+        }
+        return (bytes, ends)
+    }()
+
     /// Writes one resource straight into bytes, object by object, in JSONEncoder's layout
     /// (compact, or `.prettyPrinted` with `"key" : value` and two-space indents).
     struct Writer {
@@ -86,15 +107,21 @@ public enum FastJSON {
             }
         }
 
-        mutating func key(_ k: StaticString) {
+        /// A key calport names: plain ASCII, nothing to escape. Spelled only once the value is
+        /// known to be there.
+        mutating func key(_ k: Key) {
             member()
             out.append(0x22)
-            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            switch k {
+            case .literal(let s): FastJSON.append(s, to: &out)
+            case .bytes(let b): out.append(contentsOf: b)
+            }
             out.append(0x22)
             colon()
         }
 
-        mutating func key(_ k: String) {
+        /// A key from the data (a map's), escaped.
+        mutating func key(escaping k: String) {
             member()
             FastJSON.writeString(k, into: &out)
             colon()
@@ -104,32 +131,32 @@ public enum FastJSON {
             if pretty { FastJSON.append(" : ", to: &out) } else { out.append(UInt8(ascii: ":")) }
         }
 
-        mutating func field(_ k: StaticString, _ v: String?) {
+        mutating func field(_ k: Key, _ v: String?) {
             guard let v else { return }
             key(k)
             FastJSON.writeString(v, into: &out)
         }
 
-        mutating func field(_ k: StaticString, _ v: Int?) {
+        mutating func field(_ k: Key, _ v: Int?) {
             guard let v else { return }
             key(k)
             FastJSON.appendInt(v, to: &out)
         }
 
-        mutating func field(_ k: StaticString, _ v: Bool?) {
+        mutating func field(_ k: Key, _ v: Bool?) {
             guard let v else { return }
             key(k)
             FastJSON.append(v ? "true" : "false", to: &out)
         }
 
-        mutating func field(_ k: StaticString, _ v: JSONValue?) {
+        mutating func field(_ k: Key, _ v: JSONValue?) {
             guard let v else { return }
             key(k)
             FastJSON.write(FastJSON.node(v), into: &out, indent: pretty ? level : nil)
         }
 
         /// A nested resource, written by `body` between braces.
-        mutating func field<T>(_ k: StaticString, _ v: T?, _ body: (T, inout Writer) -> Void) {
+        mutating func field<T>(_ k: Key, _ v: T?, _ body: (T, inout Writer) -> Void) {
             guard let v else { return }
             key(k)
             let outer = open(UInt8(ascii: "{"))
@@ -138,7 +165,7 @@ public enum FastJSON {
         }
 
         /// An array of resources, each written by `body` between braces.
-        mutating func array<T>(_ k: StaticString, _ v: [T]?, _ body: (T, inout Writer) -> Void) {
+        mutating func array<T>(_ k: Key, _ v: [T]?, _ body: (T, inout Writer) -> Void) {
             guard let v else { return }
             key(k)
             let outer = open(UInt8(ascii: "["))
@@ -151,7 +178,7 @@ public enum FastJSON {
             close(UInt8(ascii: "]"), outer)
         }
 
-        mutating func strings(_ k: StaticString, _ v: [String]?) {
+        mutating func strings(_ k: Key, _ v: [String]?) {
             guard let v else { return }
             key(k)
             let outer = open(UInt8(ascii: "["))
@@ -163,12 +190,12 @@ public enum FastJSON {
         }
 
         /// A string map, keys sorted.
-        mutating func map(_ k: StaticString, _ v: [String: String]?) {
+        mutating func map(_ k: Key, _ v: [String: String]?) {
             guard let v else { return }
             key(k)
             let outer = open(UInt8(ascii: "{"))
             for (name, value) in v.sorted(by: { $0.key < $1.key }) {
-                key(name)
+                key(escaping: name)
                 FastJSON.writeString(value, into: &out)
             }
             close(UInt8(ascii: "}"), outer)
@@ -181,7 +208,7 @@ public enum FastJSON {
     }
 
     @inline(__always)
-    private static func append(_ s: String, to out: inout [UInt8]) {
+    fileprivate static func append(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { out.append(contentsOf: $0) }
     }
@@ -314,66 +341,85 @@ public enum FastJSON {
     }
 }
 
+extension EventField {
+    /// The fields in the order JSONEncoder's `.sortedKeys` writes them (by their names' bytes).
+    public static let sortedByKey: [EventField] = allCases.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) }
+}
+
 // Each resource's fields in sorted key order; nil fields are left out, as JSONEncoder does.
 extension GoogleEvent {
+    /// One case per field, so a field added to `EventField` does not compile until it is written.
     func write(_ w: inout FastJSON.Writer) {
         let outer = w.open(UInt8(ascii: "{"))
-        w.field("anyoneCanAddSelf", anyoneCanAddSelf)
-        w.array("attachments", attachments) { $0.write(&$1) }
-        w.array("attendees", attendees) { $0.write(&$1) }
-        w.field("attendeesOmitted", attendeesOmitted)
-        w.field("birthdayProperties", birthdayProperties)
-        w.field("colorId", colorId)
-        w.field("conferenceData", conferenceData)
-        w.field("created", created)
-        w.field("creator", creator) { $0.write(&$1) }
-        w.field("description", description)
-        w.field("end", end) { $0.write(&$1) }
-        w.field("endTimeUnspecified", endTimeUnspecified)
-        w.field("etag", etag)
-        w.field("eventLabelId", eventLabelId)
-        w.field("eventType", eventType)
-        w.field("extendedProperties", extendedProperties) { x, w in
-            w.map("private", x.private)
-            w.map("shared", x.shared)
-        }
-        w.field("focusTimeProperties", focusTimeProperties)
-        w.field("gadget", gadget)
-        w.field("guestsCanInviteOthers", guestsCanInviteOthers)
-        w.field("guestsCanModify", guestsCanModify)
-        w.field("guestsCanSeeOtherGuests", guestsCanSeeOtherGuests)
-        w.field("hangoutLink", hangoutLink)
-        w.field("htmlLink", htmlLink)
-        w.field("iCalUID", iCalUID)
-        w.field("id", id)
-        w.field("kind", kind)
-        w.field("location", location)
-        w.field("locked", locked)
-        w.field("organizer", organizer) { $0.write(&$1) }
-        w.field("originalStartTime", originalStartTime) { $0.write(&$1) }
-        w.field("outOfOfficeProperties", outOfOfficeProperties)
-        w.field("privateCopy", privateCopy)
-        w.strings("recurrence", recurrence)
-        w.field("recurringEventId", recurringEventId)
-        w.field("reminders", reminders) { r, w in
-            w.array("overrides", r.overrides) { o, w in
-                w.field("method", o.method)
-                w.field("minutes", o.minutes)
+        let (names, ends) = FastJSON.fieldNames
+        names.withUnsafeBufferPointer { names in
+            var from = 0
+            for (i, f) in EventField.sortedByKey.enumerated() {
+                let k = FastJSON.Key.bytes(UnsafeBufferPointer(rebasing: names[from..<ends[i]]))
+                from = ends[i]
+                switch f {
+                case .anyoneCanAddSelf: w.field(k, anyoneCanAddSelf)
+                case .attachments: w.array(k, attachments) { $0.write(&$1) }
+                case .attendees: w.array(k, attendees) { $0.write(&$1) }
+                case .attendeesOmitted: w.field(k, attendeesOmitted)
+                case .birthdayProperties: w.field(k, birthdayProperties)
+                case .colorId: w.field(k, colorId)
+                case .conferenceData: w.field(k, conferenceData)
+                case .created: w.field(k, created)
+                case .creator: w.field(k, creator) { $0.write(&$1) }
+                case .description: w.field(k, description)
+                case .end: w.field(k, end) { $0.write(&$1) }
+                case .endTimeUnspecified: w.field(k, endTimeUnspecified)
+                case .etag: w.field(k, etag)
+                case .eventLabelId: w.field(k, eventLabelId)
+                case .eventType: w.field(k, eventType)
+                case .extendedProperties:
+                    w.field(k, extendedProperties) { x, w in
+                        w.map("private", x.private)
+                        w.map("shared", x.shared)
+                    }
+                case .focusTimeProperties: w.field(k, focusTimeProperties)
+                case .gadget: w.field(k, gadget)
+                case .guestsCanInviteOthers: w.field(k, guestsCanInviteOthers)
+                case .guestsCanModify: w.field(k, guestsCanModify)
+                case .guestsCanSeeOtherGuests: w.field(k, guestsCanSeeOtherGuests)
+                case .hangoutLink: w.field(k, hangoutLink)
+                case .htmlLink: w.field(k, htmlLink)
+                case .iCalUID: w.field(k, iCalUID)
+                case .id: w.field(k, id)
+                case .kind: w.field(k, kind)
+                case .location: w.field(k, location)
+                case .locked: w.field(k, locked)
+                case .organizer: w.field(k, organizer) { $0.write(&$1) }
+                case .originalStartTime: w.field(k, originalStartTime) { $0.write(&$1) }
+                case .outOfOfficeProperties: w.field(k, outOfOfficeProperties)
+                case .privateCopy: w.field(k, privateCopy)
+                case .recurrence: w.strings(k, recurrence)
+                case .recurringEventId: w.field(k, recurringEventId)
+                case .reminders:
+                    w.field(k, reminders) { r, w in
+                        w.array("overrides", r.overrides) { o, w in
+                            w.field("method", o.method)
+                            w.field("minutes", o.minutes)
+                        }
+                        w.field("useDefault", r.useDefault)
+                    }
+                case .sequence: w.field(k, sequence)
+                case .source:
+                    w.field(k, source) { x, w in
+                        w.field("title", x.title)
+                        w.field("url", x.url)
+                    }
+                case .start: w.field(k, start) { $0.write(&$1) }
+                case .status: w.field(k, status)
+                case .summary: w.field(k, summary)
+                case .transparency: w.field(k, transparency)
+                case .updated: w.field(k, updated)
+                case .visibility: w.field(k, visibility)
+                case .workingLocationProperties: w.field(k, workingLocationProperties)
+                }
             }
-            w.field("useDefault", r.useDefault)
         }
-        w.field("sequence", sequence)
-        w.field("source", source) { x, w in
-            w.field("title", x.title)
-            w.field("url", x.url)
-        }
-        w.field("start", start) { $0.write(&$1) }
-        w.field("status", status)
-        w.field("summary", summary)
-        w.field("transparency", transparency)
-        w.field("updated", updated)
-        w.field("visibility", visibility)
-        w.field("workingLocationProperties", workingLocationProperties)
         w.close(UInt8(ascii: "}"), outer)
     }
 }

@@ -313,33 +313,35 @@ private struct Reader {
 
     mutating func event() throws(Miss) -> GoogleEvent {
         guard let e = try resource(GoogleEvent.init, { (r, e, key) throws(Miss) in
-            switch key {
-            case "kind": e.kind = try r.optionalString()
-            case "etag": e.etag = try r.optionalString()
-            case "id": e.id = try r.optionalString()
-            case "status": e.status = try r.optionalString()
-            case "htmlLink": e.htmlLink = try r.optionalString()
-            case "created": e.created = try r.optionalString()
-            case "updated": e.updated = try r.optionalString()
-            case "summary": e.summary = try r.optionalString()
-            case "description": e.description = try r.optionalString()
-            case "location": e.location = try r.optionalString()
-            case "colorId": e.colorId = try r.optionalString()
-            case "creator": e.creator = try r.person()
-            case "organizer": e.organizer = try r.person()
-            case "start": e.start = try r.dateTime()
-            case "end": e.end = try r.dateTime()
-            case "endTimeUnspecified": e.endTimeUnspecified = try r.optionalBool()
-            case "recurrence": e.recurrence = try r.array { (r) throws(Miss) in try r.requiredString() }
-            case "recurringEventId": e.recurringEventId = try r.optionalString()
-            case "originalStartTime": e.originalStartTime = try r.dateTime()
-            case "transparency": e.transparency = try r.optionalString()
-            case "visibility": e.visibility = try r.optionalString()
-            case "iCalUID": e.iCalUID = try r.optionalString()
-            case "sequence": e.sequence = try r.optionalInt()
-            case "attendees": e.attendees = try r.array { (r) throws(Miss) in try required(r.attendee()) }
-            case "attendeesOmitted": e.attendeesOmitted = try r.optionalBool()
-            case "extendedProperties":
+            // One case per field, so a field added to `EventField` does not compile until it is read.
+            guard let field = EventField(rawValue: key) else { _ = try r.value(); return }
+            switch field {
+            case .kind: e.kind = try r.optionalString()
+            case .etag: e.etag = try r.optionalString()
+            case .id: e.id = try r.optionalString()
+            case .status: e.status = try r.optionalString()
+            case .htmlLink: e.htmlLink = try r.optionalString()
+            case .created: e.created = try r.optionalString()
+            case .updated: e.updated = try r.optionalString()
+            case .summary: e.summary = try r.optionalString()
+            case .description: e.description = try r.optionalString()
+            case .location: e.location = try r.optionalString()
+            case .colorId: e.colorId = try r.optionalString()
+            case .creator: e.creator = try r.person()
+            case .organizer: e.organizer = try r.person()
+            case .start: e.start = try r.dateTime()
+            case .end: e.end = try r.dateTime()
+            case .endTimeUnspecified: e.endTimeUnspecified = try r.optionalBool()
+            case .recurrence: e.recurrence = try r.array { (r) throws(Miss) in try r.requiredString() }
+            case .recurringEventId: e.recurringEventId = try r.optionalString()
+            case .originalStartTime: e.originalStartTime = try r.dateTime()
+            case .transparency: e.transparency = try r.optionalString()
+            case .visibility: e.visibility = try r.optionalString()
+            case .iCalUID: e.iCalUID = try r.optionalString()
+            case .sequence: e.sequence = try r.optionalInt()
+            case .attendees: e.attendees = try r.array { (r) throws(Miss) in try required(r.attendee()) }
+            case .attendeesOmitted: e.attendeesOmitted = try r.optionalBool()
+            case .extendedProperties:
                 e.extendedProperties = try r.resource(GoogleEvent.ExtendedProperties.init) { (r, x, key) throws(Miss) in
                     switch key {
                     case "private": x.private = try r.stringDictionary()
@@ -347,16 +349,16 @@ private struct Reader {
                     default: _ = try r.value()
                     }
                 }
-            case "hangoutLink": e.hangoutLink = try r.optionalString()
-            case "conferenceData": e.conferenceData = try r.optionalValue()
-            case "gadget": e.gadget = try r.optionalValue()
-            case "anyoneCanAddSelf": e.anyoneCanAddSelf = try r.optionalBool()
-            case "guestsCanInviteOthers": e.guestsCanInviteOthers = try r.optionalBool()
-            case "guestsCanModify": e.guestsCanModify = try r.optionalBool()
-            case "guestsCanSeeOtherGuests": e.guestsCanSeeOtherGuests = try r.optionalBool()
-            case "privateCopy": e.privateCopy = try r.optionalBool()
-            case "locked": e.locked = try r.optionalBool()
-            case "reminders":
+            case .hangoutLink: e.hangoutLink = try r.optionalString()
+            case .conferenceData: e.conferenceData = try r.optionalValue()
+            case .gadget: e.gadget = try r.optionalValue()
+            case .anyoneCanAddSelf: e.anyoneCanAddSelf = try r.optionalBool()
+            case .guestsCanInviteOthers: e.guestsCanInviteOthers = try r.optionalBool()
+            case .guestsCanModify: e.guestsCanModify = try r.optionalBool()
+            case .guestsCanSeeOtherGuests: e.guestsCanSeeOtherGuests = try r.optionalBool()
+            case .privateCopy: e.privateCopy = try r.optionalBool()
+            case .locked: e.locked = try r.optionalBool()
+            case .reminders:
                 e.reminders = try r.resource(GoogleEvent.Reminders.init) { (r, x, key) throws(Miss) in
                     switch key {
                     case "useDefault": x.useDefault = try r.optionalBool()
@@ -364,7 +366,7 @@ private struct Reader {
                     default: _ = try r.value()
                     }
                 }
-            case "source":
+            case .source:
                 e.source = try r.resource(GoogleEvent.Source.init) { (r, x, key) throws(Miss) in
                     switch key {
                     case "url": x.url = try r.optionalString()
@@ -372,14 +374,13 @@ private struct Reader {
                     default: _ = try r.value()
                     }
                 }
-            case "workingLocationProperties": e.workingLocationProperties = try r.optionalValue()
-            case "outOfOfficeProperties": e.outOfOfficeProperties = try r.optionalValue()
-            case "focusTimeProperties": e.focusTimeProperties = try r.optionalValue()
-            case "birthdayProperties": e.birthdayProperties = try r.optionalValue()
-            case "attachments": e.attachments = try r.array { (r) throws(Miss) in try required(r.attachment()) }
-            case "eventType": e.eventType = try r.optionalString()
-            case "eventLabelId": e.eventLabelId = try r.optionalString()
-            default: _ = try r.value()
+            case .workingLocationProperties: e.workingLocationProperties = try r.optionalValue()
+            case .outOfOfficeProperties: e.outOfOfficeProperties = try r.optionalValue()
+            case .focusTimeProperties: e.focusTimeProperties = try r.optionalValue()
+            case .birthdayProperties: e.birthdayProperties = try r.optionalValue()
+            case .attachments: e.attachments = try r.array { (r) throws(Miss) in try required(r.attachment()) }
+            case .eventType: e.eventType = try r.optionalString()
+            case .eventLabelId: e.eventLabelId = try r.optionalString()
             }
         }) else { throw Miss() }  // a bare `null` is not an event
         return e

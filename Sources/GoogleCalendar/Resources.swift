@@ -50,6 +50,10 @@ public struct GoogleEvent: Hashable, Sendable, Codable {
 
     public init() {}
 
+    /// Codable's keys are the fields: a case of `EventField` without a property here does not
+    /// compile (a property without a case is caught by `EventFieldCoverageTests`).
+    typealias CodingKeys = EventField
+
     public struct Person: Hashable, Sendable, Codable {
         public var id: String?
         public var email: String?

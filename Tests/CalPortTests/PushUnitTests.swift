@@ -49,11 +49,11 @@ struct PushUnitTests {
         var defaults = GoogleEvent.Reminders()
         defaults.useDefault = true
         existing.reminders = defaults
-        #expect(PushComparison.differences(wanted: wanted, existing: existing).isEmpty)
+        #expect(GoogleEventDiff().differences(wanted: wanted, existing: existing).isEmpty)
 
         existing.start = EventDateTime(dateTime: "2025-01-13T09:00:00Z", timeZone: "Europe/Berlin")
         existing.location = "Room 2"
-        #expect(PushComparison.differences(wanted: wanted, existing: existing) == ["location", "start"])
+        #expect(GoogleEventDiff().differences(wanted: wanted, existing: existing) == [.location, .start])
     }
 
     @Test func cancelledOccurrenceOfACancelledSeriesBecomesAnExdate() throws {

@@ -350,4 +350,48 @@ import Testing
         #expect(h.fake.storedEvents(calendarId: h.calendarId).allSatisfy { $0.attendees?.isEmpty ?? true })
         #expect(!h.fake.sendUpdatesValues.isEmpty && h.fake.sendUpdatesValues.allSatisfy { $0 == "none" })
     }
+
+    // MARK: - Recurrence
+
+    /// Google may return a series' RRULE, EXDATE and RDATE lines in another order than they were
+    /// sent: the same set of lines, so a second push writes nothing.
+    @Test(arguments: ["import", "insert"])
+    func recurrenceLinesGoogleReorderedAreNotAnUpdate(mode: String) async throws {
+        let h = try PushHarness()
+        let source = try h.write("series.ics", """
+            BEGIN:VCALENDAR
+            VERSION:2.0
+            PRODID:-//test//repush//EN
+            BEGIN:VEVENT
+            UID:planning@example.com
+            DTSTAMP:20250101T000000Z
+            DTSTART;TZID=Europe/Berlin:20250106T100000
+            DTEND;TZID=Europe/Berlin:20250106T110000
+            RRULE:FREQ=WEEKLY;COUNT=6
+            EXDATE;TZID=Europe/Berlin:20250113T100000
+            RDATE;TZID=Europe/Berlin:20250108T100000
+            SUMMARY:Planning
+            END:VEVENT
+            END:VCALENDAR
+
+            """)
+        let first = try h.push(source, ["--mode", mode])
+        #expect(first.status == 0, "\(first.stderr)")
+
+        let api = try h.api()
+        let series = try stored(h, "planning@example.com")
+        var reordered = try await api.getEvent(calendarId: h.calendarId, eventId: series.id!)
+        let lines = try #require(reordered.recurrence)
+        #expect(lines.count == 3)
+        reordered.recurrence = lines.reversed()
+        _ = try await api.updateEvent(reordered, calendarId: h.calendarId, eventId: series.id!, sendUpdates: .none)
+        #expect(try stored(h, "planning@example.com").recurrence == lines.reversed())
+
+        h.fake.resetStatistics()
+        let again = try h.push(source, ["--mode", mode, "--report", h.path("again.json")])
+        #expect(again.status == 0, "\(again.stderr)")
+        let r = try PushReportFile.read(h.path("again.json"))
+        #expect(r.summary.planned["update"] == 0, "\(r.items.filter { $0.action == "update" }.map { "\($0.uid): \($0.changes ?? [])" })")
+        #expect(h.writeCalls == 0)
+    }
 }

@@ -385,6 +385,41 @@ private typealias F = APIFixtures
         #expect(api.stats.recoveredConflicts == 1)
     }
 
+    /// Google may hand a series' recurrence lines back in another order: still the event sent.
+    /// (The recovery once compared them as a list and called this a conflict.)
+    @Test func conflictWithTheSameRecurrenceInAnotherOrderReturnsTheEvent() async throws {
+        var sent = F.event(summary: "Planning", iCalUID: "u@x")
+        sent.recurrence = ["RRULE:FREQ=WEEKLY;COUNT=4", "EXDATE;TZID=Europe/Berlin:20260309T090000"]
+        let http = ScriptedHTTP([
+            .respond(F.googleError(409, reason: "duplicate", message: "The requested identifier already exists.")),
+            .respond(F.json(200, """
+                {"items":[{"id":"made","iCalUID":"u@x","status":"confirmed","summary":"Planning",
+                  "recurrence":["EXDATE;TZID=Europe/Berlin:20260309T090000","RRULE:FREQ=WEEKLY;COUNT=4"],
+                  "start":{"dateTime":"2026-03-02T09:00:00+01:00","timeZone":"Europe/Berlin"},"end":{"dateTime":"2026-03-02T10:00:00+01:00","timeZone":"Europe/Berlin"}}]}
+                """)),
+        ])
+        let api = F.api(http)
+        let e = try await api.importEvent(sent, calendarId: "primary")
+        #expect(e.id == "made")
+        #expect(api.stats.recoveredConflicts == 1)
+    }
+
+    /// An event sent without a colour is not the one Google holds in colour 5: the 409 stands.
+    /// (The recovery once took a missing colour to match any.)
+    @Test func conflictWithAnEventInAColourTheSentOneLacksIsAnError() async throws {
+        let http = ScriptedHTTP([
+            .respond(F.googleError(409, reason: "duplicate", message: "The requested identifier already exists.")),
+            .respond(F.json(200, """
+                {"items":[{"id":"made","iCalUID":"u@x","status":"confirmed","summary":"Planning","colorId":"5",
+                  "start":{"dateTime":"2026-03-02T09:00:00+01:00","timeZone":"Europe/Berlin"},"end":{"dateTime":"2026-03-02T10:00:00+01:00","timeZone":"Europe/Berlin"}}]}
+                """)),
+        ])
+        let error = await #expect(throws: GoogleAPIError.self) {
+            _ = try await F.api(http).importEvent(F.event(summary: "Planning", iCalUID: "u@x"), calendarId: "primary")
+        }
+        #expect(error?.isConflict == true)
+    }
+
     @Test func insertWithClientIdAfterConnectionErrorFetchesById() async throws {
         let http = ScriptedHTTP([
             .fail(.connection("timeout")),

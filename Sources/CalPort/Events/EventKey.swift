@@ -55,15 +55,7 @@ public struct EventKey: Hashable, Comparable, Sendable, Codable, CustomStringCon
 
     /// Seconds since the epoch of an RFC 3339 date-time; one without an offset is read in `zone`.
     static func instant(_ s: String, zone: String?) -> Int? {
-        guard let (local, offset) = RFC3339.dateTime(s) else { return nil }
-        if let offset { return local.secondsSinceEpoch - offset }
-        // No offset: a wall time in the event's zone.
-        let tz = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-        let guess = Date(timeIntervalSince1970: TimeInterval(local.secondsSinceEpoch))
-        var seconds = local.secondsSinceEpoch - tz.secondsFromGMT(for: guess)
-        // Near a change of offset the guess may sit on the other side of it: once more.
-        seconds = local.secondsSinceEpoch - tz.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
-        return seconds
+        EventDateTime(dateTime: s, timeZone: zone).instant
     }
 }
 

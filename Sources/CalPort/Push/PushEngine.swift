@@ -105,9 +105,12 @@ public final class PushEngine: @unchecked Sendable {
     /// The journal's file, when there is one.
     public var journalPath: String? { journal?.path }
 
-    static let listFields = "items(id,iCalUID,status,recurringEventId,originalStartTime,summary,description,location,start,end,"
-        + "recurrence,transparency,visibility,colorId,attendees,reminders,extendedProperties,source,attachments,sequence,"
-        + "guestsCanInviteOthers,guestsCanModify,guestsCanSeeOtherGuests,anyoneCanAddSelf,privateCopy,endTimeUnspecified)"
+    /// The events.list mask of the planning listing: what `GoogleEventDiff` compares, and what
+    /// identifies an event (id, series, status) and orders its updates (sequence).
+    static let listFields = "items("
+        + EventField.allCases.filter { GoogleEventDiff.comparedFields.contains($0) || identityFields.contains($0) }
+            .map(\.rawValue).joined(separator: ",") + ")"
+    static let identityFields: Set<EventField> = [.id, .iCalUID, .status, .recurringEventId, .originalStartTime, .sequence]
 
     /// The calendar as the plan and the 409 lookups list it: deleted events included (their ids
     /// and iCalUIDs stay taken), with the fields the comparison needs. Only the listing goes
@@ -383,7 +386,7 @@ public final class PushEngine: @unchecked Sendable {
                 return
             }
             if existing.status != "cancelled" || wanted.status == "cancelled",
-               PushComparison.differences(wanted: wanted, existing: existing, reminders: options.sourceDecidesReminders(wanted)).isEmpty {
+               GoogleEventDiff(comparesReminders: options.sourceDecidesReminders(wanted)).same(wanted, existing) {
                 ledger.set(i, PushOutcome(state: .done, googleId: id, alreadyPresent: true))
                 try journal?.finished([(entry.key, id, nil)], calendarId: options.calendarId)
                 return

@@ -268,7 +268,8 @@ struct PushPlanner {
                     revive(&entry, what: "event")
                 } else {
                     let changes = found.status == "cancelled" ? []
-                        : PushComparison.differences(wanted: wanted, existing: found, reminders: options.sourceDecidesReminders(wanted))
+                        : GoogleEventDiff(comparesReminders: options.sourceDecidesReminders(wanted))
+                            .differences(wanted: wanted, existing: found).map(\.rawValue)
                     entry.changes = changes
                     if changes.isEmpty {
                         entry.action = .unchanged
@@ -386,9 +387,25 @@ struct PushPlanner {
         if let want = wanted.sequence, let have = existing.sequence, want > have { g.sequence = want } else { g.sequence = nil }
         // Answers are Google's; so are reminders the source does not decide (a deleted event
         // listed bare has none to keep: it gets what a new one would).
-        g.attendees = PushComparison.keepingReplies(g.attendees, from: existing.attendees)
+        g.attendees = Self.keepingReplies(g.attendees, from: existing.attendees)
         if !options.sourceDecidesReminders(wanted) { g.reminders = existing.reminders ?? options.newReminders(wanted) }
         return g
+    }
+
+    /// `wanted`'s attendees with the answers `existing` holds for the same addresses (compared
+    /// without case), so that an update does not reset what guests replied in Google. Attendees
+    /// new in the source come with the source's answer; those the source dropped are dropped.
+    static func keepingReplies(_ wanted: [GoogleEvent.Attendee]?, from existing: [GoogleEvent.Attendee]?) -> [GoogleEvent.Attendee]? {
+        guard var list = wanted, let existing, !existing.isEmpty else { return wanted }
+        var answers: [String: GoogleEvent.Attendee] = [:]
+        for a in existing { if let email = a.email?.lowercased() { answers[email] = a } }
+        for i in list.indices {
+            guard let email = list[i].email?.lowercased(), let had = answers[email] else { continue }
+            list[i].responseStatus = had.responseStatus
+            list[i].comment = had.comment
+            list[i].additionalGuests = had.additionalGuests
+        }
+        return list
     }
 
     /// Who Google may email: in insert mode with --send-updates all or external, the attendees
