@@ -59,6 +59,20 @@ public final class ICalendarWriter {
         try flushIfNeeded()
     }
 
+    /// Writes into a calendar whose envelope another writer keeps (a file rewritten in place,
+    /// `ICalendarLayout`): no header and, with `finish()` instead of `end()`, no END:VCALENDAR.
+    /// `zonesPresent`: TZIDs whose VTIMEZONE the calendar already holds, not written again.
+    public func beginFragment(zonesPresent: Set<String>) {
+        began = true
+        writtenZones.formUnion(zonesPresent)
+    }
+
+    /// Hands over what is buffered, without END:VCALENDAR (after `beginFragment`).
+    public func finish() throws {
+        try output(buffer)
+        buffer = ""
+    }
+
     public func end() throws {
         if !began { try begin(CalendarInfo()) }
         line("END:VCALENDAR")
@@ -68,7 +82,8 @@ public final class ICalendarWriter {
 
     // MARK: - Events
 
-    static func zonesUsed(by e: Event) -> [String] {
+    /// The TZIDs an event names, in the order the writer meets them.
+    public static func zonesUsed(by e: Event) -> [String] {
         var out: [String] = []
         func add(_ t: EventTime?) { if let z = t?.tzid, !out.contains(z) { out.append(z) } }
         add(e.start); add(e.end); add(e.recurrenceID)
