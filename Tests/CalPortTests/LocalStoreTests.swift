@@ -195,3 +195,227 @@ enum LocalStoreFixtures {
         await #expect(throws: LocalStoreError.self) { try await ICSFolderStore(path: dir).list(since: nil) }
     }
 }
+
+@Suite struct LocalStoreFileTests {
+    typealias F = LocalStoreFixtures
+
+    /// An Apple-style file with what the store does not manage: calendar properties, a
+    /// VTIMEZONE, a VTODO (folded lines and all), and two events, one with an override.
+    static let calendar = """
+        BEGIN:VCALENDAR\r
+        VERSION:2.0\r
+        PRODID:-//Apple Inc.//macOS 15.0//EN\r
+        CALSCALE:GREGORIAN\r
+        X-WR-CALNAME:Home\r
+        X-APPLE-CALENDAR-COLOR:#1BADF8\r
+        BEGIN:VTIMEZONE\r
+        TZID:Europe/Paris\r
+        BEGIN:STANDARD\r
+        DTSTART:19701025T030000\r
+        RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r
+        TZOFFSETFROM:+0200\r
+        TZOFFSETTO:+0100\r
+        END:STANDARD\r
+        BEGIN:DAYLIGHT\r
+        DTSTART:19700329T020000\r
+        RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r
+        TZOFFSETFROM:+0100\r
+        TZOFFSETTO:+0200\r
+        END:DAYLIGHT\r
+        END:VTIMEZONE\r
+        BEGIN:VTODO\r
+        UID:todo-1\r
+        DTSTAMP:20260101T000000Z\r
+        SUMMARY:Buy a very long list of things that needs folding because it goes on\r
+          and on\r
+        END:VTODO\r
+        BEGIN:VEVENT\r
+        UID:series@x\r
+        DTSTAMP:20260101T000000Z\r
+        DTSTART;TZID=Europe/Paris:20260105T090000\r
+        DTEND;TZID=Europe/Paris:20260105T100000\r
+        RRULE:FREQ=WEEKLY;COUNT=5\r
+        SUMMARY:Weekly\r
+        END:VEVENT\r
+        BEGIN:VEVENT\r
+        UID:single@x\r
+        DTSTAMP:20260101T000000Z\r
+        DTSTART:20260110T120000Z\r
+        SUMMARY:Once\r
+        END:VEVENT\r
+        BEGIN:VEVENT\r
+        UID:series@x\r
+        DTSTAMP:20260101T000000Z\r
+        RECURRENCE-ID;TZID=Europe/Paris:20260112T090000\r
+        DTSTART;TZID=Europe/Paris:20260112T140000\r
+        DTEND;TZID=Europe/Paris:20260112T150000\r
+        SUMMARY:Weekly (moved)\r
+        END:VEVENT\r
+        END:VCALENDAR\r
+
+        """
+
+    static func component(_ name: String, in text: String) -> String? {
+        guard let a = text.range(of: "BEGIN:\(name)\r\n"), let b = text.range(of: "END:\(name)\r\n", range: a.upperBound..<text.endIndex) else { return nil }
+        return String(text[a.lowerBound..<b.upperBound])
+    }
+
+    @Test func readsOneEntryPerUIDWithItsOverrides() async throws {
+        let path = try Paths.temporaryDirectory().path + "/home.ics"
+        try F.write(Self.calendar, to: path)
+        let listing = try await ICSFileStore(path: path).list(since: nil)
+        #expect(listing.entries.map(\.id) == ["series@x", "single@x"] && listing.unreadable.isEmpty)
+        #expect(listing.entries[0].item?.events.map(\.summary) == ["Weekly", "Weekly (moved)"])
+        #expect(listing.info.name == "Home")
+        // The version depends on the content only: a second reading gives the same.
+        let again = try await ICSFileStore(path: path).list(since: nil)
+        #expect(again.entries.map(\.version) == listing.entries.map(\.version))
+    }
+
+    @Test func whatTheStoreDoesNotManageIsKeptByteForByte() async throws {
+        let path = try Paths.temporaryDirectory().path + "/home.ics"
+        try F.write(Self.calendar, to: path)
+        let store = ICSFileStore(path: path)
+        let listing = try await store.list(since: nil)
+        let single = try #require(listing.entries.first { $0.id == "single@x" })
+        var changed = try #require(single.item)
+        changed.events[0].summary = "Once, renamed"
+        let outcomes = await store.apply([.update(id: "single@x", changed, ifMatch: single.version),
+                                          .create(F.object("new@x", "Added"), id: nil)])
+        for o in outcomes { #expect(F.entryDone(o) != nil, "\(o)") }
+        try await store.commit()
+        let text = try #require(F.read(path))
+        let head = String(Self.calendar[..<Self.calendar.range(of: "BEGIN:VTIMEZONE")!.lowerBound])
+        #expect(text.hasPrefix(head))
+        for name in ["VTIMEZONE", "VTODO"] {
+            #expect(Self.component(name, in: text) == Self.component(name, in: Self.calendar), "\(name)")
+        }
+        // The untouched series and its override keep their text too.
+        #expect(text.contains("BEGIN:VEVENT\r\nUID:series@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Paris:20260105T090000\r\n"))
+        #expect(text.contains("RECURRENCE-ID;TZID=Europe/Paris:20260112T090000\r\nDTSTART;TZID=Europe/Paris:20260112T140000\r\n"))
+        #expect(text.hasSuffix("END:VEVENT\r\nEND:VCALENDAR\r\n"))
+        #expect(text.components(separatedBy: "BEGIN:VTIMEZONE").count == 2)
+
+        let reread = try await ICSFileStore(path: path).list(since: nil)
+        #expect(reread.entries.map(\.id) == ["series@x", "single@x", "new@x"])
+        #expect(reread.entries[1].item?.events.first?.summary == "Once, renamed")
+        // The versions apply gave are those a new listing finds.
+        #expect(reread.entries[1].version == F.entryDone(outcomes[0])?.version)
+        #expect(reread.entries[2].version == F.entryDone(outcomes[1])?.version)
+    }
+
+    @Test func aFileChangedByAnotherProgramIsNotOverwritten() async throws {
+        let path = try Paths.temporaryDirectory().path + "/home.ics"
+        try F.write(Self.calendar, to: path)
+        let store = ICSFileStore(path: path)
+        let listing = try await store.list(since: nil)
+        _ = await store.apply([.delete(id: "single@x", ifMatch: listing.entries[1].version)])
+        let theirs = Self.calendar.replacingOccurrences(of: "SUMMARY:Once", with: "SUMMARY:Edited elsewhere")
+        try F.write(theirs, to: path)
+        await #expect(throws: StoreError.changedSinceListing(path: path)) { try await store.commit() }
+        #expect(F.read(path) == theirs)
+    }
+
+    @Test func nothingIsWrittenWhenNothingChanged() async throws {
+        let path = try Paths.temporaryDirectory().path + "/home.ics"
+        try F.write(Self.calendar, to: path)
+        let past = Date(timeIntervalSince1970: 1_600_000_000)
+        try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: path)
+        let store = ICSFileStore(path: path)
+        let listing = try await store.list(since: nil)
+        // An update to the same content is no change either.
+        let series = listing.entries[0]
+        _ = await store.apply([.update(id: series.id, series.item!, ifMatch: series.version)])
+        try await store.commit()
+        #expect(try F.modificationTime(path) == past)
+        #expect(F.read(path) == Self.calendar)
+    }
+
+    @Test func anUnreadableEventIsReportedWithItsLineAndKept() async throws {
+        let path = try Paths.temporaryDirectory().path + "/home.ics"
+        let broken = Self.calendar.replacingOccurrences(of: "DTSTART:20260110T120000Z", with: "DTSTART:2026XX10T120000Z")
+        try F.write(broken, to: path)
+        let store = ICSFileStore(path: path)
+        let listing = try await store.list(since: nil)
+        #expect(listing.entries.map(\.id) == ["series@x"])
+        let bad = try #require(listing.unreadable.first)
+        let line = broken.components(separatedBy: "\r\n").firstIndex { $0.hasPrefix("DTSTART:2026XX") }! + 1
+        #expect(bad.id == "single@x" && bad.message.contains("home.ics:\(line):"), "\(bad.message)")
+        // Sync must not be able to write over it…
+        let refused = await store.apply([.update(id: "single@x", F.object("single@x", "x"), ifMatch: nil),
+                                         .create(F.object("single@x", "x"), id: nil)])
+        guard case .failed = refused[0], case .alreadyExists = refused[1] else { Issue.record("\(refused)"); return }
+        // …and a commit of other changes keeps it verbatim.
+        _ = await store.apply([.delete(id: "series@x", ifMatch: listing.entries[0].version)])
+        try await store.commit()
+        let text = try #require(F.read(path))
+        #expect(text.contains("BEGIN:VEVENT\r\nUID:single@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:2026XX10T120000Z\r\nSUMMARY:Once\r\nEND:VEVENT\r\n"))
+        #expect(!text.contains("series@x"))
+    }
+
+    @Test func aMissingFileListsEmptyAndCommitCreatesIt() async throws {
+        let path = try Paths.temporaryDirectory().path + "/new.ics"
+        let store = ICSFileStore(path: path)
+        #expect(try await store.list(since: nil).entries.isEmpty)
+        try await store.commit()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        _ = await store.apply([.create(F.object("s@x", "Weekly", weekly: true, overrides: [19, 12]), id: nil)])
+        try await store.commit()
+        let listing = try await ICSFileStore(path: path).list(since: nil)
+        #expect(listing.entries.map(\.id) == ["s@x"])
+        #expect(listing.entries[0].item?.events.map { $0.recurrenceID?.localDateTime.date.day } == [nil, 12, 19])
+    }
+
+    @Test func aFileCreatedMeanwhileIsNotOverwritten() async throws {
+        let path = try Paths.temporaryDirectory().path + "/new.ics"
+        let store = ICSFileStore(path: path)
+        _ = try await store.list(since: nil)
+        _ = await store.apply([.create(F.object("s@x", "mine"), id: nil)])
+        try F.write(Self.calendar, to: path)
+        await #expect(throws: StoreError.changedSinceListing(path: path)) { try await store.commit() }
+        #expect(F.read(path) == Self.calendar)
+    }
+}
+
+/// Real exports (Google with moved occurrences, Apple, Outlook) through a folder store and a
+/// single-file store: the same occurrences come out.
+@Suite struct LocalStoreCorpusTests {
+    static let files = [
+        "ical4j/src/test/resources/samples/valid/google_aus_holidays.ics",
+        "ical4j/src/test/resources/samples/valid/BCP321928.ics",
+        "ical4j/src/test/resources/samples/valid/Standup.ics",
+    ]
+
+    @Test(.enabled(if: Paths.corpusAvailable, "../shared/corpus is not present"), arguments: files)
+    func anExportGoesThroughBothLocalStoresUnchanged(_ file: String) async throws {
+        let source = Paths.corpus.appendingPathComponent("ics").appendingPathComponent(file).path
+        guard FileManager.default.fileExists(atPath: source) else { return }
+        let original = try CalendarLoader.load(path: source, mapping: MappingOptions(), diagnostics: DiagnosticCollector())
+        var byUID: [String: [Event]] = [:]
+        var order: [String] = []
+        for e in original.document.events {
+            let uid = try #require(e.uid)
+            if byUID[uid] == nil { order.append(uid) }
+            byUID[uid, default: []].append(e)
+        }
+        let dir = try Paths.temporaryDirectory()
+        let folder = ICSFolderStore(path: dir.appendingPathComponent("folder").path)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder"), withIntermediateDirectories: false)
+        folder.addZoneDefinitions(original.document.timeZones)
+        let created = await folder.apply(order.map { .create(CalendarObject(uid: $0, events: byUID[$0]!), id: nil) })
+        #expect(created.allSatisfy { if case .done = $0 { true } else { false } })
+        let listing = try await folder.list(since: nil)
+        #expect(listing.entries.count == order.count && listing.unreadable.isEmpty, "\(listing.unreadable)")
+
+        let single = dir.appendingPathComponent("all.ics").path
+        let file = ICSFileStore(path: single)
+        file.addZoneDefinitions(original.document.timeZones)
+        _ = await file.apply(listing.entries.map { .create($0.item!, id: nil) })
+        try await file.commit()
+        let back = try CalendarLoader.load(path: single, mapping: MappingOptions(), diagnostics: DiagnosticCollector())
+        let report = Verifier().compare(original, back, floatingZoneA: nil, floatingZoneB: nil)
+        #expect(report.occurrencesA > 0 && report.occurrencesA == report.occurrencesB)
+        #expect(report.eventsA == report.eventsB)
+        #expect(report.equivalent, "\(report.differences.prefix(5))")
+    }
+}
