@@ -377,6 +377,36 @@ enum LocalStoreFixtures {
     }
 }
 
+@Suite struct LocalStoreMemoryTests {
+    @Test func tokensGiveTheChangesSinceIncludingDeletions() async throws {
+        let store = MemoryStore<String>()
+        let made = await store.apply([.create("a", id: "1"), .create("b", id: "2"), .create("c", id: nil)])
+        let first = try await store.list(since: nil)
+        #expect(first.entries.count == 3 && first.isComplete)
+        guard case .done(let one) = made[0] else { Issue.record("\(made[0])"); return }
+        _ = await store.apply([.update(id: "1", "a2", ifMatch: one.version), .delete(id: "2", ifMatch: nil)])
+        let changes = try await store.list(since: first.nextToken)
+        #expect(!changes.isComplete)
+        #expect(changes.entries.map(\.id) == ["1", "2"] && changes.entries.map(\.item) == ["a2", nil])
+        let none = try await store.list(since: changes.nextToken)
+        #expect(none.entries.isEmpty)
+        store.expireTokens()
+        await #expect(throws: StoreError.tokenExpired) { try await store.list(since: changes.nextToken) }
+    }
+
+    @Test func staleVersionsAndInjectedFaultsFailOnlyTheirChange() async throws {
+        let store = MemoryStore<String>()
+        let v1 = store.put(id: "x", "one")
+        store.put(id: "x", "two")
+        store.injectFault(.transient("quota"), onNextApplyTo: "y")
+        let outcomes = await store.apply([.update(id: "x", "mine", ifMatch: v1), .create("new", id: "y"), .create("new", id: "y"),
+                                          .create("dup", id: "x"), .delete(id: "zz", ifMatch: nil)])
+        guard case .preconditionFailed = outcomes[0], case .failed(_, true) = outcomes[1], case .done = outcomes[2],
+              case .alreadyExists = outcomes[3], case .notFound = outcomes[4] else { Issue.record("\(outcomes)"); return }
+        #expect(store.snapshot == ["x": "two", "y": "new"])
+    }
+}
+
 /// Real exports (Google with moved occurrences, Apple, Outlook) through a folder store and a
 /// single-file store: the same occurrences come out.
 @Suite struct LocalStoreCorpusTests {
