@@ -155,12 +155,19 @@ enum LocalStoreFixtures {
         let badTime = """
             BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:2026XX05T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n
             """
+        let todoOnly = "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:t\r\nSUMMARY:a task\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+        let eventAndTodo = twoUIDs.replacingOccurrences(of: "BEGIN:VEVENT\r\nUID:two", with: "BEGIN:VTODO\r\nUID:one")
+            .replacingOccurrences(of: "20260106T090000Z\r\nEND:VEVENT", with: "20260106T090000Z\r\nEND:VTODO")
+        try F.write(todoOnly, to: dir + "/todo.ics")
+        try F.write(eventAndTodo, to: dir + "/mixed.ics")
         try F.write(garbage, to: dir + "/garbage.ics")
         try F.write(twoUIDs, to: dir + "/two.ics")
         try F.write(badTime, to: dir + "/bad.ics")
         let listing = try await store.list(since: nil)
         #expect(listing.entries.map(\.id) == ["good@x.ics"])
-        #expect(listing.unreadable.map(\.id).sorted() == ["bad.ics", "garbage.ics", "two.ics"])
+        // A file of tasks is no entry; a task beside an event would be lost on rewriting the event.
+        #expect(listing.unreadable.map(\.id).sorted() == ["bad.ics", "garbage.ics", "mixed.ics", "two.ics"])
+        #expect(listing.unreadable.first { $0.id == "mixed.ics" }?.message.contains("VTODO") == true)
         let bad = try #require(listing.unreadable.first { $0.id == "bad.ics" })
         #expect(bad.message.contains("bad.ics:") && bad.message.contains("DTSTART"), "\(bad.message)")
         #expect(listing.unreadable.first { $0.id == "two.ics" }?.message.contains("2 UIDs") == true)
@@ -351,6 +358,13 @@ enum LocalStoreFixtures {
         let text = try #require(F.read(path))
         #expect(text.contains("BEGIN:VEVENT\r\nUID:single@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:2026XX10T120000Z\r\nSUMMARY:Once\r\nEND:VEVENT\r\n"))
         #expect(!text.contains("series@x"))
+    }
+
+    @Test func aFileThatIsNoCalendarIsAnError() async throws {
+        let path = try Paths.temporaryDirectory().path + "/notes.ics"
+        try F.write("just some notes\n", to: path)
+        await #expect(throws: LocalStoreError.self) { try await ICSFileStore(path: path).list(since: nil) }
+        #expect(F.read(path) == "just some notes\n")
     }
 
     @Test func aMissingFileListsEmptyAndCommitCreatesIt() async throws {

@@ -115,6 +115,12 @@ public final class ICSFileStore: CalendarStore, @unchecked Sendable {
                 }
             }
         }
+        // Errors outside the VEVENTs (a VTIMEZONE that is not usable) make no entry unreadable:
+        // they are told as the reader tells them.
+        let eventLines = layout.pieces.indices.filter { layout.pieces[$0].kind == .component("VEVENT") }.map { n in
+            layout.pieces[n].startLine..<(n + 1 < layout.pieces.count ? layout.pieces[n + 1].startLine : Int.max)
+        }
+        for e in parsed.errors where !eventLines.contains(where: { $0.contains(e.line ?? 0) }) { diagnostics?.emit(e) }
         for uid in s.order {
             let found = byUID[uid]!
             if problems[uid] == nil, case .failure(let e) = LocalCalendarFiles.object(uid: uid, events: found.events) {
