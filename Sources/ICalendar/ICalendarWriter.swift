@@ -171,24 +171,23 @@ public final class ICalendarWriter {
     // MARK: - Zones
 
     private func writeZone(_ tzid: String, uid: String?) {
-        if let def = sourceDefinitions[tzid] {
-            def.lines.forEach(line)
-            return
-        }
-        // From the tz database's own data when the TZID names a zone there.
-        let name = tzid.hasPrefix("/") ? TimeZoneRegistry.ianaSuffix(of: tzid) : tzid
-        if let name, let zone = Libical.lock.withLock({ ZoneMatcher.loadTzif(named: name) }) {
-            VTimezoneGenerator.lines(tzid: tzid, zone: zone).forEach(line)
-            return
-        }
-        guard let text = LibicalZone(builtin: tzid)?.componentText else {
+        guard let def = sourceDefinitions[tzid] ?? Self.databaseDefinition(tzid: tzid) else {
             sink.emit(Diagnostic(.warning, "no VTIMEZONE can be written for TZID \"\(tzid)\": it is not in the tz database", uid: uid))
             return
         }
-        // libical names built-in zones with a vendor prefix; write the plain TZID the events use.
-        for l in ICalendarWriter.unfold(text) {
-            if l.hasPrefix("TZID:") { line("TZID:" + tzid) } else { line(l) }
+        def.lines.forEach(line)
+    }
+
+    /// The VTIMEZONE the writer gives a TZID no input defines: from the tz database's own
+    /// data when the TZID names a zone there, else libical's built-in zone; nil for neither.
+    public static func databaseDefinition(tzid: String) -> TimeZoneDefinition? {
+        let name = tzid.hasPrefix("/") ? TimeZoneRegistry.ianaSuffix(of: tzid) : tzid
+        if let name, let zone = Libical.lock.withLock({ ZoneMatcher.loadTzif(named: name) }) {
+            return TimeZoneDefinition(tzid: tzid, lines: VTimezoneGenerator.lines(tzid: tzid, zone: zone))
         }
+        guard let text = LibicalZone(builtin: tzid)?.componentText else { return nil }
+        // libical names built-in zones with a vendor prefix; write the plain TZID the events use.
+        return TimeZoneDefinition(tzid: tzid, lines: unfold(text).map { $0.hasPrefix("TZID:") ? "TZID:" + tzid : $0 })
     }
 
     static func unfold(_ text: String) -> [String] {

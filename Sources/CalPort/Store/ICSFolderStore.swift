@@ -32,7 +32,11 @@ public final class ICSFolderStore: CalendarStore, @unchecked Sendable {
     private let diagnostics: DiagnosticSink?
     private let lock = Lock()
     private var cache: [String: Cached] = [:]
+    /// VTIMEZONEs for writing: those of the files read, those added, those made from the tz
+    /// database (once per TZID: making one costs more than writing the event).
     private var definitions: [String: TimeZoneDefinition] = [:]
+    /// The VTIMEZONEs of the files, parsed once: each file repeats them.
+    private let zoneCache = ZoneParseCache()
 
     private struct Cached {
         var identity: FileIdentity
@@ -111,7 +115,7 @@ public final class ICSFolderStore: CalendarStore, @unchecked Sendable {
 
     /// What a file holds, as an entry.
     private func content(of bytes: [UInt8], name: String) -> Content {
-        let parsed = LocalCalendarFiles.parse(bytes, name: name, naming: naming, diagnostics: diagnostics)
+        let parsed = LocalCalendarFiles.parse(bytes, name: name, naming: naming, zoneCache: zoneCache, diagnostics: diagnostics)
         for z in parsed.zones where definitions[z.tzid] == nil { definitions[z.tzid] = z }
         if let e = parsed.errors.first {
             return .unreadable(e.description + (parsed.errors.count > 1 ? " (and \(parsed.errors.count - 1) more errors)" : ""))
@@ -187,7 +191,10 @@ public final class ICSFolderStore: CalendarStore, @unchecked Sendable {
     }
 
     private func render(_ object: CalendarObject) throws -> [UInt8] {
-        try LocalCalendarFiles.render([object], calendar: true, definitions: definitions, diagnostics: diagnostics)
+        for tzid in LocalCalendarFiles.zonesUsed(by: [object]) where definitions[tzid] == nil {
+            definitions[tzid] = ICalendarWriter.databaseDefinition(tzid: tzid)
+        }
+        return try LocalCalendarFiles.render([object], calendar: true, definitions: definitions, diagnostics: diagnostics)
     }
 
     /// The entry just written, remembered so the next listing need not read it again.

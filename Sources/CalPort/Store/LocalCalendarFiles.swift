@@ -85,10 +85,11 @@ enum LocalCalendarFiles {
         var errors: [Diagnostic] = []
     }
 
-    static func parse(_ bytes: [UInt8], name: String, naming: ZoneNaming, diagnostics: DiagnosticSink?) -> Parsed {
+    static func parse(_ bytes: [UInt8], name: String, naming: ZoneNaming, zoneCache: ZoneParseCache? = nil,
+                      diagnostics: DiagnosticSink?) -> Parsed {
         let collector = DiagnosticCollector()
         var out = Parsed()
-        let reader = ICalendarReader(bytes: bytes, name: name, naming: naming, diagnostics: collector)
+        let reader = ICalendarReader(bytes: bytes, name: name, naming: naming, zoneCache: zoneCache, diagnostics: collector)
         do {
             while let item = try reader.next() {
                 switch item {
