@@ -311,6 +311,19 @@ enum LocalStoreFixtures {
         #expect(reread.entries[2].version == F.entryDone(outcomes[1])?.version)
     }
 
+    @Test func aFileWithBareLineFeedsKeepsThem() async throws {
+        let path = try Paths.temporaryDirectory().path + "/home.ics"
+        try F.write(Self.calendar.replacingOccurrences(of: "\r\n", with: "\n"), to: path)
+        let store = ICSFileStore(path: path)
+        let listing = try await store.list(since: nil)
+        var single = try #require(listing.entries.first { $0.id == "single@x" }?.item)
+        single.events[0].summary = "Renamed"
+        _ = await store.apply([.update(id: "single@x", single, ifMatch: nil), .create(F.object("new@x", "Added"), id: nil)])
+        try await store.commit()
+        let text = try #require(F.read(path))
+        #expect(!text.contains("\r") && text.contains("SUMMARY:Renamed\n") && text.contains("UID:new@x\n"))
+    }
+
     @Test func aFileChangedByAnotherProgramIsNotOverwritten() async throws {
         let path = try Paths.temporaryDirectory().path + "/home.ics"
         try F.write(Self.calendar, to: path)

@@ -218,11 +218,15 @@ public final class ICSFileStore: CalendarStore, @unchecked Sendable {
         let writer = ICalendarWriter(fallbackTimestamp: LocalCalendarFiles.now, diagnostics: sink) { text += $0 }
         for d in definitions.values { writer.addDefinition(d) }
         writer.beginFragment(zonesPresent: s.zonesPresent)
+        // A file written with bare LF line ends (by khal, an editor) keeps them.
+        let bareLF = layout.pieces.first.map { p in
+            p.bytes.indices.contains { p.bytes[$0] == 0x0A && ($0 == 0 || p.bytes[$0 - 1] != 0x0D) }
+        } ?? false
         func rendered(_ objects: [CalendarObject]) throws -> [UInt8] {
             for o in objects { for e in o.events { try writer.write(e) } }
             try writer.finish()
             defer { text = "" }
-            return Array(text.utf8)
+            return bareLF ? Array(text.replacingOccurrences(of: "\r\n", with: "\n").utf8) : Array(text.utf8)
         }
         var out: [UInt8] = []
         var done: Set<String> = []
@@ -247,7 +251,7 @@ public final class ICSFileStore: CalendarStore, @unchecked Sendable {
             // The file ends without END:VCALENDAR: close it after the new events.
             if let last = out.last, last != 0x0A && last != 0x0D { out += [0x0D, 0x0A] }
             out += try rendered(created)
-            out += Array("END:VCALENDAR\r\n".utf8)
+            out += Array((bareLF ? "END:VCALENDAR\n" : "END:VCALENDAR\r\n").utf8)
         }
         return out
     }
