@@ -115,14 +115,19 @@ public final class ICalendarReader {
         sink = diagnostics
     }
 
-    /// Reads bytes already in memory.
-    public init(bytes: [UInt8], name: String = "<input>", naming: ZoneNaming = ZoneNaming(), diagnostics: DiagnosticSink) {
+    /// Reads bytes already in memory. `zoneCache`: VTIMEZONEs already parsed by other readers
+    /// (for many small files that repeat the same ones).
+    public init(bytes: [UInt8], name: String = "<input>", naming: ZoneNaming = ZoneNaming(), zoneCache: ZoneParseCache? = nil,
+                diagnostics: DiagnosticSink) {
         self.name = name
         registry = TimeZoneRegistry(naming: naming)
         lineReader = LineReader(.bytes(bytes))
         scanner = ComponentScanner(reader: lineReader)
         sink = diagnostics
+        self.zoneCache = zoneCache
     }
+
+    private var zoneCache: ZoneParseCache?
 
     deinit { if fd >= 0 { close(fd) } }
 
@@ -314,6 +319,11 @@ public final class ICalendarReader {
     }
 
     private func registerTimeZone(_ raw: RawComponentText) -> ICalendarPendingItem? {
+        let text = zoneCache == nil ? "" : raw.text
+        if let (def, zone) = zoneCache?.zone(text: text) {
+            registry.register(def, zone: zone)
+            return .timeZone(def)
+        }
         let tree = RawComponent(raw)
         // TZID is TEXT: `Kuala Lumpur\, Singapore` names the zone `Kuala Lumpur, Singapore`.
         guard let tzid = tree.properties.first(where: { $0.name == "TZID" }).map({ ICalText.unescape($0.value) }) else {
@@ -335,9 +345,27 @@ public final class ICalendarReader {
             return nil
         }
         let def = TimeZoneDefinition(tzid: tzid, lines: raw.lines.map(\.text))
-        registry.register(def, zone: InputZone(libical: zone, declared: DeclaredZone.declared(by: tree, tzid: tzid, zone: zone)))
+        let input = InputZone(libical: zone, declared: DeclaredZone.declared(by: tree, tzid: tzid, zone: zone))
+        registry.register(def, zone: input)
+        // Only zones read without a diagnostic: a reader given one from the cache reports nothing.
+        if parsed.errors.isEmpty { zoneCache?.remember(text: text, def, input) }
         return .timeZone(def)
     }
+}
+
+/// VTIMEZONEs parsed once and shared by readers, by their text: a folder of .ics files holds
+/// one event per file, each file with the same VTIMEZONEs, whose parsing (libical, the span
+/// of their observances) would otherwise cost more than the events. Zones are immutable once
+/// made (libical's are used under `Libical.lock`), so readers on any thread may share them.
+public final class ZoneParseCache: @unchecked Sendable {
+    private let lock = Lock()
+    private var zones: [String: (TimeZoneDefinition, InputZone)] = [:]
+
+    public init() {}
+
+    func zone(text: String) -> (TimeZoneDefinition, InputZone)? { lock.withLock { zones[text] } }
+
+    func remember(text: String, _ def: TimeZoneDefinition, _ zone: InputZone) { lock.withLock { zones[text] = (def, zone) } }
 }
 
 extension ICalendarReader {

@@ -59,6 +59,20 @@ public final class ICalendarWriter {
         try flushIfNeeded()
     }
 
+    /// Writes into a calendar whose envelope another writer keeps (a file rewritten in place,
+    /// `ICalendarLayout`): no header and, with `finish()` instead of `end()`, no END:VCALENDAR.
+    /// `zonesPresent`: TZIDs whose VTIMEZONE the calendar already holds, not written again.
+    public func beginFragment(zonesPresent: Set<String>) {
+        began = true
+        writtenZones.formUnion(zonesPresent)
+    }
+
+    /// Hands over what is buffered, without END:VCALENDAR (after `beginFragment`).
+    public func finish() throws {
+        try output(buffer)
+        buffer = ""
+    }
+
     public func end() throws {
         if !began { try begin(CalendarInfo()) }
         line("END:VCALENDAR")
@@ -68,7 +82,8 @@ public final class ICalendarWriter {
 
     // MARK: - Events
 
-    static func zonesUsed(by e: Event) -> [String] {
+    /// The TZIDs an event names, in the order the writer meets them.
+    public static func zonesUsed(by e: Event) -> [String] {
         var out: [String] = []
         func add(_ t: EventTime?) { if let z = t?.tzid, !out.contains(z) { out.append(z) } }
         add(e.start); add(e.end); add(e.recurrenceID)
@@ -156,24 +171,23 @@ public final class ICalendarWriter {
     // MARK: - Zones
 
     private func writeZone(_ tzid: String, uid: String?) {
-        if let def = sourceDefinitions[tzid] {
-            def.lines.forEach(line)
-            return
-        }
-        // From the tz database's own data when the TZID names a zone there.
-        let name = tzid.hasPrefix("/") ? TimeZoneRegistry.ianaSuffix(of: tzid) : tzid
-        if let name, let zone = Libical.lock.withLock({ ZoneMatcher.loadTzif(named: name) }) {
-            VTimezoneGenerator.lines(tzid: tzid, zone: zone).forEach(line)
-            return
-        }
-        guard let text = LibicalZone(builtin: tzid)?.componentText else {
+        guard let def = sourceDefinitions[tzid] ?? Self.databaseDefinition(tzid: tzid) else {
             sink.emit(Diagnostic(.warning, "no VTIMEZONE can be written for TZID \"\(tzid)\": it is not in the tz database", uid: uid))
             return
         }
-        // libical names built-in zones with a vendor prefix; write the plain TZID the events use.
-        for l in ICalendarWriter.unfold(text) {
-            if l.hasPrefix("TZID:") { line("TZID:" + tzid) } else { line(l) }
+        def.lines.forEach(line)
+    }
+
+    /// The VTIMEZONE the writer gives a TZID no input defines: from the tz database's own
+    /// data when the TZID names a zone there, else libical's built-in zone; nil for neither.
+    public static func databaseDefinition(tzid: String) -> TimeZoneDefinition? {
+        let name = tzid.hasPrefix("/") ? TimeZoneRegistry.ianaSuffix(of: tzid) : tzid
+        if let name, let zone = Libical.lock.withLock({ ZoneMatcher.loadTzif(named: name) }) {
+            return TimeZoneDefinition(tzid: tzid, lines: VTimezoneGenerator.lines(tzid: tzid, zone: zone))
         }
+        guard let text = LibicalZone(builtin: tzid)?.componentText else { return nil }
+        // libical names built-in zones with a vendor prefix; write the plain TZID the events use.
+        return TimeZoneDefinition(tzid: tzid, lines: unfold(text).map { $0.hasPrefix("TZID:") ? "TZID:" + tzid : $0 })
     }
 
     static func unfold(_ text: String) -> [String] {

@@ -87,7 +87,33 @@ public final class AtomicFile {
 
     /// Flushes the data, renames the file over the target and flushes the directory.
     public func commit() throws(FileError) {
-        guard !finished else { return }
+        guard try flush() else { return }
+        if rename(temporary, target) != 0 {
+            let e = FileError(path: target, operation: "replace")
+            unlink(temporary)
+            throw e
+        }
+        Self.syncDirectory(of: target)
+    }
+
+    /// As `commit()`, but only when no file is at the target: the new file is linked in
+    /// (never over another), so of two writers creating the same name one wins and the other
+    /// gets EEXIST, with the existing file untouched.
+    public func commitNew() throws(FileError) {
+        guard try flush() else { return }
+        if link(temporary, target) != 0 {
+            let e = FileError(path: target, operation: "create")
+            unlink(temporary)
+            throw e
+        }
+        unlink(temporary)
+        Self.syncDirectory(of: target)
+    }
+
+    /// Flushes and closes the temporary file; false when the file was already committed or
+    /// discarded. On failure the temporary file is removed.
+    private func flush() throws(FileError) -> Bool {
+        guard !finished else { return false }
         finished = true
         if fsync(fd) != 0 || close(fd) != 0 {
             let e = FileError(path: target, operation: "flush")
@@ -96,13 +122,13 @@ public final class AtomicFile {
             throw e
         }
         fd = -1
-        if rename(temporary, target) != 0 {
-            let e = FileError(path: target, operation: "replace")
-            unlink(temporary)
-            throw e
-        }
-        let slash = target.lastIndex(of: "/")
-        let dir = slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? "."
+        return true
+    }
+
+    /// Flushes the directory holding `path`, so a rename or unlink in it survives a power cut.
+    public static func syncDirectory(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let d = open(dir, O_RDONLY | O_CLOEXEC)
         if d >= 0 {
             fsync(d)

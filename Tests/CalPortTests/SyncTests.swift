@@ -62,7 +62,7 @@ final class SyncHarness: @unchecked Sendable {
 
     func writeLocal(uid: String, summary: String, extra: [String] = [], file name: String? = nil) throws {
         let text = Self.calendar([Self.vevent(uid: uid, summary: summary, extra: extra)])
-        try Data(text.utf8).write(to: URL(fileURLWithPath: local + "/" + (name ?? ICSFolderStore.fileName(for: uid))))
+        try Data(text.utf8).write(to: URL(fileURLWithPath: local + "/" + (name ?? ICSFolderStore.fileName(forUID: uid))))
     }
 
     func localFiles() throws -> [String] {
@@ -216,11 +216,11 @@ struct SyncTests {
         try await h.sync()
         // a: deleted locally → deleted in Google. b: deleted in Google → deleted locally.
         // c: deleted locally, edited in Google → comes back locally. d: deleted on both → forgotten.
-        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "a@test"))
+        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(forUID: "a@test"))
         try await h.deleteGoogle(uid: "b@test")
-        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "c@test"))
+        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(forUID: "c@test"))
         try await h.editGoogle(uid: "c@test") { $0.summary = "C edited" }
-        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "d@test"))
+        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(forUID: "d@test"))
         try await h.deleteGoogle(uid: "d@test")
         h.fake.resetStatistics()
         let r = try await h.sync { $0.options.deletionLimit = DeletionLimit(.unlimited) }
@@ -239,7 +239,7 @@ struct SyncTests {
         let h = try SyncHarness()
         try h.writeLocal(uid: "a@test", summary: "A")
         try await h.sync()
-        let file = h.local + "/" + ICSFolderStore.fileName(for: "a@test")
+        let file = h.local + "/" + ICSFolderStore.fileName(forUID: "a@test")
         try Data("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a@test\r\nDTSTART:garbage\r\n".utf8).write(to: URL(fileURLWithPath: file))
         let r = try await h.sync()
         #expect(r.outcome == .partial)
@@ -253,7 +253,7 @@ struct SyncTests {
         for i in 0..<100 { try h.writeLocal(uid: "e\(i)@test", summary: "E\(i)") }
         try await h.sync()
         // 11 of 100 deleted locally: more than 10%, refused, nothing written.
-        for i in 0..<11 { try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: "e\(i)@test")) }
+        for i in 0..<11 { try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(forUID: "e\(i)@test")) }
         h.fake.resetStatistics()
         await #expect { try await h.sync() } throws: { ($0 as? Failure)?.outcome == .refused }
         #expect(h.writeCalls == 0)
@@ -343,7 +343,7 @@ struct SyncTests {
         #expect(r.stdoutText.contains("google: 1 create"))
         #expect(r.stdoutText.contains("local: 1 create"))
         #expect(h.writeCalls == 0)
-        #expect(try h.localFiles() == [ICSFolderStore.fileName(for: "a@test")])
+        #expect(try h.localFiles() == [ICSFolderStore.fileName(forUID: "a@test")])
     }
 }
 
@@ -690,7 +690,7 @@ struct SyncRandomTests {
                     }
                 case 4:
                     if let uid = local.randomElement(using: &g) {
-                        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(for: uid))
+                        try FileManager.default.removeItem(atPath: h.local + "/" + ICSFolderStore.fileName(forUID: uid))
                     }
                 default:
                     if let uid = google.randomElement(using: &g) { try await h.deleteGoogle(uid: uid) }

@@ -47,6 +47,22 @@ extension CalendarStore {
     public func commit() async throws {}
 }
 
+extension CalendarStore {
+    /// Applies the changes one after the other with `one`, telling `progress` each outcome as
+    /// it comes: the `apply` of stores that write each change on its own.
+    func applyOneByOne(_ changes: [StoreChange<Item>], progress: (@Sendable (Int, StoreOutcome<Item>) -> Void)?,
+                       _ one: (StoreChange<Item>) -> StoreOutcome<Item>) -> [StoreOutcome<Item>] {
+        var outcomes: [StoreOutcome<Item>] = []
+        outcomes.reserveCapacity(changes.count)
+        for (i, change) in changes.enumerated() {
+            let outcome = one(change)
+            progress?(i, outcome)
+            outcomes.append(outcome)
+        }
+        return outcomes
+    }
+}
+
 /// One entry of a store.
 public struct StoreEntry<Item: Sendable>: Sendable {
     public var id: String
@@ -74,8 +90,9 @@ public struct StoreListing<Item: Sendable>: Sendable {
     public var nextToken: String?
     /// The calendar's name, description and zone, where the store has them.
     public var info: CalendarInfo
-    /// Entries that exist but could not be read (a file that does not parse): not in
-    /// `entries`, and never to be taken for deletions.
+    /// Entries that exist but could not be read (a file that does not parse, a file holding
+    /// several UIDs). Their content is unknown: a sync must treat them as neither present nor
+    /// deleted, and leave them alone.
     public var unreadable: [UnreadableEntry]
 
     public init(entries: [StoreEntry<Item>], isComplete: Bool, nextToken: String?, info: CalendarInfo = CalendarInfo(),
@@ -88,9 +105,11 @@ public struct StoreListing<Item: Sendable>: Sendable {
     }
 }
 
-/// An entry a store holds but could not read, and why (naming the file and line where it can).
-public struct UnreadableEntry: Sendable, Equatable {
+/// An entry a store has but could not read.
+public struct UnreadableEntry: Sendable, Hashable {
+    /// The id it would have (a file name; a UID), or where it is (`line 12`) when it has none.
     public var id: String
+    /// Why, naming the file and line where known (`cal.ics:12: error: …`).
     public var message: String
 
     public init(id: String, message: String) {
