@@ -122,8 +122,12 @@ struct SyncRun: AsyncParsableCommand {
             let plan: SyncReport
             do { plan = try await Sync.run(preview, api: session.api) } catch { throw Exit.report(error) }
             let touched = plan.plan.google.create.count + plan.plan.google.update.count + plan.plan.google.delete.count
-            StandardError.write("calport: \(touched) Google events change; Google emails their guests (\(sendUpdates.rawValue))\n")
-            if touched > 0 && !yes {
+            let domains = plan.plan.guestsByDomain.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            let list = domains.prefix(20).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            StandardError.write("calport: \(touched) Google events change; Google would email "
+                                + (sendUpdates == .external ? "up to " : "") + "\(plan.plan.guests) guests"
+                                + (list.isEmpty ? "" : ": \(list)") + (domains.count > 20 ? ", and \(domains.count - 20) more domains" : "") + "\n")
+            if plan.plan.guests > 0 && !yes {
                 guard isatty(0) == 1 else {
                     StandardError.write("calport: refusing to send email without --yes (standard input is not a terminal); nothing was written\n")
                     throw Exit.code(.usage)

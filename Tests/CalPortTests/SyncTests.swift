@@ -328,10 +328,17 @@ struct SyncTests {
         var r = try calport(["sync", "--local", h.local, "--calendar", h.calendarId, "--send-updates", "all"],
                                   environment: h.environment)
         #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains("1 guests: example.com 1"), "\(r.stderr)")
         #expect(h.writeCalls == 0)
         r = try calport(["sync", "--local", h.local, "--calendar", h.calendarId], environment: h.environment)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(h.fake.sendUpdatesValues.allSatisfy { $0 == "none" })
+        // Asked for, with --yes: the change goes with sendUpdates=all (an insert: import never emails).
+        try h.writeLocal(uid: "b@test", summary: "B", extra: ["ORGANIZER:mailto:\(h.calendarId)", "ATTENDEE:mailto:guest@example.com"])
+        r = try calport(["sync", "--local", h.local, "--calendar", h.calendarId, "--send-updates", "all", "--yes"], environment: h.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(h.fake.sendUpdatesValues.contains("all"))
+        #expect(h.fake.requestCount(for: "events.insert") == 1)
     }
 
     @Test func theCommandLineDryRunPrintsThePlanAndWritesNothing() async throws {

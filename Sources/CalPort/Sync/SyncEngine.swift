@@ -152,9 +152,14 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             case .link: report.plan.linked.append(uid)
             case .put(let l, let g):
                 if l != nil { if u.localEntry == nil { report.plan.local.create.append(uid) } else { report.plan.local.update.append(uid) } }
-                if g != nil { if u.google.contains(where: { $0.status != "cancelled" }) { report.plan.google.update.append(uid) } else { report.plan.google.create.append(uid) } }
+                if let g {
+                    if u.google.contains(where: { $0.status != "cancelled" }) { report.plan.google.update.append(uid) } else { report.plan.google.create.append(uid) }
+                    for e in g { report.plan.countGuests(e.event.attendees, organizer: e.event.organizer?.email) }
+                }
             case .delete(.local): report.plan.local.delete.append(uid)
-            case .delete(.google): report.plan.google.delete.append(uid)
+            case .delete(.google):
+                report.plan.google.delete.append(uid)
+                for e in sides[uid]?.google.events ?? [] { report.plan.countGuests(e.event.attendees, organizer: e.event.organizer?.email) }
             case .forget: break
             case .conflict(let fields): report.plan.conflicts[uid] = fields
             case .unknown(let why): report.plan.unknown[uid] = why

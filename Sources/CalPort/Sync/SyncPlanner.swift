@@ -171,5 +171,18 @@ public struct SyncPlanSummary: Sendable, Codable, Equatable {
     public var linked: [String] = []
     public var conflicts: [String: [String]] = [:]
     public var unknown: [String: String] = [:]
+    /// Guests of the events the sync creates, changes or deletes in Google, by e-mail domain:
+    /// whom Google would write to with `--send-updates all` (the organizer is not counted).
+    public var guestsByDomain: [String: Int] = [:]
     public init() {}
+
+    public var guests: Int { guestsByDomain.values.reduce(0, +) }
+
+    mutating func countGuests(_ attendees: [CalendarUser], organizer: String?) {
+        for a in attendees {
+            guard let email = a.email?.lowercased(), email != organizer?.lowercased(),
+                  let at = email.lastIndex(of: "@") else { continue }
+            guestsByDomain[String(email[email.index(after: at)...]), default: 0] += 1
+        }
+    }
 }
