@@ -248,7 +248,7 @@ enum SyncText {
             + "Google \(r.plan.google.create.count) created, \(r.plan.google.update.count) updated, \(r.plan.google.delete.count) deleted; "
             + "\(r.plan.linked.count) linked, \(r.plan.conflicts.count) conflicts"
             + (r.firstSync ? " (first sync)" : "") + (r.recoveredFromExpiredToken ? " (after an expired sync token)" : "")
-            + "; \(r.requests) requests in " + String(format: "%.1f", r.seconds) + "s\n"
+            + "; \(r.requests) request\(r.requests == 1 ? "" : "s") to Google in " + String(format: "%.1f", r.seconds) + "s\n"
         return out
     }
 }

@@ -2,6 +2,7 @@ import CalendarModel
 import Foundation
 import GoogleAPI
 import GoogleCalendar
+import SystemSupport
 
 /// The settings of one `calport sync`.
 public struct SyncOptions: Sendable {
@@ -70,6 +71,26 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
 
     func note(_ s: String) { progress?.note(s) }
 
+    /// Writes planned so far, for the progress bar (each phase adds its own).
+    private var plannedWrites = 0
+    private let plannedLock = Lock()
+
+    func expectWrites(_ n: Int) {
+        guard n > 0, let progress else { return }
+        progress.setTotal(plannedLock.withLock { plannedWrites += n; return plannedWrites })
+    }
+
+    /// Advances the bar by one write as each outcome comes.
+    var advance: (@Sendable (Int, StoreOutcome<GoogleEvent>) -> Void)? {
+        guard let progress else { return nil }
+        return { _, _ in progress.advance() }
+    }
+
+    var advanceLocal: (@Sendable (Int, StoreOutcome<CalendarObject>) -> Void)? {
+        guard let progress else { return nil }
+        return { _, _ in progress.advance() }
+    }
+
     /// One UID during a run.
     struct Unit {
         var uid: String
@@ -99,6 +120,7 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
 
         // 1. Both sides.
         let localListing = try await local.list(since: nil)
+        note("\(local.location): \(localListing.entries.count) events" + (localListing.unreadable.isEmpty ? "" : ", \(localListing.unreadable.count) unreadable"))
         var token = report.firstSync ? nil : try state.syncToken
         var googleListing: StoreListing<GoogleEvent>
         do {
@@ -428,7 +450,8 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             default: continue
             }
         }
-        let first = await remote.apply(changes, progress: nil)
+        expectWrites(changes.count)
+        let first = await remote.apply(changes, progress: advance)
         var seriesIds: [String: String] = [:]
         var revive: [Int] = []
         for (i, outcome) in first.enumerated() {
@@ -519,7 +542,8 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             }
         }
         guard !second.isEmpty else { return }
-        let results = await remote.apply(second, progress: nil)
+        expectWrites(second.count)
+        let results = await remote.apply(second, progress: advance)
         for (i, outcome) in results.enumerated() {
             let uid = secondOwners[i]
             switch outcome {
@@ -608,7 +632,8 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             }
         }
         guard !changes.isEmpty else { return }
-        let results = await local.apply(changes, progress: nil)
+        expectWrites(changes.count)
+        let results = await local.apply(changes, progress: advanceLocal)
         for (i, outcome) in results.enumerated() {
             let uid = owners[i]
             switch outcome {
