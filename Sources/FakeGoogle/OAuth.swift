@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GoogleCalendar
 import LoopbackHTTP
@@ -101,6 +102,15 @@ extension FakeGoogleServer {
 
     // MARK: - Endpoints
 
+    /// The S256 challenge of a PKCE verifier (RFC 7636 §4.2): base64url(SHA-256(verifier)).
+    static func s256Challenge(_ verifier: String) -> String { base64URL(SHA256.hash(data: Array(verifier.utf8))) }
+
+    /// base64url without padding (RFC 4648 §5), as PKCE challenges and JWT parts are written.
+    static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
     private func oauthError(_ error: String, _ description: String, status: Int = 400) -> LoopbackResponse {
         .json(FakeJSON.string(.object(["error": .string(error), "error_description": .string(description)])), status: status)
     }
@@ -153,7 +163,7 @@ extension FakeGoogleServer {
                     }
                     if let challenge = registered.challenge {
                         guard let verifier = fields["code_verifier"] else { return oauthError("invalid_grant", "Missing code verifier.") }
-                        let computed = registered.method.uppercased() == "PLAIN" ? verifier : SHA256Digest.s256Challenge(verifier)
+                        let computed = registered.method.uppercased() == "PLAIN" ? verifier : Self.s256Challenge(verifier)
                         guard computed == challenge else { return oauthError("invalid_grant", "Invalid code verifier.") }
                     }
                     scope = registered.scope ?? scopeDefault
@@ -211,7 +221,7 @@ extension FakeGoogleServer {
             "iss": .string("https://accounts.google.com"), "aud": .string(audience), "email": .string(email),
             "email_verified": .bool(true), "sub": .string("1000000000"),
         ]))
-        return SHA256Digest.base64URL(Array(header.utf8)) + "." + SHA256Digest.base64URL(Array(payload.utf8)) + ".c2ln"
+        return Self.base64URL(Array(header.utf8)) + "." + Self.base64URL(Array(payload.utf8)) + ".c2ln"
     }
 
     func revokeEndpoint(_ request: LoopbackRequest) -> LoopbackResponse {
