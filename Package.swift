@@ -7,7 +7,8 @@ import PackageDescription
 // ICalendar is the only importer of CLibical, HTTP of CCurl, StateStore of CSQLite and
 // CalPort of CZlib; the iCalendar and Google sides never import each other. GoogleAuth (OAuth)
 // needs HTTP and, for its redirect listener, LoopbackHTTP. FakeGoogle (the test double of the
-// Calendar API, on LoopbackHTTP) is used by tests, benchmarks and calport-fake-google only.
+// Calendar API and OAuth endpoints, on LoopbackHTTP, GoogleCalendar and Crypto) is used by tests,
+// benchmarks and calport-fake-google only.
 let package = Package(
     name: "calport",
     platforms: [.macOS(.v13)],
@@ -58,7 +59,8 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         // A fake Google Calendar API on 127.0.0.1, for tests and benchmarks (never the real one).
-        .target(name: "FakeGoogle", dependencies: ["LoopbackHTTP", "GoogleCalendar"]),
+        // Crypto: SHA-256 for PKCE S256 challenges.
+        .target(name: "FakeGoogle", dependencies: ["LoopbackHTTP", "GoogleCalendar", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "calport-fake-google", dependencies: ["FakeGoogle"]),
         .target(name: "HTTP", dependencies: ["CCurl", "SystemSupport"]),
         // A small HTTP/1.1 server on loopback sockets: the OAuth redirect listener and the

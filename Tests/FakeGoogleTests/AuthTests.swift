@@ -70,7 +70,7 @@ struct AuthTests {
 
     @Test func consentPageRedirectsWithACode() async throws {
         let fake = try Fake()
-        let challenge = SHA256Digest.s256Challenge("verifier-verifier-verifier-verifier-verifier")
+        let challenge = FakeGoogleServer.s256Challenge("verifier-verifier-verifier-verifier-verifier")
         let url = fake.server.authorizationURL + "?client_id=c&response_type=code&redirect_uri=" + percentEncoded("http://127.0.0.1:5000/")
             + "&state=xyz&code_challenge=\(challenge)&code_challenge_method=S256&scope=" + percentEncoded("https://www.googleapis.com/auth/calendar")
         let response = try await sharedClient.send(HTTPRequest(url: url, timeout: .seconds(5)))
@@ -84,6 +84,22 @@ struct AuthTests {
             ("code_verifier", "verifier-verifier-verifier-verifier-verifier"),
         ])
         #expect(token.status == 200)
+    }
+
+    @Test func openIDScopeGetsAnIdTokenNamingTheAccount() async throws {
+        let fake = try Fake()
+        fake.server.registerAuthorizationCode("code-oidc", scope: "openid email")
+        let token = try await fake.form("token", [("grant_type", "authorization_code"), ("code", "code-oidc")])
+        let idToken = try #require(token["id_token"] as? String)
+        // Three base64url parts, unpadded, as a JWT is written.
+        let parts = idToken.split(separator: ".", omittingEmptySubsequences: false)
+        #expect(parts.count == 3)
+        #expect(idToken.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) })
+        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+        let claims = try JSONSerialization.jsonObject(with: try #require(Data(base64Encoded: payload))) as? [String: Any]
+        #expect(claims?["email"] as? String == fake.server.primaryCalendarId)
+        #expect(claims?["iss"] as? String == "https://accounts.google.com")
     }
 
     @Test func jwtBearerGrant() async throws {
