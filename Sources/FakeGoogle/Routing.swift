@@ -77,29 +77,8 @@ extension FakeGoogleServer {
         return rest.split(separator: "/", omittingEmptySubsequences: false).map { decodeSegment($0) }
     }
 
-    static func decodeSegment(_ s: Substring) -> String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(s.utf8)[...]
-        while let b = utf8.popFirst() {
-            if b == UInt8(ascii: "%"), utf8.count >= 2,
-               let h = hex(utf8[utf8.startIndex]), let l = hex(utf8[utf8.startIndex + 1]) {
-                bytes.append(h << 4 | l)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(b)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hex(_ b: UInt8) -> UInt8? {
-        switch b {
-        case 48...57: b - 48
-        case 65...70: b - 55
-        case 97...102: b - 87
-        default: nil
-        }
-    }
+    /// A path segment: %XX escapes decoded, "+" kept.
+    static func decodeSegment(_ s: Substring) -> String { percentDecode(s, plusIsSpace: false) }
 
     enum Outcome {
         case respond(APIResult)

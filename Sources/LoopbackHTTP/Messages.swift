@@ -113,12 +113,13 @@ func parseQuery(_ query: String) -> [(name: String, value: String)] {
     }
 }
 
-/// Decodes %XX escapes and "+" (a space in form-encoded queries); a malformed escape stays as it is.
-func percentDecode(_ text: Substring) -> String {
+/// Decodes %XX escapes and, unless `plusIsSpace` is false (a path segment, where "+" is
+/// itself), "+" as a space (form-encoded queries); a malformed escape stays as it is.
+public func percentDecode(_ text: Substring, plusIsSpace: Bool = true) -> String {
     var bytes: [UInt8] = []
     var utf8 = Array(text.utf8)[...]
     while let byte = utf8.popFirst() {
-        if byte == UInt8(ascii: "+") {
+        if plusIsSpace && byte == UInt8(ascii: "+") {
             bytes.append(UInt8(ascii: " "))
         } else if byte == UInt8(ascii: "%"), utf8.count >= 2,
                   let high = hexValue(utf8[utf8.startIndex]), let low = hexValue(utf8[utf8.startIndex + 1]) {
