@@ -406,6 +406,8 @@ struct SyncRecurrenceTests {
         let master = try #require(events.first { $0.recurrenceID == nil })
         #expect(master.exceptionDates.map(\.localDateTime.date.basicFormat) == ["20270104"])
         #expect(events.first { $0.summary == "Moved" } != nil, "the local override stays")
+        let verify = try calport(["verify", h.local + "/weekly@test.ics", "google:" + h.calendarId], environment: h.environment)
+        #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
 
         // Local: an EXDATE on the 2nd occurrence, and the series moved an hour later.
         var lines = Self.series.map { $0.replacingOccurrences(of: "T090000", with: "T100000").replacingOccurrences(of: "T093000", with: "T103000") }
@@ -422,6 +424,11 @@ struct SyncRecurrenceTests {
         events = try await localEvents(h)
         #expect(events.count == 1, "the local file now holds the series alone")
         #expect(!r.plan.conflicts.keys.contains("weekly@test"))
+        // Every occurrence, with its time and zone, alike on both sides.
+        let verifyAgain = try calport(["verify", h.local + "/weekly@test.ics", "google:" + h.calendarId], environment: h.environment)
+        #expect(verifyAgain.status == 0, "\(verifyAgain.stdoutText) \(verifyAgain.stderr)")
+        let settled = try await h.sync()
+        #expect(settled.plan.local.update.isEmpty && settled.plan.google.update.isEmpty, "nothing left to do: \(settled.plan)")
     }
 
     @Test func thisAndFollowingInGoogleBecomesTwoLocalSeries() async throws {
@@ -477,6 +484,9 @@ struct SyncFileTests {
         }
         #expect(after.contains("SUMMARY:Review"))
         #expect(h.googleEvents().keys.sorted() == ["a@test", "b@test", "c@test"])
+        // Every occurrence alike on both sides, as `calport verify` sees them.
+        let verify = try calport(["verify", h.local, "google:" + h.calendarId], environment: h.environment)
+        #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
         // Nothing changed: the file is not written again.
         let mtime = try FileManager.default.attributesOfItem(atPath: h.local)[.modificationDate] as? Date
         try await Task.sleep(for: .milliseconds(20))

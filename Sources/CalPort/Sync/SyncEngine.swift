@@ -2,6 +2,7 @@ import CalendarModel
 import Foundation
 import GoogleAPI
 import GoogleCalendar
+import ICalendar
 import SystemSupport
 
 /// The settings of one `calport sync`.
@@ -411,6 +412,7 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
         // Phase 1: series and single events (create or update), and deletions.
         var changes: [StoreChange<GoogleEvent>] = []
         var owners: [(uid: String, overrides: [GoogleEvent])] = []
+        var desiredSeries: [String: Event] = [:]
         for uid in units.keys.sorted() {
             let u = units[uid]!
             switch u.decision {
@@ -429,6 +431,7 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
                         changes.append(.create(body, id: nil))
                     }
                     owners.append((uid, overrides))
+                    desiredSeries[uid] = events.first { $0.instance == nil }?.event
                 } else {
                     // Overrides without a series (an invitation to one occurrence): each on its own.
                     for var o in overrides {
@@ -533,7 +536,10 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             // the series' time and content).
             for cur in u.google where cur.originalStartTime != nil && cur.status != "cancelled" && cur.recurringEventId == seriesId {
                 guard let stamp = SyncNormalForm.instance(of: cur), !wanted.contains(stamp), let id = cur.id else { continue }
-                if let restored = Self.restoredOccurrence(cur, series: u.google.first { $0.id == seriesId }) {
+                // Restored only where the series still has that occurrence; an override of an
+                // occurrence the series no longer makes (its start moved) goes.
+                if let series = desiredSeries[uid], Self.occurs(series, at: stamp, mapper: normal.mapper),
+                   let restored = Self.restoredOccurrence(cur, series: u.google.first { $0.id == seriesId }) {
                     second.append(.update(id: id, restored, ifMatch: cur.etag))
                 } else {
                     second.append(.delete(id: id, ifMatch: cur.etag))
@@ -548,8 +554,16 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             let uid = secondOwners[i]
             switch outcome {
             case .done(let entry):
+                let previous = units[uid]!.google.first { $0.id == entry.id }
                 units[uid]!.google.removeAll { $0.id == entry.id }
-                if let g = entry.item { units[uid]!.google.append(g) }
+                if let g = entry.item {
+                    units[uid]!.google.append(g)
+                } else if var cancelled = previous {
+                    // A deleted instance stays in Google as a cancelled occurrence, and the next
+                    // listing says so: kept that way here, so that it is not taken for a change.
+                    cancelled.status = "cancelled"
+                    units[uid]!.google.append(cancelled)
+                }
             case .notFound:
                 if case .delete = second[i] { units[uid]!.google.removeAll { $0.id == second[i].id } }
             case .preconditionFailed:
@@ -559,6 +573,27 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             case .failed(let message, _):
                 failures[uid] = message
             }
+        }
+    }
+
+    /// Whether the series makes an occurrence whose original start is `stamp` (`EventKey`'s
+    /// form: a UTC instant, or a date), found by expanding it around that time.
+    static func occurs(_ series: Event, at stamp: String, mapper: GoogleEventMapper) -> Bool {
+        guard series.isRecurring, let t = EventKey.seconds(ofStamp: stamp) else { return false }
+        let r = RecurrenceExpander.expand(series, windowStart: t - 2 * 86_400, windowEnd: t + 2 * 86_400, limit: 200) { z, l in
+            TimeZoneNames.utcOffset(tzid: z, at: l)
+        }
+        return r.occurrences.contains { o in
+            var e = series
+            e.recurrenceID = o.recurrenceID
+            e.start = o.start
+            e.end = o.end
+            e.duration = nil
+            e.recurrenceRules = []
+            e.exceptionRules = []
+            e.recurrenceDates = []
+            e.exceptionDates = []
+            return mapper.googleEvent(from: e) { _ in }.originalStartTime.flatMap(EventKey.stamp) == stamp
         }
     }
 
