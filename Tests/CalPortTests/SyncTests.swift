@@ -795,3 +795,33 @@ struct SyncSafetyTests {
         #expect(try await h.localObjects()["a@test"]?.events.first?.location == "Room 4")
     }
 }
+
+@Suite("calport sync: real exports", .serialized)
+struct SyncCorpusTests {
+    static let files = [
+        "ical4j/src/test/resources/samples/valid/google_aus_holidays.ics",
+        "ical4j/src/test/resources/samples/valid/BCP321928.ics",
+        "ical4j/src/test/resources/samples/valid/Standup.ics",
+        "ical-allenporter/tests/examples/testdata/apple_ical.ics",
+        "ical4j/src/test/resources/net/fortuna/ical4j/data/apple-iphone-os-26-structured-location.ics",
+    ]
+
+    /// A real export as the local file: after the first sync Google shows every occurrence it
+    /// has (`calport verify`), and a second sync finds nothing to do on either side.
+    @Test(.enabled(if: Paths.corpusAvailable, "../shared/corpus is not present"), arguments: files)
+    func aRealExportSyncsAndSettles(file: String) async throws {
+        let h = try SyncHarness(file: true)
+        let source = Paths.corpus.appendingPathComponent("ics").appendingPathComponent(file).path
+        try FileManager.default.copyItem(atPath: source, toPath: h.local)
+        let first = try await h.sync()
+        #expect(first.failed.isEmpty, "\(file): \(first.failed)")
+        let verify = try calport(["verify", h.local, "google:" + h.calendarId], environment: h.environment)
+        #expect(verify.status == 0, "\(file): \(verify.stdoutText) \(verify.stderr)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: h.local))
+        let second = try await h.sync()
+        #expect(second.plan == SyncPlanSummary() || (second.plan.local.create + second.plan.local.update + second.plan.local.delete
+                + second.plan.google.create + second.plan.google.update + second.plan.google.delete).isEmpty && second.plan.conflicts.isEmpty,
+                "\(file): \(second.plan)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: h.local)) == before, "\(file): the file was written again")
+    }
+}

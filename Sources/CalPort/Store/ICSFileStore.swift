@@ -65,6 +65,15 @@ public final class ICSFileStore: CalendarStore, @unchecked Sendable {
     }
 
     /// Reads the file (again) and lists it; changes applied and not committed are dropped.
+    /// The VTIMEZONEs the file defines (and those added).
+    public var zoneDefinitions: [TimeZoneDefinition] {
+        lock.withLock {
+            var all = added
+            for (k, v) in state?.definitions ?? [:] { all[k] = v }
+            return all.values.sorted { $0.tzid < $1.tzid }
+        }
+    }
+
     public func list(since token: String?) async throws -> StoreListing<CalendarObject> {
         try lock.withLock {
             let loaded = try load()

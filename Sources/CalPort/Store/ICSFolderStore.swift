@@ -65,6 +65,11 @@ public final class ICSFolderStore: CalendarStore, @unchecked Sendable {
         lock.withLock { for z in zones where definitions[z.tzid] == nil { definitions[z.tzid] = z } }
     }
 
+    /// The VTIMEZONEs the files listed so far define (and those added).
+    public var zoneDefinitions: [TimeZoneDefinition] {
+        lock.withLock { definitions.values.sorted { $0.tzid < $1.tzid } }
+    }
+
     public func list(since token: String?) async throws -> StoreListing<CalendarObject> {
         try lock.withLock { try listLocked() }
     }

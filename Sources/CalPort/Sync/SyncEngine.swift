@@ -157,7 +157,13 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
         }
 
         // 2. Decide.
-        let mapper = GoogleEventMapper(options: options.mapping, calendarTimeZone: googleListing.info.timeZone ?? options.timeZone)
+        var mapper = GoogleEventMapper(options: options.mapping, calendarTimeZone: googleListing.info.timeZone ?? options.timeZone)
+        if let zones = local as? ZoneDefiningStore {
+            // Zones the local files define by rules (Outlook's "Canberra, Melbourne, Sydney")
+            // go to Google under the IANA name they stand for, as push sends them.
+            let equivalents = ZoneEquivalents(zones.zoneDefinitions)
+            mapper.zoneEquivalent = { tzid, year in equivalents.iana(tzid, year: year) }
+        }
         let normal = SyncNormalForm(mapper: mapper, calendarId: options.calendarId)
         let decider = SyncDecider(policy: options.conflict)
         var sides: [String: (local: SyncSideState, google: SyncSideState)] = [:]
