@@ -248,6 +248,17 @@ struct SyncTests {
         #expect(FileManager.default.fileExists(atPath: file), "the file is left alone")
     }
 
+    @Test func aNewFileThatDoesNotParseIsReportedNotIgnored() async throws {
+        let h = try SyncHarness()
+        try h.writeLocal(uid: "a@test", summary: "A")
+        try Data(SyncHarness.calendar(["BEGIN:VEVENT", "UID:broken@test", "DTSTART:garbage", "SUMMARY:Broken", "END:VEVENT"]).utf8)
+            .write(to: URL(fileURLWithPath: h.local + "/broken.ics"))
+        let r = try await h.sync()
+        #expect(r.outcome == .partial, "\(r.plan)")
+        #expect(r.plan.unknown.keys.sorted() == ["broken.ics"])
+        #expect(h.googleEvents().keys.sorted() == ["a@test"])
+    }
+
     @Test func refusesWhenASideWasEmptiedOrTooManyDeletions() async throws {
         let h = try SyncHarness()
         for i in 0..<100 { try h.writeLocal(uid: "e\(i)@test", summary: "E\(i)") }

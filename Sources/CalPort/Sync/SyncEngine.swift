@@ -133,6 +133,10 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             googleListing = try await remote.list(since: nil)
         }
         var units = gather(localListing: localListing, googleListing: googleListing, records: records)
+        // Unreadable entries no UID is known for (a new file that does not parse, an event
+        // without UID) are reported all the same: they are on neither side until fixed.
+        let reported = Set(units.values.compactMap(\.localUnknown))
+        for bad in localListing.unreadable where !reported.contains(bad.message) { report.plan.unknown[bad.id] = bad.message }
 
         // `sync reset --next new`: what exists now stays out of sync.
         if nextMode == "new" {
@@ -303,14 +307,6 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             units[object.uid] = u
             localIds[e.id] = object.uid
         }
-        for bad in localListing.unreadable {
-            // The UID the entry held when last read, when the state knows it.
-            if let uid = records.values.first(where: { $0.localId == bad.id })?.uid {
-                var u = unit(uid)
-                u.localUnknown = bad.message
-                units[uid] = u
-            }
-        }
         // Google: by iCalUID, or through ids the state or the listing knows.
         var uidById: [String: String] = [:]
         for r in records.values { for g in r.google { if let id = g.id { uidById[id] = r.uid } } }
@@ -323,6 +319,14 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             u.googleTouched = true
             u.google.removeAll { $0.id == e.id }
             if let g = e.item { u.google.append(g) }
+            units[uid] = u
+        }
+        for bad in localListing.unreadable {
+            // The UID the entry held when last read, when the state knows it; or the entry's
+            // id where it is a UID (a single file's), which Google may hold.
+            guard let uid = records.values.first(where: { $0.localId == bad.id })?.uid ?? (units[bad.id] != nil ? bad.id : nil) else { continue }
+            var u = unit(uid)
+            u.localUnknown = bad.message
             units[uid] = u
         }
         return units
