@@ -97,6 +97,10 @@ extension Property {
     }
 
     public static func quoteIfNeeded(_ v: String) -> String {
+        // Most values (a name, an address) hold none of the four: one pass over the bytes.
+        if !v.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") }) {
+            return v
+        }
         var v = v
         if v.contains("\"") {
             var out = ""

@@ -29,7 +29,11 @@ public struct EnumeratedValue<Registry: ValueRegistry>: Hashable, Sendable, Coda
 
     public static func == (a: Self, b: Self) -> Bool { a.text == b.text || a.text.caseInsensitiveEquals(b.text) }
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(text.uppercased()) }
+    /// Equal values hash alike whatever their case; a value already in upper case (every
+    /// registered one) is hashed without making an upper-case copy.
+    public func hash(into hasher: inout Hasher) {
+        if text.utf8.allSatisfy({ $0 < 0x80 && !(0x61...0x7A).contains($0) }) { hasher.combine(text) } else { hasher.combine(text.uppercased()) }
+    }
 
     public init(from decoder: Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
 
