@@ -30,6 +30,9 @@ struct SyncCommand: AsyncParsableCommand {
 
             Nobody is emailed unless --send-updates says so (then --yes, or a yes on the terminal).
 
+            `calport sync` runs `calport sync run`: its options are in `calport sync run --help`; \
+            `calport sync reset --help` explains the reset.
+
             Exit codes: 0 done; 3 conflicts, unreadable files or failed writes remain (the rest \
             was done); 4 refused by a safety check, nothing written; 64 usage; 69 Google \
             unavailable; 75 another sync of the pair is running; 77 not signed in or no access.
