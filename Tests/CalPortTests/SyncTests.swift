@@ -815,6 +815,8 @@ struct SyncCorpusTests {
         "ical4j/src/test/resources/samples/valid/Standup.ics",
         "ical-allenporter/tests/examples/testdata/apple_ical.ics",
         "ical4j/src/test/resources/net/fortuna/ical4j/data/apple-iphone-os-26-structured-location.ics",
+        // Lotus Notes: one occurrence of a series whose master is not in the file.
+        "ical4j/src/test/resources/samples/valid/calconnect7.ics",
     ]
 
     /// A real export as the local file: after the first sync Google shows every occurrence it

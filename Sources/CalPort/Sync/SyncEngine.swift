@@ -427,7 +427,15 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             let u = units[uid]!
             switch u.decision {
             case .put(_, let events?):
-                let desired = events.map { normal.mapper.googleEvent(from: $0.event) { _ in } }
+                var modelEvents = events.map(\.event)
+                if !modelEvents.contains(where: { $0.recurrenceID == nil }) {
+                    // Overrides whose series is not here (an invitation to one occurrence, a
+                    // Lotus Notes export): Google holds no exception without a series, so they
+                    // go under a series of their own, as push sends them; reading Google back
+                    // leaves that series out again (`SyncNormalForm`).
+                    SeriesShapes.repair(&modelEvents, makingSeries: true) { _ in }
+                }
+                let desired = modelEvents.map { normal.mapper.googleEvent(from: $0) { _ in } }
                 let series = desired.first { $0.originalStartTime == nil }
                 let current = u.google.first { $0.originalStartTime == nil && $0.status != "cancelled" }
                 var overrides = desired.filter { $0.originalStartTime != nil }

@@ -42,7 +42,11 @@ struct SyncNormalForm: Sendable {
             if g.status == "cancelled" && g.start == nil { continue }
             let e = mapper.event(from: g) { _ in }
             if SeriesShapes.isSyntheticSeries(e) { continue }
-            out.append(SyncEvent(instance: EventKey(g)?.instance ?? Self.instance(of: g), event: normalised(e)))
+            // An override Google holds as a single event (its series is not there) carries its
+            // RECURRENCE-ID, which the mapping restores: its instance is that occurrence.
+            let instance = EventKey(g)?.instance ?? Self.instance(of: g)
+                ?? (e.recurrenceID != nil ? mapper.googleEvent(from: e) { _ in }.originalStartTime.flatMap(EventKey.stamp) : nil)
+            out.append(SyncEvent(instance: instance, event: normalised(e)))
         }
         return Self.sorted(out)
     }
