@@ -442,6 +442,23 @@ struct SyncRecurrenceTests {
         #expect(settled.plan.local.update.isEmpty && settled.plan.google.update.isEmpty, "nothing left to do: \(settled.plan)")
     }
 
+    @Test func anOverrideRemovedLocallyGoesBackToTheSeriesInGoogle() async throws {
+        let h = try SyncHarness()
+        try write(h, Self.series + Self.override(day: "20261214", summary: "Moved"))
+        try await h.sync()
+        try write(h, Self.series)
+        let r = try await h.sync()
+        #expect(r.outcome == .success, "\(r.failed) \(r.plan)")
+        let instances = try await googleInstances(h)
+        let back = try #require(instances.first { $0.originalStartTime?.dateTime?.hasPrefix("2026-12-14") == true })
+        #expect(back.summary == "Weekly")
+        #expect(back.start?.dateTime?.hasPrefix("2026-12-14T09:00:00") == true, "\(String(describing: back.start))")
+        let verify = try calport(["verify", h.local + "/weekly@test.ics", "google:" + h.calendarId], environment: h.environment)
+        #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
+        let settled = try await h.sync()
+        #expect(settled.plan.local.update.isEmpty && settled.plan.google.update.isEmpty, "\(settled.plan)")
+    }
+
     @Test func thisAndFollowingInGoogleBecomesTwoLocalSeries() async throws {
         let h = try SyncHarness()
         try write(h, Self.series)

@@ -243,26 +243,7 @@ extension PushInput {
         guard let expansion, item.event.isRecurring, item.event.recurrenceID == nil else { return [:] }
         var out: [String: GoogleEvent] = [:]
         for stamp in stamps {
-            guard let t = EventKey.seconds(ofStamp: stamp) else { continue }
-            // A day either side covers all-day and floating occurrences, compared by wall time.
-            let r = RecurrenceExpander.expand(item.event, windowStart: t - 2 * 86_400, windowEnd: t + 2 * 86_400, limit: 100,
-                                              utcOffset: expansion.utcOffset)
-            for o in r.occurrences {
-                var e = item.event
-                e.recurrenceID = o.recurrenceID
-                e.start = o.start
-                e.end = o.end
-                e.duration = nil
-                e.recurrenceRules = []
-                e.exceptionRules = []
-                e.recurrenceDates = []
-                e.exceptionDates = []
-                let g = expansion.mapper.googleEvent(from: e) { _ in }
-                if let original = g.originalStartTime, EventKey.stamp(original) == stamp {
-                    out[stamp] = g
-                    break
-                }
-            }
+            out[stamp] = SeriesOccurrence.google(of: item.event, at: stamp, mapper: expansion.mapper, utcOffset: expansion.utcOffset)
         }
         return out
     }

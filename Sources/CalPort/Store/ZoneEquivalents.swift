@@ -1,4 +1,5 @@
 import CalendarModel
+import GoogleCalendar
 import ICalendar
 import SystemSupport
 
@@ -28,5 +29,10 @@ final class ZoneEquivalents: @unchecked Sendable {
 
     func iana(_ tzid: String, year: Int) -> String? {
         lock.withLock { reader.ianaEquivalent(ofInputZone: tzid, around: year) }
+    }
+
+    /// The zone's offset at a wall time: the definitions first, then the tz database.
+    func utcOffset(_ tzid: String, at local: LocalDateTime) -> Int? {
+        lock.withLock { reader.utcOffset(tzid: tzid, at: local) } ?? TimeZoneNames.utcOffset(tzid: tzid, at: local)
     }
 }

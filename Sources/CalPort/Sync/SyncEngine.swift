@@ -162,13 +162,15 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
 
         // 2. Decide.
         var mapper = GoogleEventMapper(options: options.mapping, calendarTimeZone: googleListing.info.timeZone ?? options.timeZone)
+        var utcOffset: @Sendable (String, LocalDateTime) -> Int? = { TimeZoneNames.utcOffset(tzid: $0, at: $1) }
         if let zones = local as? ZoneDefiningStore {
             // Zones the local files define by rules (Outlook's "Canberra, Melbourne, Sydney")
             // go to Google under the IANA name they stand for, as push sends them.
             let equivalents = ZoneEquivalents(zones.zoneDefinitions)
             mapper.zoneEquivalent = { tzid, year in equivalents.iana(tzid, year: year) }
+            utcOffset = { tzid, local in equivalents.utcOffset(tzid, at: local) }
         }
-        let normal = SyncNormalForm(mapper: mapper, calendarId: options.calendarId)
+        let normal = SyncNormalForm(mapper: mapper, calendarId: options.calendarId, utcOffset: utcOffset)
         let decider = SyncDecider(policy: options.conflict)
         var sides: [String: (local: SyncSideState, google: SyncSideState)] = [:]
         for uid in units.keys.sorted() {
@@ -556,8 +558,11 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
                 guard let stamp = SyncNormalForm.instance(of: cur), !wanted.contains(stamp), let id = cur.id else { continue }
                 // Restored only where the series still has that occurrence; an override of an
                 // occurrence the series no longer makes (its start moved) goes.
-                if let series = desiredSeries[uid], Self.occurs(series, at: stamp, mapper: normal.mapper),
-                   let restored = Self.restoredOccurrence(cur, series: u.google.first { $0.id == seriesId }) {
+                if let series = desiredSeries[uid],
+                   var restored = SeriesOccurrence.google(of: series, at: stamp, mapper: normal.mapper, utcOffset: normal.utcOffset) {
+                    restored.id = id
+                    restored.iCalUID = uid
+                    restored.recurringEventId = seriesId
                     second.append(.update(id: id, restored, ifMatch: cur.etag))
                 } else {
                     second.append(.delete(id: id, ifMatch: cur.etag))
@@ -594,27 +599,6 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
         }
     }
 
-    /// Whether the series makes an occurrence whose original start is `stamp` (`EventKey`'s
-    /// form: a UTC instant, or a date), found by expanding it around that time.
-    static func occurs(_ series: Event, at stamp: String, mapper: GoogleEventMapper) -> Bool {
-        guard series.isRecurring, let t = EventKey.seconds(ofStamp: stamp) else { return false }
-        let r = RecurrenceExpander.expand(series, windowStart: t - 2 * 86_400, windowEnd: t + 2 * 86_400, limit: 200) { z, l in
-            TimeZoneNames.utcOffset(tzid: z, at: l)
-        }
-        return r.occurrences.contains { o in
-            var e = series
-            e.recurrenceID = o.recurrenceID
-            e.start = o.start
-            e.end = o.end
-            e.duration = nil
-            e.recurrenceRules = []
-            e.exceptionRules = []
-            e.recurrenceDates = []
-            e.exceptionDates = []
-            return mapper.googleEvent(from: e) { _ in }.originalStartTime.flatMap(EventKey.stamp) == stamp
-        }
-    }
-
     static func sameInstance(_ a: GoogleEvent, _ b: GoogleEvent) -> Bool {
         guard let x = SyncNormalForm.instance(of: a), let y = SyncNormalForm.instance(of: b) else { return false }
         return x == y
@@ -625,41 +609,6 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
         current.status != "cancelled" && current.summary == wanted.summary && current.description == wanted.description
             && current.location == wanted.location && current.start == wanted.start && current.end == wanted.end
             && current.extendedProperties == wanted.extendedProperties
-    }
-
-    /// The occurrence as the series would have it: the series' content at the original start,
-    /// lasting as long as the series' first occurrence.
-    static func restoredOccurrence(_ instance: GoogleEvent, series: GoogleEvent?) -> GoogleEvent? {
-        guard let series, let original = instance.originalStartTime, let start = series.start, let end = series.end else { return nil }
-        var g = series
-        g.id = instance.id
-        g.etag = nil
-        g.recurrence = nil
-        g.recurringEventId = instance.recurringEventId
-        g.originalStartTime = original
-        g.start = original
-        if let d = start.date, let e = end.date, let od = original.date,
-           let days = Self.days(d, e), let shifted = Self.addDays(od, days) {
-            g.end = EventDateTime(date: shifted)
-        } else if let s = start.dateTime, let e = end.dateTime, let os = original.dateTime,
-                  let a = EventKey.instant(s, zone: start.timeZone), let b = EventKey.instant(e, zone: end.timeZone),
-                  let o = EventKey.instant(os, zone: original.timeZone) {
-            g.end = EventDateTime(dateTime: LocalDateTime(secondsSinceEpoch: o + (b - a)).extendedFormat + "Z", timeZone: end.timeZone ?? original.timeZone)
-        } else {
-            return nil
-        }
-        return g
-    }
-
-    static func days(_ a: String, _ b: String) -> Int? {
-        guard let x = EventKey.seconds(ofStamp: a.replacingOccurrences(of: "-", with: "")),
-              let y = EventKey.seconds(ofStamp: b.replacingOccurrences(of: "-", with: "")) else { return nil }
-        return (y - x) / 86_400
-    }
-
-    static func addDays(_ d: String, _ n: Int) -> String? {
-        guard let x = EventKey.seconds(ofStamp: d.replacingOccurrences(of: "-", with: "")) else { return nil }
-        return LocalDateTime(secondsSinceEpoch: x + n * 86_400).date.extendedFormat
     }
 
     func writeLocal(_ units: inout [String: Unit], failures: inout [String: String], done: inout Set<String>) async {

@@ -23,6 +23,9 @@ struct SyncNormalForm: Sendable {
     /// The Google calendar's id: an ORGANIZER that is the calendar itself is what Google adds
     /// to every event it holds, not something a user wrote.
     let calendarId: String
+    /// UTC offsets of the zones local events name (their VTIMEZONEs first, then the tz
+    /// database), for expanding a series.
+    var utcOffset: @Sendable (String, LocalDateTime) -> Int? = { TimeZoneNames.utcOffset(tzid: $0, at: $1) }
 
     /// Properties that change without an edit, or that only one side has by nature.
     static let ignoredProperties: Set<String> = [
