@@ -29,25 +29,10 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 log() { echo "bench: $*" >&2; }
 
-if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
-    log "building calport and calport-fake-google (release, $SCRATCH)"
-    swift build -c release --scratch-path "$SCRATCH" --product calport >"$OUT/build.log" 2>&1
-    swift build -c release --scratch-path "$SCRATCH" --product calport-fake-google >>"$OUT/build.log" 2>&1
-fi
-BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
-CALPORT="$BIN/calport"
-
+. bench/fake-google.sh
 log "generating $N events"
 python3 bench/gencal.py --events "$((N + N / 5))" --seed "$SEED" -o "$OUT/source.ics" 2>/dev/null
 "$CALPORT" convert "$OUT/source.ics" --to ndjson -o "$OUT/source.ndjson"
-
-"$BIN/calport-fake-google" --stats "$OUT/fake-stats.json" >"$OUT/fake.out" &
-FAKE=$!
-trap 'kill $FAKE 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q CALPORT_GOOGLE_API_ROOT "$OUT/fake.out" 2>/dev/null && break; sleep 0.1; done
-ROOT=$(sed -n 's/^CALPORT_GOOGLE_API_ROOT=//p' "$OUT/fake.out")
-export CALPORT_GOOGLE_API_ROOT="$ROOT" CALPORT_ACCESS_TOKEN="bench-token" CALPORT_CONFIG_DIR="$PWD/$OUT/config"
-log "fake Google at $ROOT"
 
 # The seeding and changing client: events.import in batches of 1000, overrides after their
 # series (with recurringEventId), and the 10 changes. Counts its own requests and bytes.
@@ -186,11 +171,10 @@ log "checks: the pull against what was imported; the nightly snapshot against a 
 "$CALPORT" verify "$OUT/seeded.ndjson" "$OUT/pull.ics" --default-tz Europe/Berlin >"$OUT/verify.txt" || { log "verify found differences:"; tail -n 5 "$OUT/verify.txt" >&2; exit 1; }
 "$CALPORT" convert "$OUT/pull.ics" --to ndjson --strict -o "$OUT/reread.ndjson"
 "$CALPORT" pull --calendar primary -o "$OUT/pull-after.ics" --report "$OUT/pull-after.json" --quiet
-cmp "$OUT/archive/primary/2025-01-02.ics" "$OUT/pull-after.ics"
+# `--calendar primary` is archived under the account's address.
+cmp "$OUT"/archive/*/2025-01-02.ics "$OUT/pull-after.ics"
 
-kill -TERM $FAKE
-wait $FAKE || true
-trap - EXIT
+stop_fake
 
 python3 - "$OUT" "$N" <<'PY' | tee "$OUT/archive.md"
 import json, sys

@@ -32,22 +32,8 @@ if [ ! -x /usr/bin/time ]; then
     $SUDO apt-get install -y time >&2 || { $SUDO apt-get update >&2 && $SUDO apt-get install -y time >&2; }
 fi
 
-if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
-    log "building calport and calport-fake-google (release, $SCRATCH)"
-    swift build -c release --scratch-path "$SCRATCH" --product calport >"$OUT/build.log" 2>&1
-    swift build -c release --scratch-path "$SCRATCH" --product calport-fake-google >>"$OUT/build.log" 2>&1
-fi
-BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
-CALPORT="$BIN/calport"
-
-"$BIN/calport-fake-google" --stats "$OUT/fake-stats.json" >"$OUT/fake.out" &
-FAKE=$!
-trap 'kill $FAKE 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q CALPORT_GOOGLE_API_ROOT "$OUT/fake.out" 2>/dev/null && break; sleep 0.1; done
-ROOT=$(sed -n 's/^CALPORT_GOOGLE_API_ROOT=//p' "$OUT/fake.out")
-export CALPORT_GOOGLE_API_ROOT="$ROOT" CALPORT_ACCESS_TOKEN="bench-token" CALPORT_CONFIG_DIR="$PWD/$OUT/config" \
-    CALPORT_STATE_DIR="$PWD/$OUT/state"
-log "fake Google at $ROOT"
+. bench/fake-google.sh
+export CALPORT_STATE_DIR="$PWD/$OUT/state"
 
 HALF=$((N / 2))
 log "generating 2 x $HALF events"
@@ -136,9 +122,7 @@ if ! cmp -s "$OUT/google-uids-lf.txt" "$OUT/local-uids.txt"; then
     exit 1
 fi
 
-kill -TERM $FAKE
-wait $FAKE || true
-trap - EXIT
+stop_fake
 
 python3 - "$OUT" "$N" <<'PY' | tee "$OUT/sync.md"
 import json, sys
