@@ -115,7 +115,7 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
         }
         report.resumedInterrupted = try state.unfinishedOperations > 0
         if report.resumedInterrupted { note("an earlier sync was interrupted; this run finishes it") }
-        var records = try state.records()
+        let records = try state.records()
         let nextMode = try state.meta("next")
         report.firstSync = records.isEmpty || nextMode == "all"
 
@@ -274,7 +274,6 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
         }
         try state.save(save)
         try state.forget(forget)
-        records = [:]
         // 7. Last, the token: the next run lists what changed after this run's listing.
         try state.setSyncToken(googleListing.nextToken)
         try state.setIdentity(currentIdentity)
@@ -298,7 +297,6 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             units[uid] ?? Unit(uid: uid, record: nil, google: [], googleTouched: true)
         }
         // Local: complete listings only (a folder, a file).
-        var localIds: [String: String] = [:]
         for e in localListing.entries {
             guard let object = e.item else { continue }
             var u = unit(object.uid)
@@ -307,7 +305,6 @@ where Local.Item == CalendarObject, Remote.Item == GoogleEvent {
             }
             u.localEntry = e
             units[object.uid] = u
-            localIds[e.id] = object.uid
         }
         // Google: by iCalUID, or through ids the state or the listing knows.
         var uidById: [String: String] = [:]
