@@ -96,8 +96,11 @@ enum Carrier {
     static func encode(_ lines: [(name: String, text: String)]) -> [String: String] {
         var out: [String: String] = [:]
         var used: [String: Int] = [:]
+        out.reserveCapacity(lines.count)
+        used.reserveCapacity(lines.count)
         for (name, text) in lines {
-            let shortened = name.count > 36
+            // At most 36 bytes is at most 36 characters: count characters only past that.
+            let shortened = name.utf8.count > 36 && name.count > 36
             var base = shortened ? String(name.prefix(27)) + "-" + shortHash(name) : name
             let n = (used[base] ?? 0) + 1
             used[base] = n

@@ -269,10 +269,11 @@ public struct GoogleEventMapper: Sendable {
         }
         func encode(_ keep: [Bool]) -> [String: String] {
             var lines = zip(carried, keep).filter(\.1).map(\.0)
-            var kept = [Set<Carrier.Worth>](repeating: [], count: residues.count)
-            for (k, part) in parts.enumerated() where keep[carried.count + k] { kept[part.residue].insert(part.worth) }
-            let rs = residues.indices.filter { !kept[$0].isEmpty }.map { i in
-                (residues[i].address, residues[i].parameters.filter { kept[i].contains($0.worth) }.map(\.parameter))
+            // Per residue, the worths kept, one bit each.
+            var kept = [UInt8](repeating: 0, count: residues.count)
+            for (k, part) in parts.enumerated() where keep[carried.count + k] { kept[part.residue] |= 1 << UInt8(part.worth.rawValue) }
+            let rs = residues.indices.filter { kept[$0] != 0 }.map { i in
+                (residues[i].address, residues[i].parameters.filter { kept[i] & (1 << UInt8($0.worth.rawValue)) != 0 }.map(\.parameter))
             }
             lines += PeopleMapping.residueLines(rs).map { ($0.name, $0.contentLine) }
             var d = Carrier.encode(lines)

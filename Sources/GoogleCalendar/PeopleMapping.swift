@@ -118,13 +118,30 @@ enum PeopleMapping {
     /// so that the same parameters on 400 attendees are written once. Only `mailto:` addresses
     /// without `,` or another `:` have residues (`attendee`).
     static func residueLines(_ residues: [(address: String, parameters: [Parameter])]) -> [Property] {
-        var order: [[Parameter]] = []
-        var addresses: [[Parameter]: [String]] = [:]
+        // Meetings have a few distinct sets among many attendees: finding a set by comparing
+        // it with the few seen costs less than hashing every attendee's parameters. Past 16
+        // sets, an index by hash takes over.
+        var lines: [(parameters: [Parameter], value: [UInt8])] = []
+        var index: [[Parameter]: Int] = [:]
         for (address, parameters) in residues {
-            if addresses[parameters] == nil { order.append(parameters) }
-            addresses[parameters, default: []].append(String(address.dropFirst(7)))
+            let i: Int
+            if lines.count < 16, let k = lines.firstIndex(where: { $0.parameters == parameters }) {
+                i = k
+            } else if lines.count >= 16, let k = index[parameters] {
+                i = k
+            } else {
+                i = lines.count
+                lines.append((parameters, []))
+                if lines.count == 16 {
+                    for (k, l) in lines.enumerated() { index[l.parameters] = k }
+                } else if lines.count > 16 {
+                    index[parameters] = i
+                }
+            }
+            if !lines[i].value.isEmpty { lines[i].value.append(UInt8(ascii: ",")) }
+            lines[i].value.append(contentsOf: address.utf8.dropFirst(7))
         }
-        return order.map { Property(name: residueMarker, parameters: $0, value: addresses[$0]!.joined(separator: ",")) }
+        return lines.map { Property(name: residueMarker, parameters: $0.parameters, value: String(decoding: $0.value, as: UTF8.self)) }
     }
 
     /// The residues `residueLines` wrote, in order.
