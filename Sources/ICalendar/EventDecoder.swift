@@ -64,11 +64,6 @@ struct EventDecoder {
             diag(.warning, "VEVENT has no UID; calport uses \(event.uid!), derived from its content")
         }
 
-        guard let parsed = LibicalComponent(parsing: raw.typedText) else {
-            diag(.error, "libical could not parse this VEVENT; the event is left out of the Google JSON")
-            event.rejection = "libical could not parse this VEVENT"
-            return event
-        }
         // What makes the event unfit for Google; each is reported as an error where found.
         var rejections: [String] = []
         func reject(_ msg: String, line: Int?) {
@@ -77,33 +72,20 @@ struct EventDecoder {
         }
         func lineOf(_ name: String) -> Int? { tree.properties.first { $0.name == name }?.line }
         var markedDates: (rdates: [RecurrenceDate], exdates: [EventTime]) = ([], [])
-        for e in parsed.errors {
-            // Lines that are not content lines were reported above with their own numbers.
-            if !tree.malformed.isEmpty && e.hasPrefix("Got a data line") { continue }
-            // Rules are checked (and reported, naming the part) below.
-            if e.contains("in RRULE property") || e.contains("in EXRULE property") { continue }
-            // libical drops a time it cannot parse (a year beyond 9999 among them): the event
-            // would be written without it, changing when it happens.
-            if let name = Self.timeProperties.first(where: { e.contains("in \($0) property") }) {
-                // "… Removing entire property: <value>"; time values hold no colon.
-                let value = e.lastIndex(of: ":").map { String(e[e.index(after: $0)...].drop { $0 == " " }) } ?? ""
-                let line = tree.properties.first { $0.name == name && $0.value == value }?.line ?? lineOf(name)
-                // A date with a UTC mark (`RDATE:20131210Z`, in Google's own birthday exports):
-                // the day is certain, the mark meaningless on a date.
-                if name == "RDATE" || name == "EXDATE", value.utf8.count == 9, value.hasSuffix("Z"),
-                   let day = EventTime(icalValue: String(value.dropLast()), tzid: nil), day.isDate {
-                    diag(.warning, "\(name) \(value) is a date with a UTC mark; read as the date \(day.icalValue)", line: line)
-                    if name == "RDATE" { markedDates.rdates.append(.time(day)) } else { markedDates.exdates.append(day) }
-                    continue
-                }
-                reject("\(name) \(value) cannot be read as a time (malformed, or a year beyond 9999, which neither iCalendar nor Google can hold)", line: line)
-                continue
+        // Typed values: read by calport when every such line is plain, else through libical
+        // (no lock: see `typedValues`), whose errors are reported.
+        let typed: [TypedValue]
+        if let plain = PlainTypedValues.read(tree, truncated: raw.truncated) {
+            typed = plain
+        } else {
+            guard let parsed = LibicalComponent(parsing: raw.typedText) else {
+                diag(.error, "libical could not parse this VEVENT; the event is left out of the Google JSON")
+                event.rejection = "libical could not parse this VEVENT"
+                return event
             }
-            diag(.warning, "libical: \(e)")
+            libicalErrors(parsed.errors, tree: tree, lineOf: lineOf, markedDates: &markedDates, diag: diag, reject: reject)
+            typed = parsed.typedValues()
         }
-
-        // Typed values through libical (no lock: see `typedValues`).
-        let typed = parsed.typedValues()
         for v in typed {
             switch v {
             case .dtstart(let t): event.start = time(t, diag, once)
@@ -195,6 +177,38 @@ struct EventDecoder {
         checkTimes(&event, lineOf: lineOf, diag, reject)
         if !rejections.isEmpty { event.rejection = rejections.joined(separator: "; ") }
         return event
+    }
+
+    /// Reports libical's errors for the event's typed lines: a time it dropped rejects the
+    /// event (a date with a UTC mark is read as the date); rule errors are left to
+    /// `RuleValidation`, lines that are not content lines to their own diagnostic.
+    private func libicalErrors(_ errors: [String], tree: RawComponent, lineOf: (String) -> Int?,
+                               markedDates: inout (rdates: [RecurrenceDate], exdates: [EventTime]),
+                               diag: (Diagnostic.Severity, String, Int?) -> Void, reject: (String, Int?) -> Void) {
+        for e in errors {
+            // Lines that are not content lines were reported above with their own numbers.
+            if !tree.malformed.isEmpty && e.hasPrefix("Got a data line") { continue }
+            // Rules are checked (and reported, naming the part) below.
+            if e.contains("in RRULE property") || e.contains("in EXRULE property") { continue }
+            // libical drops a time it cannot parse (a year beyond 9999 among them): the event
+            // would be written without it, changing when it happens.
+            if let name = Self.timeProperties.first(where: { e.contains("in \($0) property") }) {
+                // "… Removing entire property: <value>"; time values hold no colon.
+                let value = e.lastIndex(of: ":").map { String(e[e.index(after: $0)...].drop { $0 == " " }) } ?? ""
+                let line = tree.properties.first { $0.name == name && $0.value == value }?.line ?? lineOf(name)
+                // A date with a UTC mark (`RDATE:20131210Z`, in Google's own birthday exports):
+                // the day is certain, the mark meaningless on a date.
+                if name == "RDATE" || name == "EXDATE", value.utf8.count == 9, value.hasSuffix("Z"),
+                   let day = EventTime(icalValue: String(value.dropLast()), tzid: nil), day.isDate {
+                    diag(.warning, "\(name) \(value) is a date with a UTC mark; read as the date \(day.icalValue)", line)
+                    if name == "RDATE" { markedDates.rdates.append(.time(day)) } else { markedDates.exdates.append(day) }
+                    continue
+                }
+                reject("\(name) \(value) cannot be read as a time (malformed, or a year beyond 9999, which neither iCalendar nor Google can hold)", line)
+                continue
+            }
+            diag(.warning, "libical: \(e)", nil)
+        }
     }
 
     /// Properties whose values are times; libical drops one it cannot parse.

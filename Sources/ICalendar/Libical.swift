@@ -146,7 +146,7 @@ final class LibicalComponent {
 }
 
 /// A time value as libical parsed it, with the property's TZID parameter.
-struct LibicalTime {
+struct LibicalTime: Equatable {
     var year, month, day, hour, minute, second: Int
     var isDate: Bool
     var isUTC: Bool
@@ -164,7 +164,7 @@ struct LibicalTime {
     var isNull: Bool { year == 0 && month == 0 && day == 0 }
 }
 
-enum TypedValue {
+enum TypedValue: Equatable {
     case dtstart(LibicalTime), dtend(LibicalTime), recurrenceID(LibicalTime, thisAndFuture: Bool)
     case duration(ICalDuration)
     case created(LibicalTime), lastModified(LibicalTime), timestamp(LibicalTime)
