@@ -16,9 +16,16 @@ public struct CalendarUser: Hashable, Sendable, Codable {
 
     /// The e-mail address without the `mailto:` scheme, when the address is one.
     public var email: String? {
-        let lower = address.lowercased()
-        if lower.hasPrefix("mailto:") { return String(address.dropFirst(7)) }
+        if hasMailtoScheme { return String(address.dropFirst(7)) }
         return address.contains("@") && !address.contains(":") ? address : nil
+    }
+
+    /// Whether the address starts with `mailto:` in any case (compared on the bytes: the
+    /// scheme is ASCII, and no other character upper-cases to one of its letters' bytes).
+    public var hasMailtoScheme: Bool {
+        let u = address.utf8
+        guard u.count >= 7 else { return false }
+        return zip(u.prefix(7), "mailto:".utf8).allSatisfy { a, b in a == b || (b >= 0x61 && b <= 0x7A && a == b - 0x20) }
     }
 
     /// Reads an ORGANIZER or ATTENDEE line (its name is not looked at).

@@ -43,26 +43,35 @@ extension Property {
             guard i > ns, i < u.count, u[i] == UInt8(ascii: "=") else { return nil }
             let pname = upperName(ns..<i)
             i += 1
+            // The first value apart: most parameters have only it, and need no list.
+            var first: String?
             var values: [String] = []
             while true {
+                let v: String
                 if i < u.count, u[i] == UInt8(ascii: "\"") {
                     let vs = i + 1
                     i = vs
                     while i < u.count, u[i] != UInt8(ascii: "\"") { i += 1 }
                     guard i < u.count else { return nil }
-                    values.append(text(vs..<i))
+                    v = text(vs..<i)
                     i += 1
                 } else {
                     let vs = i
                     while i < u.count, u[i] != UInt8(ascii: ","), u[i] != UInt8(ascii: ";"), u[i] != UInt8(ascii: ":") {
                         i += 1
                     }
-                    values.append(text(vs..<i))
+                    v = text(vs..<i)
+                }
+                if let f = first {
+                    if values.isEmpty { values.append(f) }
+                    values.append(v)
+                } else {
+                    first = v
                 }
                 if i < u.count, u[i] == UInt8(ascii: ",") { i += 1; continue }
                 break
             }
-            parameters.append(Parameter(name: pname, values: values))
+            parameters.append(values.isEmpty ? Parameter(pname, first!) : Parameter(name: pname, values: values))
         }
         guard i < u.count, u[i] == UInt8(ascii: ":") else { return nil }
         self.init(name: name, parameters: parameters, value: text((i + 1)..<u.count))
@@ -72,6 +81,12 @@ extension Property {
     public var contentLine: String {
         var out: [UInt8] = []
         out.reserveCapacity(name.utf8.count + value.utf8.count + 16 * parameters.count + 1)
+        appendContentLine(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `contentLine`'s bytes appended to `out`.
+    public func appendContentLine(to out: inout [UInt8]) {
         func add(_ s: String) {
             var s = s
             s.withUTF8 { out.append(contentsOf: $0) }
@@ -81,8 +96,7 @@ extension Property {
             out.append(UInt8(ascii: ";"))
             add(p.name)
             out.append(UInt8(ascii: "="))
-            for (k, v) in p.values.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
+            func addValue(_ v: String) {
                 // Only a value with `"`, `:`, `;` or `,` changes (see `quoteIfNeeded`).
                 if v.utf8.contains(where: { $0 == 0x22 || $0 == 0x3A || $0 == 0x3B || $0 == 0x2C }) {
                     add(Property.quoteIfNeeded(v))
@@ -90,10 +104,17 @@ extension Property {
                     add(v)
                 }
             }
+            if let v = p.singleValue {
+                addValue(v)
+            } else {
+                for (k, v) in p.values.enumerated() {
+                    if k > 0 { out.append(UInt8(ascii: ",")) }
+                    addValue(v)
+                }
+            }
         }
         out.append(UInt8(ascii: ":"))
         add(value)
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func quoteIfNeeded(_ v: String) -> String {

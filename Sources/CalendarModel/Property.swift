@@ -21,16 +21,72 @@ public struct Property: Hashable, Sendable, Codable {
 /// Values are stored without the surrounding double quotes.
 public struct Parameter: Hashable, Sendable, Codable {
     public var name: String
-    public var values: [String]
+    /// Nearly every parameter has one value: it is held without an array, which would be an
+    /// allocation for each parameter of each line read. Always `.one` for a single value, so
+    /// equal values compare and hash alike.
+    private var storage: Values
+
+    private enum Values: Hashable, Sendable {
+        case one(String)
+        case list([String])
+
+        init(_ values: [String]) { self = values.count == 1 ? .one(values[0]) : .list(values) }
+    }
 
     public init(name: String, values: [String]) {
         self.name = name
-        self.values = values
+        storage = Values(values)
     }
 
-    public init(_ name: String, _ value: String) { self.init(name: name, values: [value]) }
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        storage = .one(value)
+    }
 
-    public var value: String { values.joined(separator: ",") }
+    public var values: [String] {
+        get {
+            switch storage {
+            case .one(let v): return [v]
+            case .list(let l): return l
+            }
+        }
+        set { storage = Values(newValue) }
+    }
+
+    /// How many values; `values.count` without making the list.
+    public var valueCount: Int {
+        switch storage {
+        case .one: return 1
+        case .list(let l): return l.count
+        }
+    }
+
+    /// The only value, or nil when there are none or several.
+    public var singleValue: String? {
+        if case .one(let v) = storage { return v }
+        return nil
+    }
+
+    /// The values joined by commas.
+    public var value: String {
+        switch storage {
+        case .one(let v): return v
+        case .list(let l): return l.joined(separator: ",")
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, values }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), values: try c.decode([String].self, forKey: .values))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(values, forKey: .values)
+    }
 }
 
 extension String {

@@ -87,7 +87,12 @@ enum AlarmMapping {
 
     // The carried form: the VALARM's content lines joined by LF.
     static func text(_ a: Alarm) -> String {
-        a.contentLines.map(\.contentLine).joined(separator: "\n")
+        var out: [UInt8] = []
+        for (i, line) in a.contentLines.enumerated() {
+            if i > 0 { out.append(0x0A) }
+            line.appendContentLine(to: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func parse(_ text: String) -> Alarm? {

@@ -24,7 +24,7 @@ enum PeopleMapping {
         p.id = u.parameters.first { $0.name == "X-GOOGLE-ID" }?.value
         if u.parameters.contains(where: { $0.name == "X-GOOGLE-SELF" && $0.value.uppercased() == "TRUE" }) { p.`self` = true }
         let lossy = u.role != nil || u.participationStatus != nil || u.userType != nil || u.rsvp != nil
-            || u.parameters.contains { !organizerParameters.contains($0.name) } || !u.address.lowercased().hasPrefix("mailto:")
+            || u.parameters.contains { !organizerParameters.contains($0.name) } || !u.hasMailtoScheme
         return (p, lossy ? u.property(named: "ORGANIZER") : nil)
     }
 
@@ -76,7 +76,7 @@ enum PeopleMapping {
             || !(u.userType == nil || u.userType == "INDIVIDUAL" || u.userType == "RESOURCE")
             || u.rsvp != nil || (u.participationStatus != nil && participation.google(u.participationStatus) == nil)
             || u.parameters.contains { !attendeeParameters.contains($0.name) }
-            || !u.address.lowercased().hasPrefix("mailto:")
+            || !u.hasMailtoScheme
             || (u.additionalGuests != nil && a.additionalGuests == nil)
         guard lossy else { return (a, nil) }
         // A residue line lists addresses without `mailto:`; any other address keeps its line.

@@ -33,7 +33,7 @@ enum PlainTypedValues {
                 guard p.parameters.isEmpty, let d = duration(p.value) else { return nil }
                 out.append(.duration(d))
             case "CREATED", "LAST-MODIFIED", "DTSTAMP":
-                guard p.parameters.isEmpty, let t = dateTime(Array(p.value.utf8)), !t.isDate else { return nil }
+                guard p.parameters.isEmpty, let t = dateTime(p.value), !t.isDate else { return nil }
                 out.append(p.name == "CREATED" ? .created(t) : p.name == "DTSTAMP" ? .timestamp(t) : .lastModified(t))
             case "SEQUENCE", "PRIORITY":
                 guard p.parameters.isEmpty, let n = integer(p.value) else { return nil }
@@ -59,12 +59,11 @@ enum PlainTypedValues {
             switch p.name {
             case "TRIGGER":
                 // A duration (RELATED and VALUE=DURATION at most once each) or VALUE=DATE-TIME and a UTC time.
-                let names = p.parameters.map(\.name)
-                if Set(names).count == names.count,
+                if p.parameters.count <= 2, p.parameters.count < 2 || p.parameters[0].name != p.parameters[1].name,
                    p.parameters.allSatisfy({ isOne($0, "RELATED", ["START", "END"]) || isOne($0, "VALUE", ["DURATION"]) }) {
                     guard duration(p.value) != nil else { return false }
                 } else if p.parameters.count == 1, isOne(p.parameters[0], "VALUE", ["DATE-TIME"]) {
-                    guard let t = dateTime(Array(p.value.utf8)), t.isUTC else { return false }
+                    guard let t = dateTime(p.value), t.isUTC else { return false }
                 } else {
                     return false
                 }
@@ -86,7 +85,8 @@ enum PlainTypedValues {
     ]
 
     private static func isOne(_ p: Parameter, _ name: String, _ allowed: Set<String>) -> Bool {
-        p.name == name && p.values.count == 1 && allowed.contains(p.values[0])
+        guard p.name == name, let v = p.singleValue else { return false }
+        return allowed.contains(v)
     }
 
     /// The TZID of a time property and whether it is a DATE, when its parameters are plain:
@@ -97,10 +97,10 @@ enum PlainTypedValues {
         var thisAndFuture = false
         for param in p.parameters {
             switch param.name {
-            case "TZID" where tzid == nil && param.values.count == 1 && !param.values[0].isEmpty:
-                tzid = param.values[0]
+            case "TZID" where tzid == nil && !(param.singleValue ?? "").isEmpty:
+                tzid = param.singleValue
             case "VALUE" where valueIsDate == nil && isOne(param, "VALUE", ["DATE", "DATE-TIME"]):
-                valueIsDate = param.values[0] == "DATE"
+                valueIsDate = param.singleValue == "DATE"
             case "RANGE" where allowRange && !thisAndFuture && isOne(param, "RANGE", ["THISANDFUTURE"]):
                 thisAndFuture = true
             default:
@@ -111,24 +111,27 @@ enum PlainTypedValues {
     }
 
     private static func time(_ p: Property, allowRange: Bool) -> (time: LibicalTime, thisAndFuture: Bool)? {
-        guard let params = timeParameters(p, allowRange: allowRange), let t = value(Array(p.value.utf8), params) else { return nil }
+        guard let params = timeParameters(p, allowRange: allowRange), let t = value(dateTime(p.value), params) else { return nil }
         return (t, params.thisAndFuture)
     }
 
     /// EXDATE and RDATE: a comma-separated list, each item its own value (as libical splits it).
     private static func times(_ p: Property) -> [LibicalTime]? {
         guard let params = timeParameters(p, allowRange: false) else { return nil }
-        var out: [LibicalTime] = []
-        for item in p.value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-            guard let t = value(Array(item), params) else { return nil }
-            out.append(t)
+        var text = p.value
+        return text.withUTF8 { u -> [LibicalTime]? in
+            var out: [LibicalTime] = []
+            for item in u.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                guard let t = value(dateTime(UnsafeBufferPointer(rebasing: item)), params) else { return nil }
+                out.append(t)
+            }
+            return out
         }
-        return out
     }
 
     /// A DATE or DATE-TIME agreeing with the VALUE parameter; a UTC time takes no TZID.
-    private static func value(_ v: [UInt8], _ params: (tzid: String?, valueIsDate: Bool?, thisAndFuture: Bool)) -> LibicalTime? {
-        guard var t = dateTime(v) else { return nil }
+    private static func value(_ time: LibicalTime?, _ params: (tzid: String?, valueIsDate: Bool?, thisAndFuture: Bool)) -> LibicalTime? {
+        guard var t = time else { return nil }
         if let isDate = params.valueIsDate, isDate != t.isDate { return nil }
         // A TZID on a UTC time or on a date says nothing libical would keep quietly.
         if params.tzid != nil && (t.isUTC || t.isDate) { return nil }
@@ -137,7 +140,12 @@ enum PlainTypedValues {
     }
 
     /// `YYYYMMDD`, `YYYYMMDDTHHMMSS` or `YYYYMMDDTHHMMSSZ` (upper-case letters), a real date and time.
-    static func dateTime(_ v: [UInt8]) -> LibicalTime? {
+    static func dateTime(_ s: String) -> LibicalTime? {
+        var s = s
+        return s.withUTF8 { dateTime($0) }
+    }
+
+    static func dateTime(_ v: UnsafeBufferPointer<UInt8>) -> LibicalTime? {
         guard v.count == 8 || v.count == 15 || (v.count == 16 && v[15] == UInt8(ascii: "Z")) else { return nil }
         func number(_ r: Range<Int>) -> Int? {
             var n = 0
