@@ -16,6 +16,12 @@ extension Property {
         self = p
     }
 
+    /// `init(contentLine:)` on bytes in memory.
+    public init?(contentLineBuffer u: UnsafeBufferPointer<UInt8>) {
+        guard let p = Property(contentLineUTF8: u) else { return nil }
+        self = p
+    }
+
     private init?(contentLineUTF8 u: UnsafeBufferPointer<UInt8>) {
         var i = 0
         func isNameByte(_ b: UInt8) -> Bool {

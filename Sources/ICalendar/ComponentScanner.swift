@@ -1,12 +1,52 @@
 import CalendarModel
 
-/// A component's lines as they came (unfolded), with where it started.
+/// A component's lines as they came (unfolded), with where it started: the lines' bytes back
+/// to back in one buffer, and where each line is in it (one allocation per component, not one
+/// per line).
 struct RawComponentText {
     var name: String
-    var lines: [LogicalLine]
+    /// The lines' bytes, one after another (no line ends).
+    var storage: [UInt8]
+    /// Each line's place in `storage` and the number of its first physical line.
+    var spans: [Span]
     var startLine: Int
     /// The input ended (or the calendar closed) before END:<name>.
     var truncated: Bool
+
+    struct Span {
+        var start: Int
+        var end: Int
+        var number: Int
+    }
+
+    init(name: String, storage: [UInt8], spans: [Span], startLine: Int, truncated: Bool) {
+        self.name = name
+        self.storage = storage
+        self.spans = spans
+        self.startLine = startLine
+        self.truncated = truncated
+    }
+
+    /// From separate lines (tests, and anything that has them so).
+    init(name: String, lines: [LogicalLine], startLine: Int, truncated: Bool) {
+        var storage: [UInt8] = []
+        var spans: [Span] = []
+        for l in lines {
+            spans.append(Span(start: storage.count, end: storage.count + l.bytes.count, number: l.number))
+            storage += l.bytes
+        }
+        self.init(name: name, storage: storage, spans: spans, startLine: startLine, truncated: truncated)
+    }
+
+    /// The lines, each with its own bytes.
+    var lines: [LogicalLine] { spans.map { LogicalLine(bytes: Array(storage[$0.start..<$0.end]), number: $0.number) } }
+
+    /// Calls `body` with each line's bytes and number, in order.
+    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) rethrows {
+        try storage.withUnsafeBufferPointer { b in
+            for s in spans { try body(UnsafeBufferPointer(rebasing: b[s.start..<s.end]), s.number) }
+        }
+    }
 
     /// The component's text, as its lines came.
     var text: String { joined { _ in true } }
@@ -16,14 +56,15 @@ struct RawComponentText {
     /// syntax libical checks for it (recurrence rules; an alarm's TRIGGER and REPEAT, which
     /// `Alarm` reads). Text, addresses and unknown
     /// properties come from calport's own tokens, so libical need not parse them.
-    var typedText: String { joined { RawComponentText.libicalReads($0.bytes) } }
+    var typedText: String { joined { RawComponentText.libicalReads($0) } }
 
     /// The lines that pass `include`, each ended by CRLF, and END:<name> when truncated.
-    private func joined(_ include: (LogicalLine) -> Bool) -> String {
+    private func joined(_ include: (UnsafeBufferPointer<UInt8>) -> Bool) -> String {
         var b: [UInt8] = []
-        b.reserveCapacity(lines.reduce(0) { $0 + $1.bytes.count + 2 } + name.utf8.count + 8)
-        for l in lines where include(l) {
-            b += l.bytes
+        b.reserveCapacity(storage.count + 2 * spans.count + name.utf8.count + 8)
+        forEachLine { line, _ in
+            guard include(line) else { return }
+            b.append(contentsOf: line)
             b.append(0x0D)
             b.append(0x0A)
         }
@@ -40,7 +81,7 @@ struct RawComponentText {
 
     /// A line's property name (the bytes before the first `;` or `:`), upper-cased, in two
     /// words; nil when no `;` or `:` ends it within 16 bytes.
-    static func packedName(_ line: [UInt8]) -> (UInt64, UInt64)? {
+    static func packedName<C: Collection>(_ line: C) -> (UInt64, UInt64)? where C.Element == UInt8 {
         var words: (UInt64, UInt64) = (0, 0)
         for (i, c) in line.prefix(17).enumerated() {
             if c == UInt8(ascii: ";") || c == UInt8(ascii: ":") { return i > 0 ? words : nil }
@@ -52,7 +93,7 @@ struct RawComponentText {
     }
 
     /// Whether a line's property name is one libical reads; a line without a name is not.
-    static func libicalReads(_ line: [UInt8]) -> Bool {
+    static func libicalReads(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let name = packedName(line) else { return false }
         return libicalProperties.contains { $0 == name }
     }
@@ -76,15 +117,15 @@ struct RawComponent {
     init(_ raw: RawComponentText) {
         var stack: [RawComponent] = []
         var root: RawComponent?
-        for l in raw.lines {
-            guard let cl = ContentLine(bytes: l.bytes, line: l.number) else {
-                if !stack.isEmpty { stack[stack.count - 1].malformed.append(l.number) }
-                continue
+        raw.forEachLine { bytes, number in
+            guard let cl = ContentLine(buffer: bytes, line: number) else {
+                if !stack.isEmpty { stack[stack.count - 1].malformed.append(number) }
+                return
             }
             if cl.name == "BEGIN" {
-                stack.append(RawComponent(name: cl.value.uppercased(), startLine: l.number))
+                stack.append(RawComponent(name: cl.value.uppercased(), startLine: number))
             } else if cl.name == "END" {
-                guard let done = stack.popLast() else { continue }
+                guard let done = stack.popLast() else { return }
                 if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
             } else if !stack.isEmpty {
                 stack[stack.count - 1].properties.append(cl)
@@ -118,7 +159,7 @@ struct ComponentScanner {
 
     init(reader: LineReader) { self.reader = reader }
 
-    private static func beginEnd(_ bytes: [UInt8]) -> (begin: Bool, name: String)? {
+    private static func beginEnd(_ bytes: UnsafeBufferPointer<UInt8>) -> (begin: Bool, name: String)? {
         // Fast check for "BEGIN:" / "END:" (case-insensitive) without a full tokenise.
         func has(_ prefix: StaticString) -> Bool {
             let n = prefix.utf8CodeUnitCount
@@ -127,76 +168,95 @@ struct ComponentScanner {
             for i in 0..<n where bytes[i] & 0xDF != p[i] & 0xDF { return false }
             return true
         }
-        if has("BEGIN:") { return (true, trimmedUpper(bytes.dropFirst(6))) }
-        if has("END:") { return (false, trimmedUpper(bytes.dropFirst(4))) }
+        if has("BEGIN:") { return (true, trimmedUpper(bytes[6...])) }
+        if has("END:") { return (false, trimmedUpper(bytes[4...])) }
         return nil
     }
 
-    private static func trimmedUpper(_ s: ArraySlice<UInt8>) -> String {
+    private static func trimmedUpper(_ s: Slice<UnsafeBufferPointer<UInt8>>) -> String {
         String(decoding: s, as: UTF8.self).trimmingSpaces().uppercased()
     }
 
+    /// The line being looked at, reused from line to line.
+    private var line: [UInt8] = []
+    /// The size of the last component read: the next one's buffer starts at it.
+    private var lastComponentSize = 1024
+
     mutating func next() throws -> Item? {
-        while let line = try reader.next() {
-            let be = ComponentScanner.beginEnd(line.bytes)
+        while true {
+            line.removeAll(keepingCapacity: true)
+            guard let number = try reader.next(appendingTo: &line) else { return nil }
+            let be = line.withUnsafeBufferPointer { ComponentScanner.beginEnd($0) }
             if !insideCalendar {
                 if let be, be.begin, be.name == "VCALENDAR" {
                     insideCalendar = true
-                    return .calendarBegin(line: line.number)
+                    return .calendarBegin(line: number)
                 }
                 if let be, be.begin {
                     // A bare component with no VCALENDAR around it: read it anyway.
-                    return try collect(name: be.name, first: line)
+                    return try collect(name: be.name, firstLine: number)
                 }
-                return .strayLine(line.number)
+                return .strayLine(number)
             }
             if let be {
-                if be.begin { return try collect(name: be.name, first: line) }
+                if be.begin { return try collect(name: be.name, firstLine: number) }
                 if be.name == "VCALENDAR" {
                     insideCalendar = false
-                    return .calendarEnd(line: line.number)
+                    return .calendarEnd(line: number)
                 }
-                return .strayLine(line.number)
+                return .strayLine(number)
             }
-            if let cl = ContentLine(line.text, line: line.number) { return .calendarProperty(cl) }
-            return .strayLine(line.number)
+            if let cl = ContentLine(String(decoding: line, as: UTF8.self), line: number) { return .calendarProperty(cl) }
+            return .strayLine(number)
         }
-        return nil
     }
 
-    private mutating func collect(name: String, first: LogicalLine) throws -> Item {
-        var lines = [first]
+    /// The component whose BEGIN line is `line`: its lines are read into one buffer.
+    private mutating func collect(name: String, firstLine: Int) throws -> Item {
+        typealias Span = RawComponentText.Span
+        var storage: [UInt8] = []
+        storage.reserveCapacity(lastComponentSize)
+        storage += line
+        var spans = [Span(start: 0, end: storage.count, number: firstLine)]
         var stack = [name]
-        while let line = try reader.next() {
-            if let be = ComponentScanner.beginEnd(line.bytes) {
+        func component(truncated: Bool) -> Item {
+            lastComponentSize = max(256, storage.count)
+            return .component(RawComponentText(name: name, storage: storage, spans: spans, startLine: firstLine, truncated: truncated))
+        }
+        while true {
+            let start = storage.count
+            guard let number = try reader.next(appendingTo: &storage) else { break }
+            let be = storage.withUnsafeBufferPointer { ComponentScanner.beginEnd(UnsafeBufferPointer(rebasing: $0[start...])) }
+            if let be {
                 if be.begin {
                     stack.append(be.name)
                     if stack.count > ComponentScanner.maximumDepth {
                         // Skip to the end of this top-level component.
                         try skip(depth: stack.count)
-                        return .tooDeep(name: name, line: first.number)
+                        return .tooDeep(name: name, line: firstLine)
                     }
                 } else if be.name == "VCALENDAR" && name != "VCALENDAR" {
+                    storage.removeSubrange(start...)
                     insideCalendar = false
-                    return .component(RawComponentText(name: name, lines: lines, startLine: first.number, truncated: true))
+                    return component(truncated: true)
                 } else if let i = stack.lastIndex(of: be.name) {
                     stack.removeSubrange(i...)
                 }
-                lines.append(line)
-                if stack.isEmpty {
-                    return .component(RawComponentText(name: name, lines: lines, startLine: first.number, truncated: false))
-                }
+                spans.append(Span(start: start, end: storage.count, number: number))
+                if stack.isEmpty { return component(truncated: false) }
                 continue
             }
-            lines.append(line)
+            spans.append(Span(start: start, end: storage.count, number: number))
         }
-        return .component(RawComponentText(name: name, lines: lines, startLine: first.number, truncated: true))
+        return component(truncated: true)
     }
 
     private mutating func skip(depth start: Int) throws {
         var depth = start
-        while let line = try reader.next() {
-            guard let be = ComponentScanner.beginEnd(line.bytes) else { continue }
+        while true {
+            line.removeAll(keepingCapacity: true)
+            guard try reader.next(appendingTo: &line) != nil else { return }
+            guard let be = line.withUnsafeBufferPointer({ ComponentScanner.beginEnd($0) }) else { continue }
             if be.begin { depth += 1; continue }
             if be.name == "VCALENDAR" { insideCalendar = false; return }
             depth -= 1

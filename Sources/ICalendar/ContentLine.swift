@@ -28,4 +28,10 @@ struct ContentLine {
         property = p
         self.line = line
     }
+
+    init?(buffer: UnsafeBufferPointer<UInt8>, line: Int) {
+        guard let p = Property(contentLineBuffer: buffer) else { return nil }
+        property = p
+        self.line = line
+    }
 }

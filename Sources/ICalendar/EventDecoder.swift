@@ -29,7 +29,7 @@ struct EventDecoder {
         "URL": ["VALUE"],
     ]
 
-    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var decoder = UTF8()
         var iterator = bytes.makeIterator()
         while true {
@@ -56,8 +56,10 @@ struct EventDecoder {
         if raw.truncated { diag(.error, "VEVENT has no END:VEVENT; read up to the end of the input") }
         for l in tree.malformed { diag(.warning, "line is not a content line (`NAME:value`); ignored", line: l) }
         // iCalendar is UTF-8 (RFC 5545 3.1.4); bytes that are not are read as U+FFFD: say so.
-        for l in raw.lines where l.bytes.contains(where: { $0 >= 0x80 }) && !Self.isValidUTF8(l.bytes) {
-            diag(.warning, "the line is not valid UTF-8 (another encoding?); its invalid bytes were read as U+FFFD", line: l.number)
+        raw.forEachLine { bytes, number in
+            if bytes.contains(where: { $0 >= 0x80 }) && !Self.isValidUTF8(bytes) {
+                diag(.warning, "the line is not valid UTF-8 (another encoding?); its invalid bytes were read as U+FFFD", line: number)
+            }
         }
         if uid == nil {
             event.uid = Event.derivedUID(fromContent: raw.text)

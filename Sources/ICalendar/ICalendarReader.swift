@@ -281,9 +281,10 @@ public final class ICalendarReader {
     /// TZIDs the component names that neither the input so far nor the tz database defines.
     private func unknownZones(in raw: RawComponentText) -> Set<String> {
         var out: Set<String> = []
-        for l in raw.lines where l.bytes.count > 6 {
-            guard Bytes.contains(l.bytes, ICalendarReader.tzidUpper) || Bytes.contains(l.bytes, ICalendarReader.tzidLower),
-                  let p = ContentLine(bytes: l.bytes, line: l.number), let tzid = p.parameter("TZID") else { continue }
+        raw.forEachLine { bytes, number in
+            guard bytes.count > 6, Bytes.contains(UnsafeRawBufferPointer(bytes), ICalendarReader.tzidUpper)
+                    || Bytes.contains(UnsafeRawBufferPointer(bytes), ICalendarReader.tzidLower),
+                  let p = ContentLine(buffer: bytes, line: number), let tzid = p.parameter("TZID") else { return }
             if registry.zone(for: tzid) == nil { out.insert(tzid) }
         }
         return out
@@ -344,7 +345,9 @@ public final class ICalendarReader {
             diag(.error, "VTIMEZONE \"\(tzid)\" is not usable; times in it resolve against the tz database", line: raw.startLine)
             return nil
         }
-        let def = TimeZoneDefinition(tzid: tzid, lines: raw.lines.map(\.text))
+        var lines: [String] = []
+        raw.forEachLine { bytes, _ in lines.append(String(decoding: bytes, as: UTF8.self)) }
+        let def = TimeZoneDefinition(tzid: tzid, lines: lines)
         let input = InputZone(libical: zone, declared: DeclaredZone.declared(by: tree, tzid: tzid, zone: zone))
         registry.register(def, zone: input)
         // Only zones read without a diagnostic: a reader given one from the cache reports nothing.

@@ -26,7 +26,6 @@ final class LineReader {
     private var position = 0
     private var eof = false
     private var physicalLine = 0
-    private var pending: (bytes: [UInt8], number: Int)?
     private var started = false
     /// Lines longer than this are cut, with a diagnostic, so that binary garbage cannot
     /// grow memory without bound.
@@ -77,8 +76,9 @@ final class LineReader {
         var description: String { String(cString: strerror(errno)) }
     }
 
-    /// The next physical line without its terminator.
-    private func nextPhysical() throws -> [UInt8]? {
+    /// The next physical line without its terminator, as a range of `buffer` that holds until
+    /// the next read (a line over `maximumLineLength` is cut there and recorded).
+    private func nextPhysical() throws -> Range<Int>? {
         while true {
             let count = buffer.count
             let start = position
@@ -97,30 +97,21 @@ final class LineReader {
                     try fill()
                     continue
                 }
-                var line = Array(buffer[position..<i])
                 var next = i + 1
-                if buffer[i] == 0x0D && next < buffer.count && buffer[next] == 0x0A { next += 1 }
+                if buffer[i] == 0x0D && next < count && buffer[next] == 0x0A { next += 1 }
                 position = next
                 physicalLine += 1
-                if line.count > LineReader.maximumLineLength {
-                    line.removeLast(line.count - LineReader.maximumLineLength)
-                    overlongLines.append(physicalLine)
-                }
-                return line
+                return cut(start..<i)
             }
             if eof {
-                guard position < buffer.count else { return nil }
-                var line = Array(buffer[position...])
-                position = buffer.count
+                guard position < count else { return nil }
+                position = count
                 physicalLine += 1
-                if line.count > LineReader.maximumLineLength {
-                    line.removeLast(line.count - LineReader.maximumLineLength)
-                    overlongLines.append(physicalLine)
-                }
-                return line
+                return cut(start..<count)
             }
-            if buffer.count - position > LineReader.maximumLineLength * 2 {
-                // A single line far beyond the limit: keep the first part, skip to its end.
+            if count - position > LineReader.maximumLineLength * 2 {
+                // A single line far beyond the limit: keep the first part, skip to its end; the
+                // part kept takes the place of what was skipped, before the rest of the input.
                 let keep = Array(buffer[position..<(position + LineReader.maximumLineLength)])
                 physicalLine += 1
                 overlongLines.append(physicalLine)
@@ -128,53 +119,83 @@ final class LineReader {
                 while true {
                     try fill()
                     if let nl = buffer[position...].firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
-                        position = nl + 1
-                        if buffer[nl] == 0x0D, position < buffer.count, buffer[position] == 0x0A { position += 1 }
-                        return keep
+                        var after = nl + 1
+                        if buffer[nl] == 0x0D, after < buffer.count, buffer[after] == 0x0A { after += 1 }
+                        buffer.replaceSubrange(0..<after, with: keep)
+                        position = keep.count
+                        return 0..<keep.count
                     }
                     position = buffer.count
-                    if eof { return keep }
+                    if eof {
+                        buffer = keep
+                        position = keep.count
+                        return 0..<keep.count
+                    }
                 }
             }
             try fill()
         }
     }
 
-    /// The next unfolded line. Blank lines are skipped.
-    func next() throws -> LogicalLine? {
+    private func cut(_ r: Range<Int>) -> Range<Int> {
+        guard r.count > LineReader.maximumLineLength else { return r }
+        overlongLines.append(physicalLine)
+        return r.lowerBound..<(r.lowerBound + LineReader.maximumLineLength)
+    }
+
+    /// The first byte of the next physical line (a line end for an empty line), nil at the end.
+    private func peek() throws -> UInt8? {
+        while position >= buffer.count {
+            if eof { return nil }
+            try fill()
+        }
+        return buffer[position]
+    }
+
+    /// Appends the next unfolded line to `out` and returns the number of its first physical
+    /// line; nil at the end of the input. Blank lines are skipped, and so are empty lines
+    /// between a line and its continuations. Nothing is copied but the line's own bytes: the
+    /// reader looks one byte past the line to see whether a continuation follows.
+    func next(appendingTo out: inout [UInt8]) throws -> Int? {
         if !started {
             started = true
             if buffer.count < 3 { try fill() }
             if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { position = 3 }
         }
-        var current: (bytes: [UInt8], number: Int)
-        if let p = pending {
-            current = p
-            pending = nil
-        } else {
-            while true {
-                guard let l = try nextPhysical() else { return nil }
-                if !l.isEmpty && !(l.allSatisfy { $0 == 0x20 || $0 == 0x09 }) {
-                    current = (l, physicalLine)
-                    break
-                }
-            }
-        }
-        // Gather continuation lines (starting with a space or a tab).
-        while let l = try nextPhysical() {
-            if let f = l.first, f == 0x20 || f == 0x09 {
-                if current.bytes.count + l.count <= LineReader.maximumLineLength {
-                    current.bytes.append(contentsOf: l.dropFirst())
-                } else if overlongLines.last != physicalLine {
-                    overlongLines.append(physicalLine)
-                }
-            } else if l.isEmpty {
-                continue
-            } else {
-                pending = (l, physicalLine)
+        var length = 0
+        while true {
+            guard let r = try nextPhysical() else { return nil }
+            let blank = buffer.withUnsafeBufferPointer { b in b[r].allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+            if !blank {
+                buffer.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[r])) }
+                length = r.count
                 break
             }
         }
-        return LogicalLine(bytes: current.bytes, number: current.number)
+        let number = physicalLine
+        // Gather continuation lines (starting with a space or a tab).
+        while let b = try peek() {
+            if b == 0x20 || b == 0x09 {
+                let r = try nextPhysical()!
+                if length + r.count <= LineReader.maximumLineLength {
+                    buffer.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[(r.lowerBound + 1)..<r.upperBound])) }
+                    length += r.count - 1
+                } else if overlongLines.last != physicalLine {
+                    overlongLines.append(physicalLine)
+                }
+            } else if b == 0x0A || b == 0x0D {
+                _ = try nextPhysical()  // an empty line
+            } else {
+                break
+            }
+        }
+        return number
+    }
+
+    /// The next unfolded line. Blank lines are skipped.
+    func next() throws -> LogicalLine? {
+        var bytes: [UInt8] = []
+        guard let number = try next(appendingTo: &bytes) else { return nil }
+        return LogicalLine(bytes: bytes, number: number)
     }
 }
