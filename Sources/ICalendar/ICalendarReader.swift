@@ -283,11 +283,39 @@ public final class ICalendarReader {
         var out: Set<String> = []
         raw.forEachLine { bytes, number in
             guard bytes.count > 6, Bytes.contains(UnsafeRawBufferPointer(bytes), ICalendarReader.tzidUpper)
-                    || Bytes.contains(UnsafeRawBufferPointer(bytes), ICalendarReader.tzidLower),
-                  let p = ContentLine(buffer: bytes, line: number), let tzid = p.parameter("TZID") else { return }
-            if registry.zone(for: tzid) == nil { out.insert(tzid) }
+                    || Bytes.contains(UnsafeRawBufferPointer(bytes), ICalendarReader.tzidLower) else { return }
+            // Without a quote before the first colon, the name and parameters end at that colon:
+            // a line whose name and parameters were seen with a known zone names a known zone
+            // (zones are only ever added), so it need not be read again.
+            let head = Self.unquotedHead(bytes)
+            if let head, knownZoneHeads[Self.hash(head)].map({ $0.elementsEqual(head) }) == true { return }
+            guard let p = ContentLine(buffer: bytes, line: number), let tzid = p.parameter("TZID") else { return }
+            if registry.zone(for: tzid) == nil {
+                out.insert(tzid)
+            } else if let head {
+                knownZoneHeads[Self.hash(head)] = Array(head)
+            }
         }
         return out
+    }
+
+    /// Names and parameters of lines whose TZID is known, by a hash of their bytes.
+    private var knownZoneHeads: [UInt64: [UInt8]] = [:]
+
+    /// The bytes before the first `:`, when no `"` comes before it.
+    private static func unquotedHead(_ line: UnsafeBufferPointer<UInt8>) -> Slice<UnsafeBufferPointer<UInt8>>? {
+        for (i, b) in line.enumerated() {
+            if b == UInt8(ascii: ":") { return line[..<i] }
+            if b == UInt8(ascii: "\"") { return nil }
+        }
+        return nil
+    }
+
+    /// FNV-1a.
+    private static func hash(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 
     private static let tzidUpper = Array(";TZID=".utf8), tzidLower = Array(";tzid=".utf8)
