@@ -282,12 +282,15 @@ public final class ICalendarReader {
     private func unknownZones(in raw: RawComponentText) -> Set<String> {
         var out: Set<String> = []
         raw.forEachLine { bytes, number in
-            guard bytes.count > 6, Bytes.contains(UnsafeRawBufferPointer(bytes), ICalendarReader.tzidUpper)
-                    || Bytes.contains(UnsafeRawBufferPointer(bytes), ICalendarReader.tzidLower) else { return }
-            // Without a quote before the first colon, the name and parameters end at that colon:
-            // a line whose name and parameters were seen with a known zone names a known zone
-            // (zones are only ever added), so it need not be read again.
+            // Without a quote before the first colon, the name and parameters end at that colon,
+            // and a TZID parameter is in them (a long DESCRIPTION is not searched).
             let head = Self.unquotedHead(bytes)
+            let searched = UnsafeRawBufferPointer(head.map { UnsafeBufferPointer(rebasing: $0) } ?? bytes)
+            guard searched.count > 6, Bytes.contains(searched, ICalendarReader.tzidUpper) || Bytes.contains(searched, ICalendarReader.tzidLower) else {
+                return
+            }
+            // A line whose name and parameters were seen with a known zone names a known zone
+            // (zones are only ever added), so it need not be read again.
             if let head, knownZoneHeads[Self.hash(head)].map({ $0.elementsEqual(head) }) == true { return }
             guard let p = ContentLine(buffer: bytes, line: number), let tzid = p.parameter("TZID") else { return }
             if registry.zone(for: tzid) == nil {
@@ -304,11 +307,10 @@ public final class ICalendarReader {
 
     /// The bytes before the first `:`, when no `"` comes before it.
     private static func unquotedHead(_ line: UnsafeBufferPointer<UInt8>) -> Slice<UnsafeBufferPointer<UInt8>>? {
-        for (i, b) in line.enumerated() {
-            if b == UInt8(ascii: ":") { return line[..<i] }
-            if b == UInt8(ascii: "\"") { return nil }
-        }
-        return nil
+        guard let base = line.baseAddress, let colon = memchr(base, Int32(UInt8(ascii: ":")), line.count) else { return nil }
+        let end = UnsafeRawPointer(colon) - UnsafeRawPointer(base)
+        if memchr(base, Int32(UInt8(ascii: "\"")), end) != nil { return nil }
+        return line[..<end]
     }
 
     /// FNV-1a.
