@@ -255,16 +255,18 @@ public struct GoogleEventMapper: Sendable {
         // worth (meaning, vendor, spelling), so that the limits drop the least valuable first.
         var items = carried.map { Carrier.Item(worth: GoogleEventMapper.worth(of: $0.name, $0.text), size: $0.text.utf8.count, what: $0.name) }
         var parts: [(residue: Int, worth: Carrier.Worth)] = []
+        // Per residue, the worths it has, one bit each.
+        var has = [UInt8](repeating: 0, count: residues.count)
         for (i, r) in residues.enumerated() {
             // A residue without parameters restores its address's spelling (`MAILTO:`).
-            let worths: [Carrier.Worth] = r.parameters.isEmpty ? [.meaning]
-                : [.meaning, .vendor, .spelling].filter { w in r.parameters.contains { $0.worth == w } }
-            for worth in worths {
-                let ps = r.parameters.filter { $0.worth == worth }.map(\.parameter)
-                let names = ps.map { $0.name == PeopleMapping.unsetParameter ? "no " + $0.values.joined(separator: "/") : worth == .spelling ? $0.name + "=" + $0.value : $0.name }
-                let size = r.address.utf8.count + ps.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 }
+            if r.parameters.isEmpty { has[i] = 1 << UInt8(Carrier.Worth.meaning.rawValue) }
+            for p in r.parameters { has[i] |= 1 << UInt8(p.worth.rawValue) }
+            for worth in [Carrier.Worth.meaning, .vendor, .spelling] where has[i] & (1 << UInt8(worth.rawValue)) != 0 {
+                var size = r.address.utf8.count
+                for p in r.parameters where p.worth == worth { size += p.parameter.name.utf8.count + p.parameter.value.utf8.count + 2 }
                 parts.append((i, worth))
-                items.append(Carrier.Item(worth: worth, size: size, what: names.isEmpty ? "the address spelling" : "parameters \(names.joined(separator: ", "))", of: r.address))
+                // Named only if it is dropped (below): most events fit.
+                items.append(Carrier.Item(worth: worth, size: size, what: "", of: r.address))
             }
         }
         func encode(_ keep: [Bool]) -> [String: String] {
@@ -273,7 +275,8 @@ public struct GoogleEventMapper: Sendable {
             var kept = [UInt8](repeating: 0, count: residues.count)
             for (k, part) in parts.enumerated() where keep[carried.count + k] { kept[part.residue] |= 1 << UInt8(part.worth.rawValue) }
             let rs = residues.indices.filter { kept[$0] != 0 }.map { i in
-                (residues[i].address, residues[i].parameters.filter { kept[i] & (1 << UInt8($0.worth.rawValue)) != 0 }.map(\.parameter))
+                (residues[i].address, kept[i] == has[i] ? residues[i].parameterList
+                    : residues[i].parameters.filter { kept[i] & (1 << UInt8($0.worth.rawValue)) != 0 }.map(\.parameter))
             }
             lines += PeopleMapping.residueLines(rs).map { ($0.name, $0.contentLine) }
             var d = Carrier.encode(lines)
@@ -282,6 +285,9 @@ public struct GoogleEventMapper: Sendable {
         }
         let (privateDict, dropped) = Carrier.fit(items, besides: shared, encode: encode)
         if !dropped.isEmpty {
+            for (k, part) in parts.enumerated() {
+                items[carried.count + k].what = PeopleMapping.describe(residues[part.residue], worth: part.worth)
+            }
             let all = encode(items.map { _ in true })
             let total = Carrier.size(all) + Carrier.size(shared)
             diag(.warning, "extendedProperties would be \(total) bytes in \(all.count + shared.count) entries, over Google's limits (\(Carrier.maximumTotalBytes) bytes, \(Carrier.maximumEntries) entries); dropped from the carried data, least valuable first: \(Carrier.describe(dropped.map { items[$0] }))")

@@ -38,6 +38,17 @@ enum PeopleMapping {
     struct Residue: Sendable {
         var address: String
         var parameters: [(parameter: Parameter, worth: Carrier.Worth)]
+        /// The parameters alone, for when all of them are carried.
+        var parameterList: [Parameter] = []
+    }
+
+    /// How a warning names the part of a residue of one worth: `parameters RSVP, X-FOO`,
+    /// `parameters CUTYPE=INDIVIDUAL, no ROLE/PARTSTAT`, or `the address spelling`.
+    static func describe(_ r: Residue, worth: Carrier.Worth) -> String {
+        let names = r.parameters.filter { $0.worth == worth }.map(\.parameter).map {
+            $0.name == unsetParameter ? "no " + $0.values.joined(separator: "/") : worth == .spelling ? $0.name + "=" + $0.value : $0.name
+        }
+        return names.isEmpty ? "the address spelling" : "parameters \(names.joined(separator: ", "))"
     }
 
     /// How an attendee's carried data travels: as a compact residue, or as the whole line
@@ -110,6 +121,7 @@ enum PeopleMapping {
             add(p, p.name.hasPrefix("X-") ? .vendor : .meaning)
         }
         if !unset.isEmpty { add(Parameter(name: unsetParameter, values: unset), .spelling) }
+        r.parameterList = r.parameters.map(\.parameter)
         return r
     }
 
