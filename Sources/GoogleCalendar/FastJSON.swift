@@ -194,7 +194,10 @@ public enum FastJSON {
             guard let v else { return }
             key(k)
             let outer = open(UInt8(ascii: "{"))
-            for (name, value) in v.sorted(by: { $0.key < $1.key }) {
+            // ASCII keys (calport's own) sort as their bytes do, which is how `<` orders them.
+            let ascii = v.keys.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
+            let sorted = ascii ? v.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : v.sorted { $0.key < $1.key }
+            for (name, value) in sorted {
                 key(escaping: name)
                 FastJSON.writeString(value, into: &out)
             }
