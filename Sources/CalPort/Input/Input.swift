@@ -87,14 +87,20 @@ public final class Input {
         let f = open(path, O_RDONLY)
         guard f >= 0 else { return false }
         defer { close(f) }
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
-        var carry: [UInt8] = []
+        // Each read lands after the last `needle.count - 1` bytes of the one before, so a match
+        // across two reads is found, and nothing is copied but those few bytes.
+        let keep = needle.count - 1
+        var buf = [UInt8](repeating: 0, count: keep + (1 << 20))
+        var held = 0
         while true {
-            let n = buf.withUnsafeMutableBytes { read(f, $0.baseAddress!, $0.count) }
+            let n = buf.withUnsafeMutableBytes { read(f, $0.baseAddress! + held, $0.count - held) }
             if n <= 0 { return false }
-            let window = carry + buf[0..<n]
-            if Bytes.contains(window, needle) { return true }
-            carry = Array(window.suffix(needle.count - 1))
+            let end = held + n
+            if buf.withUnsafeBytes({ Bytes.contains(UnsafeRawBufferPointer(rebasing: $0[..<end]), needle) }) { return true }
+            held = min(keep, end)
+            buf.withUnsafeMutableBytes { b in
+                if held > 0 { _ = memmove(b.baseAddress!, b.baseAddress! + (end - held), held) }
+            }
         }
     }
 
