@@ -17,8 +17,11 @@ enum PlainTypedValues {
             guard child.name == "VALARM", child.children.isEmpty, child.malformed.isEmpty, plainAlarm(child) else { return nil }
         }
         var out: [TypedValue] = []
+        out.reserveCapacity(8)
         for line in tree.properties {
             let p = line.property
+            // Most lines are none of these; their length alone says so for most.
+            guard Self.typedLengths & (1 << min(p.name.utf8.count, 63)) != 0 else { continue }
             switch p.name {
             case "DTSTART", "DTEND":
                 guard let t = time(p, allowRange: false) else { return nil }
@@ -50,6 +53,12 @@ enum PlainTypedValues {
         }
         return out
     }
+
+    /// The lengths of the names read above, one bit each.
+    private static let typedLengths: UInt64 = [
+        "DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE", "DURATION", "CREATED", "LAST-MODIFIED", "DTSTAMP",
+        "SEQUENCE", "PRIORITY", "RRULE", "EXRULE", "TRIGGER", "REPEAT",
+    ].reduce(0) { $0 | 1 << $1.utf8.count }
 
     /// A VALARM whose lines libical reads (TRIGGER, REPEAT, DURATION) are plain, and which
     /// has none of the others.
