@@ -92,7 +92,19 @@ public struct Parameter: Hashable, Sendable, Codable {
 extension String {
     @inlinable
     public func caseInsensitiveEquals(_ other: String) -> Bool {
-        utf8.count == other.utf8.count && uppercased() == other.uppercased()
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        // ASCII (every name and enumerated value calport compares): byte by byte, letters
+        // folded; anything else as upper-cased strings.
+        var ascii = true
+        for (x, y) in zip(a, b) {
+            guard x < 0x80, y < 0x80 else { ascii = false; break }
+            if x == y { continue }
+            let ux = x >= 0x61 && x <= 0x7A ? x - 0x20 : x
+            let uy = y >= 0x61 && y <= 0x7A ? y - 0x20 : y
+            if ux != uy { return false }
+        }
+        return ascii || uppercased() == other.uppercased()
     }
 }
 
