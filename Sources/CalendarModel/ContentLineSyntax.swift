@@ -91,13 +91,21 @@ extension Property {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `contentLine`'s bytes appended to `out`.
-    public func appendContentLine(to out: inout [UInt8]) {
+    /// The content line after the name: `;PARAM=value:value`.
+    public var contentLineAfterName: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count + 16 * parameters.count + 1)
+        appendContentLine(to: &out, withName: false)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `contentLine`'s bytes appended to `out` (without the name when `withName` is false).
+    public func appendContentLine(to out: inout [UInt8], withName: Bool = true) {
         func add(_ s: String) {
             var s = s
             s.withUTF8 { out.append(contentsOf: $0) }
         }
-        add(name)
+        if withName { add(name) }
         for p in parameters {
             out.append(UInt8(ascii: ";"))
             add(p.name)

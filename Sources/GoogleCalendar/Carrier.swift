@@ -92,13 +92,14 @@ enum Carrier {
         return summary.joined(separator: "; ") + (lists.isEmpty ? "" : " (" + lists.joined(separator: "; ") + ")")
     }
 
-    /// Encodes content lines under readable keys.
-    static func encode(_ lines: [(name: String, text: String)]) -> [String: String] {
+    /// Encodes content lines, each given as its name and the rest of the line after the name,
+    /// under readable keys.
+    static func encode(rests lines: [(name: String, rest: String)]) -> [String: String] {
         var out: [String: String] = [:]
         var used: [String: Int] = [:]
         out.reserveCapacity(lines.count)
         used.reserveCapacity(lines.count)
-        for (name, text) in lines {
+        for (name, rest) in lines {
             // At most 36 bytes is at most 36 characters: count characters only past that.
             let shortened = name.utf8.count > 36 && name.count > 36
             var base = shortened ? String(name.prefix(27)) + "-" + shortHash(name) : name
@@ -106,7 +107,7 @@ enum Carrier {
             used[base] = n
             if n > 1 { base += "#\(n)" }
             // The line without its name, which the key gives (unless shortened).
-            let value = !shortened && text.utf8.starts(with: name.utf8) ? String(text.utf8.dropFirst(name.utf8.count))! : text
+            let value = shortened ? name + rest : rest
             let pieces = chunks(value, maximumValueLength)
             for (i, piece) in pieces.enumerated() {
                 out[i == 0 ? base : base + "~\(i + 1)"] = piece

@@ -72,8 +72,10 @@ public struct GoogleEventMapper: Sendable {
         }
         let recurring = e.isRecurring
         // What Google cannot hold, as content lines for extendedProperties.private.
-        var carried: [(name: String, text: String)] = []
-        func carry(_ p: Property) { carried.append((p.name, p.contentLine)) }
+        // Each as its name and the rest of its line (`;X-P=1:value`), which is what the carrier
+        // keeps under the name.
+        var carried: [(name: String, rest: String)] = []
+        func carry(_ p: Property) { carried.append((p.name, p.contentLineAfterName)) }
         // Attendees' compact residues, carried as grouped lines once the limits are applied.
         var residues: [PeopleMapping.Residue] = []
         // The X-GOOGLE-* properties (every name `first` is asked for), by name.
@@ -253,7 +255,7 @@ public struct GoogleEventMapper: Sendable {
         }
         // What is carried, item by item: each line, and each attendee's residue split by
         // worth (meaning, vendor, spelling), so that the limits drop the least valuable first.
-        var items = carried.map { Carrier.Item(worth: GoogleEventMapper.worth(of: $0.name, $0.text), size: $0.text.utf8.count, what: $0.name) }
+        var items = carried.map { Carrier.Item(worth: GoogleEventMapper.worth(of: $0.name, $0.rest), size: $0.name.utf8.count + $0.rest.utf8.count, what: $0.name) }
         var parts: [(residue: Int, worth: Carrier.Worth)] = []
         // Per residue, the worths it has, one bit each.
         var has = [UInt8](repeating: 0, count: residues.count)
@@ -270,7 +272,7 @@ public struct GoogleEventMapper: Sendable {
             }
         }
         func encode(_ keep: [Bool]) -> [String: String] {
-            var lines = zip(carried, keep).filter(\.1).map(\.0)
+            var lines = keep.prefix(carried.count).allSatisfy { $0 } ? carried : zip(carried, keep).filter(\.1).map(\.0)
             // Per residue, the worths kept, one bit each.
             var kept = [UInt8](repeating: 0, count: residues.count)
             for (k, part) in parts.enumerated() where keep[carried.count + k] { kept[part.residue] |= 1 << UInt8(part.worth.rawValue) }
@@ -278,8 +280,8 @@ public struct GoogleEventMapper: Sendable {
                 (residues[i].address, kept[i] == has[i] ? residues[i].parameterList
                     : residues[i].parameters.filter { kept[i] & (1 << UInt8($0.worth.rawValue)) != 0 }.map(\.parameter))
             }
-            lines += PeopleMapping.residueLines(rs).map { ($0.name, $0.contentLine) }
-            var d = Carrier.encode(lines)
+            lines += PeopleMapping.residueLines(rs).map { ($0.name, $0.contentLineAfterName) }
+            var d = Carrier.encode(rests: lines)
             for (k, v) in foreignPrivate where d[k] == nil { d[k] = v }
             return d
         }
@@ -322,11 +324,12 @@ public struct GoogleEventMapper: Sendable {
     }
 
     /// How much a carried line is worth keeping when not all fit (`Carrier.Worth`).
-    static func worth(of name: String, _ text: String) -> Carrier.Worth {
+    /// `rest` is the line after its name.
+    static func worth(of name: String, _ rest: String) -> Carrier.Worth {
         switch name {
         case Marker.floating, "X-CALPORT-RANGE", SeriesShapes.syntheticSeriesMarker, "RECURRENCE-ID": return .essential
         case "DURATION", "COLOR", Marker.parameters: return .spelling
-        case "CLASS" where text == "CLASS:PUBLIC": return .spelling
+        case "CLASS" where rest == ":PUBLIC": return .spelling
         case _ where name.hasPrefix("X-"): return .vendor
         default: return .meaning
         }
