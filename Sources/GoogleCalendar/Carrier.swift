@@ -131,7 +131,7 @@ enum Carrier {
             let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
             let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
             var text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
-            let name = base.split(separator: "#").first.map(String.init) ?? base
+            let (name, repeatNumber) = nameAndRepeat(base)
             var matches = false
             if let first = text.utf8.first, first == UInt8(ascii: ":") || first == UInt8(ascii: ";") {
                 // This version's form: the key is the name, in the upper case calport writes.
@@ -144,7 +144,7 @@ enum Carrier {
                     || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
             }
             if contiguous && matches {
-                lines.append((order(base), base, text))
+                lines.append(((name, repeatNumber), base, text))
             } else {
                 for (i, v) in sorted { foreign[i == 1 ? base : base + "~\(i)"] = v }
             }
@@ -168,9 +168,13 @@ enum Carrier {
         return x.count == y.count && zip(x, y).allSatisfy { upper($0) == upper($1) }
     }
 
-    private static func order(_ key: String) -> (String, Int) {
+    /// A key's property name and repeat number: `ATTENDEE#3` is ("ATTENDEE", 3), `URL` is
+    /// ("URL", 1). Most keys hold no `#`, which the bytes tell without splitting Characters.
+    private static func nameAndRepeat(_ key: String) -> (String, Int) {
+        guard key.utf8.contains(UInt8(ascii: "#")) else { return (key, 1) }
         let parts = key.split(separator: "#")
-        return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? 0 : 1)
+        guard let first = parts.first else { return (key, 1) }
+        return (String(first), parts.count > 1 ? Int(parts[1]) ?? 0 : 1)
     }
 
     /// Splits into pieces of at most `size` UTF-8 bytes, on character boundaries.

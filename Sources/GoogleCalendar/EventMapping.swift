@@ -585,13 +585,19 @@ public struct GoogleEventMapper: Sendable {
                 // Whole lines (earlier versions wrote every residue so), and compact residues.
                 var residues = take("ATTENDEE")
                 var compact = PeopleMapping.residues(take(Marker.attendees))
+                // Each address compared in lower case (`PeopleMapping.sameAddress`), worked out once.
+                var compactEmails = compact.map { PeopleMapping.email(of: $0.address)?.lowercased() }
+                var residueEmails = residues.map { PeopleMapping.email(of: $0.value)?.lowercased() }
                 for a in g.attendees ?? [] {
-                    if let i = compact.firstIndex(where: { PeopleMapping.sameAddress($0.address, a.email) }) {
+                    let email = a.email?.lowercased()
+                    if email != nil, let i = compactEmails.firstIndex(of: email) {
+                        compactEmails.remove(at: i)
                         let r = compact.remove(at: i)
                         e.attendees.append(PeopleMapping.calendarUser(attendee: a, address: r.address, residue: r.parameters))
                         continue
                     }
-                    let i = residues.firstIndex { PeopleMapping.sameAddress($0.value, a.email) }
+                    let i = email == nil ? nil : residueEmails.firstIndex(of: email)
+                    if let i { residueEmails.remove(at: i) }
                     let residue = i.map { residues.remove(at: $0) }
                     e.attendees.append(PeopleMapping.calendarUser(attendee: a, carried: residue))
                 }
