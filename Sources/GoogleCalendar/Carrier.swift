@@ -112,8 +112,9 @@ enum Carrier {
         return out
     }
 
-    /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`.
-    static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String)], foreign: [String: String]) {
+    /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`. Each
+    /// line comes with its property when reading it was part of recognising it.
+    static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String, property: Property?)], foreign: [String: String]) {
         var bases: [String: [(Int, String)]] = [:]
         var foreign: [String: String] = [:]
         for (key, value) in dict {
@@ -126,17 +127,21 @@ enum Carrier {
             }
             bases[base, default: []].append((index, value))
         }
-        var lines: [(order: (String, Int), key: String, text: String)] = []
+        var lines: [(order: (String, Int), key: String, text: String, property: Property?)] = []
         for (base, parts) in bases {
             let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
             let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
             var text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
             let (name, repeatNumber) = nameAndRepeat(base)
             var matches = false
+            var property: Property?
             if let first = text.utf8.first, first == UInt8(ascii: ":") || first == UInt8(ascii: ";") {
                 // This version's form: the key is the name, in the upper case calport writes.
-                matches = name.utf8.allSatisfy(isNameByte) && Property(contentLine: name + text) != nil
-                if matches { text = name + text }
+                if name.utf8.allSatisfy(isNameByte) {
+                    text = name + text
+                    property = Property(contentLine: text)
+                    matches = property != nil
+                }
             } else {
                 // Earlier versions' form, and names too long for a key: the whole line.
                 let lineName = text.prefix { $0 != ":" && $0 != ";" }
@@ -144,14 +149,14 @@ enum Carrier {
                     || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
             }
             if contiguous && matches {
-                lines.append(((name, repeatNumber), base, text))
+                lines.append(((name, repeatNumber), base, text, property))
             } else {
                 for (i, v) in sorted { foreign[i == 1 ? base : base + "~\(i)"] = v }
             }
         }
         // Stable order: by name, then by repeat number.
         lines.sort { $0.order < $1.order }
-        return (lines.map { ($0.key, $0.text) }, foreign)
+        return (lines.map { ($0.key, $0.text, $0.property) }, foreign)
     }
 
     /// The bytes of a property name as calport writes it: upper-case letters, digits, `-`, and
@@ -171,7 +176,13 @@ enum Carrier {
     /// A key's property name and repeat number: `ATTENDEE#3` is ("ATTENDEE", 3), `URL` is
     /// ("URL", 1). Most keys hold no `#`, which the bytes tell without splitting Characters.
     private static func nameAndRepeat(_ key: String) -> (String, Int) {
-        guard key.utf8.contains(UInt8(ascii: "#")) else { return (key, 1) }
+        let u = key.utf8
+        guard let hash = u.firstIndex(of: UInt8(ascii: "#")) else { return (key, 1) }
+        let rest = u[u.index(after: hash)...]
+        // One `#` after a name: split there (`#` is ASCII, so both sides are whole Characters).
+        if hash != u.startIndex && !rest.contains(UInt8(ascii: "#")) {
+            return (String(Substring(u[..<hash])), rest.isEmpty ? 1 : Int(Substring(rest)) ?? 0)
+        }
         let parts = key.split(separator: "#")
         guard let first = parts.first else { return (key, 1) }
         return (String(first), parts.count > 1 ? Int(parts[1]) ?? 0 : 1)

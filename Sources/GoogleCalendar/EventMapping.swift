@@ -518,19 +518,22 @@ public struct GoogleEventMapper: Sendable {
         let (carriedLines, foreign) = options.readsCarrier
             ? Carrier.decode(g.extendedProperties?.private ?? [:]) : ([], g.extendedProperties?.private ?? [:])
         var carried: [(key: String, property: Property)] = []
-        for (key, text) in carriedLines {
+        carried.reserveCapacity(carriedLines.count)
+        for (key, text, read) in carriedLines {
             if key.hasPrefix("VALARM"), text.hasPrefix("VALARM:") {
                 // The value is the alarm's own content lines; see AlarmMapping.text.
                 carried.append((key, Property(name: "VALARM", value: String(text.dropFirst(7)))))
                 continue
             }
-            guard let p = Property(contentLine: text) else { continue }
+            guard let p = read ?? Property(contentLine: text) else { continue }
             carried.append((key, p))
         }
+        // Where each name's carried lines are; `take` removes a name, and the lines of names
+        // never taken stay, in their order, as the event's own properties.
+        var carriedAt: [String: [Int]] = [:]
+        for (i, c) in carried.enumerated() { carriedAt[c.property.name, default: []].append(i) }
         func take(_ name: String) -> [Property] {
-            let found = carried.filter { $0.property.name == name }.map(\.property)
-            carried.removeAll { $0.property.name == name }
-            return found
+            carriedAt.removeValue(forKey: name)?.map { carried[$0].property } ?? []
         }
         var extra: [Property] = []
 
@@ -662,7 +665,7 @@ public struct GoogleEventMapper: Sendable {
             guard let name = p.parameter("X-PROPERTY")?.value else { continue }
             e.propertyParameters[name] = p.parameters.filter { $0.name != "X-PROPERTY" }
         }
-        e.properties = carried.map(\.property) + extra
+        e.properties = carried.filter { carriedAt[$0.property.name] != nil }.map(\.property) + extra
         return e
     }
 
