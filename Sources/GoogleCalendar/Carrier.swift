@@ -116,6 +116,7 @@ enum Carrier {
     /// line comes with its property when reading it was part of recognising it.
     static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String, property: Property?)], foreign: [String: String]) {
         var bases: [String: [(Int, String)]] = [:]
+        bases.reserveCapacity(dict.count)
         var foreign: [String: String] = [:]
         for (key, value) in dict {
             var base = key
@@ -127,7 +128,10 @@ enum Carrier {
             }
             bases[base, default: []].append((index, value))
         }
-        var lines: [(order: (String, Int), key: String, text: String, property: Property?)] = []
+        var lines: [(key: String, text: String, property: Property?)] = []
+        var order: [(String, Int)] = []
+        lines.reserveCapacity(bases.count)
+        order.reserveCapacity(bases.count)
         for (base, parts) in bases {
             let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
             let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
@@ -149,14 +153,15 @@ enum Carrier {
                     || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
             }
             if contiguous && matches {
-                lines.append(((name, repeatNumber), base, text, property))
+                lines.append((base, text, property))
+                order.append((name, repeatNumber))
             } else {
                 for (i, v) in sorted { foreign[i == 1 ? base : base + "~\(i)"] = v }
             }
         }
         // Stable order: by name, then by repeat number.
-        lines.sort { $0.order < $1.order }
-        return (lines.map { ($0.key, $0.text, $0.property) }, foreign)
+        let sorted = order.indices.sorted { order[$0] < order[$1] }
+        return (sorted.map { lines[$0] }, foreign)
     }
 
     /// The bytes of a property name as calport writes it: upper-case letters, digits, `-`, and
