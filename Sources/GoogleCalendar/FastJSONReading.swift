@@ -251,8 +251,9 @@ private struct Reader {
     private func text(_ p: UnsafeBufferPointer<UInt8>) throws(Miss) -> String {
         // Decoding repairs what is not UTF-8, so the bytes change exactly when they were not.
         // (`String(validating:)` is generic and looks up its metadata on every call.)
-        let s = String(decoding: p, as: UTF8.self)
-        guard s.utf8.count == p.count, s.utf8.elementsEqual(p) else { throw Miss() }
+        var s = String(decoding: p, as: UTF8.self)
+        let same = s.withUTF8 { u in u.count == p.count && (u.isEmpty || u.elementsEqual(p)) }
+        guard same else { throw Miss() }
         return s
     }
 
