@@ -2,9 +2,6 @@ import CalendarModel
 
 /// Writes RFC 5545 text as a stream: calendar header, then events, each preceded by the
 /// VTIMEZONEs it is the first to use. Output bytes depend only on the input.
-///
-/// An event's text does not depend on what was written before it (only the VTIMEZONEs in
-/// front of it do): `encode` makes it on any thread, and `write(_: EncodedEvent)` places it.
 public final class ICalendarWriter {
     private enum Destination {
         case text((String) throws -> Void)
@@ -62,41 +59,16 @@ public final class ICalendarWriter {
     }
 
     public func write(_ event: Event) throws {
-        try write(ICalendarWriter.encode(event, fallbackTimestamp: fallbackTimestamp))
-    }
-
-    /// One event's text, made by `encode` (on any thread), and the diagnostics of making it.
-    public struct EncodedEvent: Sendable {
-        var text: [UInt8]
-        var zones: [String]
-        var uid: String?
-        var diagnostics: [Diagnostic]
-        var reportedControls: Bool
-    }
-
-    /// The text `write(_: Event)` writes for `event`, with the diagnostics it emits (those of its
-    /// VTIMEZONEs aside), to be written by `write(_: EncodedEvent)` of a writer with the same
-    /// fallback timestamp.
-    public static func encode(_ event: Event, fallbackTimestamp: LocalDateTime) -> EncodedEvent {
-        var text = ContentLineText()
-        text.uid = event.uid
-        text.encode(event, fallbackTimestamp: fallbackTimestamp)
-        return EncodedEvent(text: text.bytes, zones: zonesUsed(by: event), uid: event.uid,
-                            diagnostics: text.diagnostics, reportedControls: text.reportedControls)
-    }
-
-    /// Writes an event `encode` made: the VTIMEZONEs it is the first to use, then its text.
-    public func write(_ encoded: EncodedEvent) throws {
         if !began { try begin(CalendarInfo()) }
-        for tzid in encoded.zones where !writtenZones.contains(tzid) {
+        for tzid in ICalendarWriter.zonesUsed(by: event) where !writtenZones.contains(tzid) {
             writtenZones.insert(tzid)
-            writeZone(tzid, uid: encoded.uid)
+            writeZone(tzid, uid: event.uid)
         }
+        lines.uid = event.uid
+        lines.reportedControls = false
+        lines.encode(event, fallbackTimestamp: fallbackTimestamp)
+        lines.uid = nil
         emitDiagnostics()
-        for d in encoded.diagnostics { sink.emit(d) }
-        lines.bytes.append(contentsOf: encoded.text)
-        // A later VTIMEZONE line with a control character is reported only if this event's were not.
-        lines.reportedControls = encoded.reportedControls
         eventsWritten += 1
         try flushIfNeeded()
     }
