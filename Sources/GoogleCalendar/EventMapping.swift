@@ -536,6 +536,7 @@ public struct GoogleEventMapper: Sendable {
             carriedAt.removeValue(forKey: name)?.map { carried[$0].property } ?? []
         }
         var extra: [Property] = []
+        var offlineSeries: String?
 
         for field in EventField.allCases {
             switch field {
@@ -641,7 +642,12 @@ public struct GoogleEventMapper: Sendable {
                  .workingLocationProperties, .outOfOfficeProperties, .focusTimeProperties, .birthdayProperties:
                 // calport's own offline ids are not Google's: they do not become X-GOOGLE-ID.
                 if field == .id || field == .recurringEventId, let uid = g.iCalUID,
-                   let id = field == .id ? g.id : g.recurringEventId, OfflineEventID.isOffline(id, uid: uid) { break }
+                   let id = field == .id ? g.id : g.recurringEventId {
+                    // One hash of the UID for both fields.
+                    let series = offlineSeries ?? OfflineEventID.series(uid: uid)
+                    offlineSeries = series
+                    if OfflineEventID.isOffline(id, series: series) { break }
+                }
                 if let p = GoogleOnlyFields.property(for: field, of: g) { extra.append(p) }
             case .extendedProperties:
                 for (k, v) in (g.extendedProperties?.shared ?? [:]).sorted(by: { $0.key < $1.key }) {
