@@ -115,27 +115,15 @@ enum Carrier {
     /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`. Each
     /// line comes with its property when reading it was part of recognising it.
     static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String, property: Property?)], foreign: [String: String]) {
-        var bases: [String: [(Int, String)]] = [:]
-        bases.reserveCapacity(dict.count)
         var foreign: [String: String] = [:]
-        for (key, value) in dict {
-            var base = key
-            var index = 1
-            // `~` is ASCII: look for it in the bytes before splitting the Characters.
-            if key.utf8.contains(UInt8(ascii: "~")), let tilde = key.lastIndex(of: "~"), let n = Int(key[key.index(after: tilde)...]), n >= 2 {
-                base = String(key[..<tilde])
-                index = n
-            }
-            bases[base, default: []].append((index, value))
-        }
         var lines: [(key: String, text: String, property: Property?)] = []
         var order: [(String, Int)] = []
-        lines.reserveCapacity(bases.count)
-        order.reserveCapacity(bases.count)
-        for (base, parts) in bases {
-            let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
-            let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
-            var text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
+        lines.reserveCapacity(dict.count)
+        order.reserveCapacity(dict.count)
+        /// One line under `base`, whole (`text`) and in its pieces (`parts`, asked for only
+        /// when the line is not recognised as calport's).
+        func recognise(_ base: String, _ text: String, contiguous: Bool, parts: () -> [(Int, String)]) {
+            var text = text
             let (name, repeatNumber) = nameAndRepeat(base)
             var matches = false
             var property: Property?
@@ -156,7 +144,29 @@ enum Carrier {
                 lines.append((base, text, property))
                 order.append((name, repeatNumber))
             } else {
-                for (i, v) in sorted { foreign[i == 1 ? base : base + "~\(i)"] = v }
+                for (i, v) in parts() { foreign[i == 1 ? base : base + "~\(i)"] = v }
+            }
+        }
+        // `~` is ASCII: look for it in the bytes before splitting the Characters. Without
+        // continuation pieces (most events) each entry is a line of its own.
+        if !dict.keys.contains(where: { $0.utf8.contains(UInt8(ascii: "~")) }) {
+            for (key, value) in dict { recognise(key, value, contiguous: true) { [(1, value)] } }
+        } else {
+            var bases: [String: [(Int, String)]] = [:]
+            bases.reserveCapacity(dict.count)
+            for (key, value) in dict {
+                var base = key
+                var index = 1
+                if key.utf8.contains(UInt8(ascii: "~")), let tilde = key.lastIndex(of: "~"), let n = Int(key[key.index(after: tilde)...]), n >= 2 {
+                    base = String(key[..<tilde])
+                    index = n
+                }
+                bases[base, default: []].append((index, value))
+            }
+            for (base, parts) in bases {
+                let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
+                let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
+                recognise(base, sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined(), contiguous: contiguous) { sorted }
             }
         }
         // Stable order: by name, then by repeat number.
