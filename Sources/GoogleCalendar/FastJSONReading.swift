@@ -193,13 +193,21 @@ private struct Reader {
             return bits < 0x80 ? String(decoding: run, as: UTF8.self) : try text(run)
         }
         guard b[i] == 0x5C else { throw Miss() }  // a raw control character
-        var out = Array(b[start..<i])
+        var out: [UInt8] = []
+        out.reserveCapacity(2 * (i - start) + 16)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
         while true {
             guard i < b.count else { throw Miss() }
             let c = b[i]
             if c == 0x22 { i += 1; break }
             guard c >= 0x20 else { throw Miss() }
-            guard c == 0x5C else { out.append(c); i += 1; continue }
+            guard c == 0x5C else {
+                // The plain run up to the next quote, escape or control character, at once.
+                let run = i
+                while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 { i += 1 }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+                continue
+            }
             guard i + 1 < b.count else { throw Miss() }
             let e = b[i + 1]
             i += 2
