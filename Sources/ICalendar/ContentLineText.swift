@@ -29,15 +29,20 @@ struct ContentLineText {
     /// LF escaped, CR dropped. All four are ASCII, which no byte of a multi-byte UTF-8
     /// sequence is, so the bytes can be walked one by one.
     mutating func addEscaped(_ s: String) {
-        for b in s.utf8 {
-            switch b {
-            case 0x5C: line.append(0x5C); line.append(0x5C)
-            case 0x3B: line.append(0x5C); line.append(0x3B)
-            case 0x2C: line.append(0x5C); line.append(0x2C)
-            case 0x0A: line.append(0x5C); line.append(UInt8(ascii: "n"))
-            case 0x0D: continue
-            default: line.append(b)
+        var s = s
+        s.withUTF8 { u in
+            var run = 0
+            for (i, b) in u.enumerated() where b == 0x5C || b == 0x3B || b == 0x2C || b == 0x0A || b == 0x0D {
+                // The bytes before `i` as they are, then `i` escaped (CR dropped).
+                line.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
+                run = i + 1
+                switch b {
+                case 0x0A: line.append(0x5C); line.append(UInt8(ascii: "n"))
+                case 0x0D: break
+                default: line.append(0x5C); line.append(b)
+                }
             }
+            line.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
         }
     }
 
