@@ -16,8 +16,16 @@ public struct CalendarUser: Hashable, Sendable, Codable {
 
     /// The e-mail address without the `mailto:` scheme, when the address is one.
     public var email: String? {
-        let lower = address.lowercased()
-        if lower.hasPrefix("mailto:") { return String(address.dropFirst(7)) }
+        // An ASCII address is compared on its bytes, without a lower-cased copy.
+        let u = address.utf8
+        if u.count >= 7 && u.allSatisfy({ $0 < 0x80 }) {
+            let scheme = "mailto:".utf8
+            if zip(u, scheme).allSatisfy({ a, b in a == b || (a >= 0x41 && a <= 0x5A && a + 0x20 == b) }) {
+                return String(address.dropFirst(7))
+            }
+        } else if address.lowercased().hasPrefix("mailto:") {
+            return String(address.dropFirst(7))
+        }
         return address.contains("@") && !address.contains(":") ? address : nil
     }
 
