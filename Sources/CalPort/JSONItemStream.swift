@@ -35,7 +35,26 @@ enum JSONItemScanner {
                         while j < n {
                             let c = b[j]
                             if inString {
-                                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                                if escaped {
+                                    escaped = false
+                                    j += 1
+                                    continue
+                                }
+                                // Jump to the next quote: it closes the string when an even
+                                // number of backslashes comes right before it (none of them
+                                // is escaped from before: `escaped` is false here).
+                                let base = UnsafeRawPointer(b.baseAddress!)
+                                let quote = memchr(base + j, 0x22, n - j).map { UnsafeRawPointer($0) - base } ?? n
+                                var slashes = 0
+                                while quote - slashes - 1 >= j, b[quote - slashes - 1] == 0x5C { slashes += 1 }
+                                if quote == n {
+                                    escaped = slashes % 2 == 1
+                                    j = n
+                                } else {
+                                    if slashes % 2 == 0 { inString = false }
+                                    j = quote + 1
+                                }
+                                continue
                             } else if c == 0x22 {
                                 inString = true
                             } else if c == 0x7B || c == 0x5B {
