@@ -528,12 +528,16 @@ public struct GoogleEventMapper: Sendable {
             guard let p = read ?? Property(contentLine: text) else { continue }
             carried.append((key, p))
         }
-        // Where each name's carried lines are; `take` removes a name, and the lines of names
-        // never taken stay, in their order, as the event's own properties.
-        var carriedAt: [String: [Int]] = [:]
-        for (i, c) in carried.enumerated() { carriedAt[c.property.name, default: []].append(i) }
+        // `take` marks the lines of a name taken (an event carries a few lines: a pass over
+        // them costs less than hashing); the rest stay, in order, as the event's own properties.
+        var taken = [Bool](repeating: false, count: carried.count)
         func take(_ name: String) -> [Property] {
-            carriedAt.removeValue(forKey: name)?.map { carried[$0].property } ?? []
+            var found: [Property] = []
+            for i in carried.indices where !taken[i] && carried[i].property.name == name {
+                taken[i] = true
+                found.append(carried[i].property)
+            }
+            return found
         }
         var extra: [Property] = []
         var offlineSeries: String?
@@ -671,7 +675,7 @@ public struct GoogleEventMapper: Sendable {
             guard let name = p.parameter("X-PROPERTY")?.value else { continue }
             e.propertyParameters[name] = p.parameters.filter { $0.name != "X-PROPERTY" }
         }
-        e.properties = carried.filter { carriedAt[$0.property.name] != nil }.map(\.property) + extra
+        e.properties = carried.indices.filter { !taken[$0] }.map { carried[$0].property } + extra
         return e
     }
 
