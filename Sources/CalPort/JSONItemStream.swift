@@ -26,15 +26,46 @@ enum JSONItemScanner {
             let ok = block.withUnsafeBufferPointer { b -> Bool in
                 var k = 0
                 while k < n {
-                    // Inside an item's string or nested value nothing but nesting matters:
-                    // copy up to the next byte that can change it.
+                    // Inside an item's value nothing but nesting matters: follow strings and
+                    // brackets here (as `nest` does) up to the byte that closes the item,
+                    // which `feed` takes, and copy the run at once.
                     if s.phase == .items && s.depth >= 3 {
                         var j = k
-                        if s.inString {
-                            while j < n, b[j] != 0x22, b[j] != 0x5C, !s.escaped { j += 1 }
-                        } else {
-                            while j < n, b[j] != 0x22, b[j] != 0x7B, b[j] != 0x7D, b[j] != 0x5B, b[j] != 0x5D { j += 1 }
+                        var depth = s.depth, inString = s.inString, escaped = s.escaped
+                        while j < n {
+                            let c = b[j]
+                            if inString {
+                                if escaped {
+                                    escaped = false
+                                    j += 1
+                                    continue
+                                }
+                                // Jump to the next quote: it closes the string when an even
+                                // number of backslashes comes right before it (none of them
+                                // is escaped from before: `escaped` is false here).
+                                let base = UnsafeRawPointer(b.baseAddress!)
+                                let quote = memchr(base + j, 0x22, n - j).map { UnsafeRawPointer($0) - base } ?? n
+                                var slashes = 0
+                                while quote - slashes - 1 >= j, b[quote - slashes - 1] == 0x5C { slashes += 1 }
+                                if quote == n {
+                                    escaped = slashes % 2 == 1
+                                    j = n
+                                } else {
+                                    if slashes % 2 == 0 { inString = false }
+                                    j = quote + 1
+                                }
+                                continue
+                            } else if c == 0x22 {
+                                inString = true
+                            } else if c == 0x7B || c == 0x5B {
+                                depth += 1
+                            } else if c == 0x7D || c == 0x5D {
+                                if depth == 3 { break }
+                                depth -= 1
+                            }
+                            j += 1
                         }
+                        (s.depth, s.inString, s.escaped) = (depth, inString, escaped)
                         if j > k {
                             s.element.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<j]))
                             k = j
@@ -144,7 +175,10 @@ enum JSONItemScanner {
                         } else {
                             elements += 1
                             guard item(elementStart, element) else { return false }
+                            // The next item is likely as long: grow once, not by doubling.
+                            let size = element.count
                             element = []
+                            element.reserveCapacity(size)
                         }
                         afterComma = b == UInt8(ascii: ",")
                         if b == 0x5D { depth = 1; phase = .afterItems }

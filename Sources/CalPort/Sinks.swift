@@ -16,7 +16,7 @@ final class ICalendarSink: EventSink {
     private let writer: ICalendarWriter
 
     init(output: Output, fallbackTimestamp: LocalDateTime, diagnostics: DiagnosticSink) {
-        writer = ICalendarWriter(fallbackTimestamp: fallbackTimestamp, diagnostics: diagnostics) { try output.write($0) }
+        writer = ICalendarWriter(fallbackTimestamp: fallbackTimestamp, diagnostics: diagnostics, bytes: { try output.write(bytes: $0) })
     }
 
     func begin(_ info: CalendarInfo) throws { try writer.begin(info) }

@@ -97,9 +97,18 @@ enum AlarmMapping {
 
     static func parse(_ text: String) -> Alarm? {
         var lines: [Property] = []
-        for line in text.split(separator: "\n") {
-            guard let p = Property(contentLine: String(line)) else { return nil }
-            lines.append(p)
+        // Without CR every LF is a Character of its own: split the bytes (a CR LF pair is one
+        // Character, which splitting on "\n" does not cut).
+        if !text.utf8.contains(0x0D) {
+            for line in text.utf8.split(separator: 0x0A) {
+                guard let p = Property(contentLine: String(Substring(line))) else { return nil }
+                lines.append(p)
+            }
+        } else {
+            for line in text.split(separator: "\n") {
+                guard let p = Property(contentLine: String(line)) else { return nil }
+                lines.append(p)
+            }
         }
         let alarm = Alarm(contentLines: lines)
         // An alarm without ACTION (invalid, but common) is still an alarm when it has a trigger.

@@ -116,31 +116,28 @@ enum Carrier {
         return out
     }
 
-    /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`.
-    static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String)], foreign: [String: String]) {
-        var bases: [String: [(Int, String)]] = [:]
+    /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`. Each
+    /// line comes with its property when reading it was part of recognising it.
+    static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String, property: Property?)], foreign: [String: String]) {
         var foreign: [String: String] = [:]
-        for (key, value) in dict {
-            var base = key
-            var index = 1
-            // `~` is ASCII: look for it in the bytes before splitting the Characters.
-            if key.utf8.contains(UInt8(ascii: "~")), let tilde = key.lastIndex(of: "~"), let n = Int(key[key.index(after: tilde)...]), n >= 2 {
-                base = String(key[..<tilde])
-                index = n
-            }
-            bases[base, default: []].append((index, value))
-        }
-        var lines: [(order: (String, Int), key: String, text: String)] = []
-        for (base, parts) in bases {
-            let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
-            let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
-            var text = sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined()
-            let name = base.split(separator: "#").first.map(String.init) ?? base
+        var lines: [(key: String, text: String, property: Property?)] = []
+        var order: [(String, Int)] = []
+        lines.reserveCapacity(dict.count)
+        order.reserveCapacity(dict.count)
+        /// One line under `base`, whole (`text`) and in its pieces (`parts`, asked for only
+        /// when the line is not recognised as calport's).
+        func recognise(_ base: String, _ text: String, contiguous: Bool, parts: () -> [(Int, String)]) {
+            var text = text
+            let (name, repeatNumber) = nameAndRepeat(base)
             var matches = false
+            var property: Property?
             if let first = text.utf8.first, first == UInt8(ascii: ":") || first == UInt8(ascii: ";") {
                 // This version's form: the key is the name, in the upper case calport writes.
-                matches = name.utf8.allSatisfy(isNameByte) && Property(contentLine: name + text) != nil
-                if matches { text = name + text }
+                if name.utf8.allSatisfy(isNameByte) {
+                    text = name + text
+                    property = Property(contentLine: text)
+                    matches = property != nil
+                }
             } else {
                 // Earlier versions' form, and names too long for a key: the whole line.
                 let lineName = text.prefix { $0 != ":" && $0 != ";" }
@@ -148,14 +145,37 @@ enum Carrier {
                     || (name.count > 27 && name.contains("-") && lineName.uppercased().hasPrefix(String(name.prefix(27)))))
             }
             if contiguous && matches {
-                lines.append((order(base), base, text))
+                lines.append((base, text, property))
+                order.append((name, repeatNumber))
             } else {
-                for (i, v) in sorted { foreign[i == 1 ? base : base + "~\(i)"] = v }
+                for (i, v) in parts() { foreign[i == 1 ? base : base + "~\(i)"] = v }
+            }
+        }
+        // `~` is ASCII: look for it in the bytes before splitting the Characters. Without
+        // continuation pieces (most events) each entry is a line of its own.
+        if !dict.keys.contains(where: { $0.utf8.contains(UInt8(ascii: "~")) }) {
+            for (key, value) in dict { recognise(key, value, contiguous: true) { [(1, value)] } }
+        } else {
+            var bases: [String: [(Int, String)]] = [:]
+            bases.reserveCapacity(dict.count)
+            for (key, value) in dict {
+                var base = key
+                var index = 1
+                if key.utf8.contains(UInt8(ascii: "~")), let tilde = key.lastIndex(of: "~"), let n = Int(key[key.index(after: tilde)...]), n >= 2 {
+                    base = String(key[..<tilde])
+                    index = n
+                }
+                bases[base, default: []].append((index, value))
+            }
+            for (base, parts) in bases {
+                let sorted = parts.count == 1 ? parts : parts.sorted { $0.0 < $1.0 }
+                let contiguous = sorted.enumerated().allSatisfy { $0.offset + 1 == $0.element.0 }
+                recognise(base, sorted.count == 1 ? sorted[0].1 : sorted.map(\.1).joined(), contiguous: contiguous) { sorted }
             }
         }
         // Stable order: by name, then by repeat number.
-        lines.sort { $0.order < $1.order }
-        return (lines.map { ($0.key, $0.text) }, foreign)
+        let sorted = order.indices.sorted { order[$0] < order[$1] }
+        return (sorted.map { lines[$0] }, foreign)
     }
 
     /// The bytes of a property name as calport writes it: upper-case letters, digits, `-`, and
@@ -172,9 +192,19 @@ enum Carrier {
         return x.count == y.count && zip(x, y).allSatisfy { upper($0) == upper($1) }
     }
 
-    private static func order(_ key: String) -> (String, Int) {
+    /// A key's property name and repeat number: `ATTENDEE#3` is ("ATTENDEE", 3), `URL` is
+    /// ("URL", 1). Most keys hold no `#`, which the bytes tell without splitting Characters.
+    private static func nameAndRepeat(_ key: String) -> (String, Int) {
+        let u = key.utf8
+        guard let hash = u.firstIndex(of: UInt8(ascii: "#")) else { return (key, 1) }
+        let rest = u[u.index(after: hash)...]
+        // One `#` after a name: split there (`#` is ASCII, so both sides are whole Characters).
+        if hash != u.startIndex && !rest.contains(UInt8(ascii: "#")) {
+            return (String(Substring(u[..<hash])), rest.isEmpty ? 1 : Int(Substring(rest)) ?? 0)
+        }
         let parts = key.split(separator: "#")
-        return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? 0 : 1)
+        guard let first = parts.first else { return (key, 1) }
+        return (String(first), parts.count > 1 ? Int(parts[1]) ?? 0 : 1)
     }
 
     /// Splits into pieces of at most `size` UTF-8 bytes, on character boundaries.

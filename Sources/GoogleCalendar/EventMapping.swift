@@ -528,21 +528,29 @@ public struct GoogleEventMapper: Sendable {
         let (carriedLines, foreign) = options.readsCarrier
             ? Carrier.decode(g.extendedProperties?.private ?? [:]) : ([], g.extendedProperties?.private ?? [:])
         var carried: [(key: String, property: Property)] = []
-        for (key, text) in carriedLines {
+        carried.reserveCapacity(carriedLines.count)
+        for (key, text, read) in carriedLines {
             if key.hasPrefix("VALARM"), text.hasPrefix("VALARM:") {
                 // The value is the alarm's own content lines; see AlarmMapping.text.
                 carried.append((key, Property(name: "VALARM", value: String(text.dropFirst(7)))))
                 continue
             }
-            guard let p = Property(contentLine: text) else { continue }
+            guard let p = read ?? Property(contentLine: text) else { continue }
             carried.append((key, p))
         }
+        // `take` marks the lines of a name taken (an event carries a few lines: a pass over
+        // them costs less than hashing); the rest stay, in order, as the event's own properties.
+        var taken = [Bool](repeating: false, count: carried.count)
         func take(_ name: String) -> [Property] {
-            let found = carried.filter { $0.property.name == name }.map(\.property)
-            carried.removeAll { $0.property.name == name }
+            var found: [Property] = []
+            for i in carried.indices where !taken[i] && carried[i].property.name == name {
+                taken[i] = true
+                found.append(carried[i].property)
+            }
             return found
         }
         var extra: [Property] = []
+        var offlineSeries: String?
 
         for field in EventField.allCases {
             switch field {
@@ -595,13 +603,19 @@ public struct GoogleEventMapper: Sendable {
                 // Whole lines (earlier versions wrote every residue so), and compact residues.
                 var residues = take("ATTENDEE")
                 var compact = PeopleMapping.residues(take(Marker.attendees))
+                // Each address compared in lower case (`PeopleMapping.sameAddress`), worked out once.
+                var compactEmails = compact.map { PeopleMapping.email(of: $0.address)?.lowercased() }
+                var residueEmails = residues.map { PeopleMapping.email(of: $0.value)?.lowercased() }
                 for a in g.attendees ?? [] {
-                    if let i = compact.firstIndex(where: { PeopleMapping.sameAddress($0.address, a.email) }) {
+                    let email = a.email?.lowercased()
+                    if email != nil, let i = compactEmails.firstIndex(of: email) {
+                        compactEmails.remove(at: i)
                         let r = compact.remove(at: i)
                         e.attendees.append(PeopleMapping.calendarUser(attendee: a, address: r.address, residue: r.parameters))
                         continue
                     }
-                    let i = residues.firstIndex { PeopleMapping.sameAddress($0.value, a.email) }
+                    let i = email == nil ? nil : residueEmails.firstIndex(of: email)
+                    if let i { residueEmails.remove(at: i) }
                     let residue = i.map { residues.remove(at: $0) }
                     e.attendees.append(PeopleMapping.calendarUser(attendee: a, carried: residue))
                 }
@@ -642,7 +656,12 @@ public struct GoogleEventMapper: Sendable {
                  .workingLocationProperties, .outOfOfficeProperties, .focusTimeProperties, .birthdayProperties:
                 // calport's own offline ids are not Google's: they do not become X-GOOGLE-ID.
                 if field == .id || field == .recurringEventId, let uid = g.iCalUID,
-                   let id = field == .id ? g.id : g.recurringEventId, OfflineEventID.isOffline(id, uid: uid) { break }
+                   let id = field == .id ? g.id : g.recurringEventId {
+                    // One hash of the UID for both fields.
+                    let series = offlineSeries ?? OfflineEventID.series(uid: uid)
+                    offlineSeries = series
+                    if OfflineEventID.isOffline(id, series: series) { break }
+                }
                 if let p = GoogleOnlyFields.property(for: field, of: g) { extra.append(p) }
             case .extendedProperties:
                 for (k, v) in (g.extendedProperties?.shared ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -666,7 +685,7 @@ public struct GoogleEventMapper: Sendable {
             guard let name = p.parameter("X-PROPERTY")?.value else { continue }
             e.propertyParameters[name] = p.parameters.filter { $0.name != "X-PROPERTY" }
         }
-        e.properties = carried.map(\.property) + extra
+        e.properties = carried.indices.filter { !taken[$0] }.map { carried[$0].property } + extra
         return e
     }
 

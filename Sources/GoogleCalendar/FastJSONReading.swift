@@ -44,6 +44,8 @@ private struct Reader {
     /// which has its own limit, so that no input exhausts this thread's stack.
     var depth = 0
     static let maximumDepth = 200
+    /// The keys of the objects open around the reader (see `object`).
+    private var keys: [String] = []
 
     init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
@@ -94,12 +96,15 @@ private struct Reader {
         guard depth <= Reader.maximumDepth else { throw Miss() }
         defer { depth -= 1 }
         if try peek() == UInt8(ascii: "}") { i += 1; return }
-        var keys: [String] = []
+        // This object's keys are `keys[base...]`, above those of the objects around it: one
+        // list for the whole event, not one per object.
+        let base = keys.count
+        defer { keys.removeSubrange(base...) }
         while true {
             guard try peek() == UInt8(ascii: "\"") else { throw Miss() }
             let key = try string()
             // Objects are small: a list is cheaper than a set.
-            guard !keys.contains(key) else { throw Miss() }
+            guard !keys[base...].contains(key) else { throw Miss() }
             keys.append(key)
             try expect(UInt8(ascii: ":"))
             try field(&self, key)
@@ -175,20 +180,34 @@ private struct Reader {
         i += 1
         let start = i
         // Plain run: no escape, no control character.
-        while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 { i += 1 }
+        var bits: UInt8 = 0
+        while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 {
+            bits |= b[i]
+            i += 1
+        }
         guard i < b.count else { throw Miss() }
         if b[i] == 0x22 {
             defer { i += 1 }
-            return try text(UnsafeBufferPointer(rebasing: b[start..<i]))
+            let run = UnsafeBufferPointer(rebasing: b[start..<i])
+            // ASCII is valid UTF-8: no need to validate it.
+            return bits < 0x80 ? String(decoding: run, as: UTF8.self) : try text(run)
         }
         guard b[i] == 0x5C else { throw Miss() }  // a raw control character
-        var out = Array(b[start..<i])
+        var out: [UInt8] = []
+        out.reserveCapacity(2 * (i - start) + 16)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
         while true {
             guard i < b.count else { throw Miss() }
             let c = b[i]
             if c == 0x22 { i += 1; break }
             guard c >= 0x20 else { throw Miss() }
-            guard c == 0x5C else { out.append(c); i += 1; continue }
+            guard c == 0x5C else {
+                // The plain run up to the next quote, escape or control character, at once.
+                let run = i
+                while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 { i += 1 }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+                continue
+            }
             guard i + 1 < b.count else { throw Miss() }
             let e = b[i + 1]
             i += 2
@@ -238,7 +257,11 @@ private struct Reader {
     }
 
     private func text(_ p: UnsafeBufferPointer<UInt8>) throws(Miss) -> String {
-        guard let s = String(validating: p, as: UTF8.self) else { throw Miss() }
+        // Decoding repairs what is not UTF-8, so the bytes change exactly when they were not.
+        // (`String(validating:)` is generic and looks up its metadata on every call.)
+        var s = String(decoding: p, as: UTF8.self)
+        let same = s.withUTF8 { u in u.count == p.count && (u.isEmpty || u.elementsEqual(p)) }
+        guard same else { throw Miss() }
         return s
     }
 

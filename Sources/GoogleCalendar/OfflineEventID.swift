@@ -31,8 +31,12 @@ public enum OfflineEventID {
 
     /// Whether `id` is one of these for `uid` (the series' or one of its instances').
     public static func isOffline(_ id: String, uid: String) -> Bool {
-        let s = series(uid: uid)
-        return id == s || (id.hasPrefix(s + "_") && id.count > s.count + 8)
+        isOffline(id, series: series(uid: uid))
+    }
+
+    /// Whether `id` is `series` (`series(uid:)` of a UID) or one of its instances'.
+    public static func isOffline(_ id: String, series s: String) -> Bool {
+        id == s || (id.hasPrefix(s + "_") && id.count > s.count + 8)
     }
 
     /// Whether Google takes `id` as a client-chosen event id: base32hex, 5 to 1024 characters.

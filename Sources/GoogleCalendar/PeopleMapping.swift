@@ -159,7 +159,12 @@ enum PeopleMapping {
     /// The residues `residueLines` wrote, in order.
     static func residues(_ lines: [Property]) -> [(address: String, parameters: [Parameter])] {
         lines.flatMap { line in
-            line.value.split(separator: ",", omittingEmptySubsequences: false).map { ("mailto:" + $0, line.parameters) }
+            // In ASCII every byte is a Character: split the bytes.
+            if line.value.utf8.allSatisfy({ $0 < 0x80 }) {
+                return line.value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+                    .map { ("mailto:" + Substring($0), line.parameters) }
+            }
+            return line.value.split(separator: ",", omittingEmptySubsequences: false).map { ("mailto:" + $0, line.parameters) }
         }
     }
 

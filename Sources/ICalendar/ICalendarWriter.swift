@@ -3,24 +3,33 @@ import CalendarModel
 /// Writes RFC 5545 text as a stream: calendar header, then events, each preceded by the
 /// VTIMEZONEs it is the first to use. Output bytes depend only on the input.
 public final class ICalendarWriter {
-    private let output: (String) throws -> Void
+    private enum Destination {
+        case text((String) throws -> Void)
+        case bytes(([UInt8]) throws -> Void)
+    }
+    private let output: Destination
     private let sink: DiagnosticSink
-    private var buffer = ""
+    /// The calendar's lines not yet handed over.
+    private var lines = ContentLineText()
     private var sourceDefinitions: [String: TimeZoneDefinition] = [:]
     private var writtenZones: Set<String> = []
     private var began = false
     /// Used as DTSTAMP for events that carry neither DTSTAMP, LAST-MODIFIED nor CREATED.
     private let fallbackTimestamp: LocalDateTime
     public private(set) var eventsWritten = 0
-    /// The event being written, for the diagnostic about control characters (one per event).
-    private var currentUID: String?
-    private var reportedControls = false
 
     public static let productID = "-//calport//calport//EN"
 
     /// `output` receives the text in pieces of about 64 KiB.
     public init(fallbackTimestamp: LocalDateTime, diagnostics: DiagnosticSink, output: @escaping (String) throws -> Void) {
-        self.output = output
+        self.output = .text(output)
+        self.sink = diagnostics
+        self.fallbackTimestamp = fallbackTimestamp
+    }
+
+    /// `output` receives the UTF-8 text in pieces of about 64 KiB.
+    public init(fallbackTimestamp: LocalDateTime, diagnostics: DiagnosticSink, bytes output: @escaping ([UInt8]) throws -> Void) {
+        self.output = .bytes(output)
         self.sink = diagnostics
         self.fallbackTimestamp = fallbackTimestamp
     }
@@ -41,7 +50,11 @@ public final class ICalendarWriter {
         if let n = info.name { line("X-WR-CALNAME:" + ICalText.escape(n)) }
         if let d = info.description { line("X-WR-CALDESC:" + ICalText.escape(d)) }
         if let z = info.timeZone { line("X-WR-TIMEZONE:" + z) }
-        for p in info.properties { property(p) }
+        for p in info.properties {
+            lines.property(p)
+            lines.endLine()
+        }
+        emitDiagnostics()
         try flushIfNeeded()
     }
 
@@ -51,10 +64,11 @@ public final class ICalendarWriter {
             writtenZones.insert(tzid)
             writeZone(tzid, uid: event.uid)
         }
-        currentUID = event.uid
-        reportedControls = false
-        encode(event)
-        currentUID = nil
+        lines.uid = event.uid
+        lines.reportedControls = false
+        lines.encode(event, fallbackTimestamp: fallbackTimestamp)
+        lines.uid = nil
+        emitDiagnostics()
         eventsWritten += 1
         try flushIfNeeded()
     }
@@ -69,15 +83,13 @@ public final class ICalendarWriter {
 
     /// Hands over what is buffered, without END:VCALENDAR (after `beginFragment`).
     public func finish() throws {
-        try output(buffer)
-        buffer = ""
+        try flush()
     }
 
     public func end() throws {
         if !began { try begin(CalendarInfo()) }
         line("END:VCALENDAR")
-        try output(buffer)
-        buffer = ""
+        try flush()
     }
 
     // MARK: - Events
@@ -98,76 +110,6 @@ public final class ICalendarWriter {
         return out
     }
 
-    private func encode(_ e: Event) {
-        line("BEGIN:VEVENT")
-        let extra = e.propertyParameters
-        if let uid = e.uid { line("UID" + params(extra["UID"]) + ":" + uid) } else {
-            let generated = "calport-" + ICalendarWriter.fingerprint(e)
-            sink.emit(Diagnostic(.warning, "event \"\(e.summary ?? "")\" has no UID; wrote \(generated)"))
-            line("UID:" + generated)
-        }
-        let stamp = e.timestamp ?? e.lastModified ?? e.created ?? fallbackTimestamp
-        line("DTSTAMP:" + stamp.basicFormat + "Z")
-        if let r = e.recurrenceID {
-            timeLine("RECURRENCE-ID", r, extraParams: e.recurrenceIDThisAndFuture ? ";RANGE=THISANDFUTURE" : "", extra["RECURRENCE-ID"])
-        }
-        if let s = e.start { timeLine("DTSTART", s, extra["DTSTART"]) }
-        if let en = e.end { timeLine("DTEND", en, extra["DTEND"]) } else if let d = e.duration {
-            line("DURATION" + params(extra["DURATION"]) + ":" + d.icalString)
-        }
-        for r in e.recurrenceRules { line("RRULE:" + r) }
-        for r in e.exceptionRules { line("EXRULE:" + r) }
-        for r in e.recurrenceDates {
-            switch r {
-            case .time(let t): timeLine("RDATE", t, nil)
-            case .period(let s, let en):
-                line("RDATE;VALUE=PERIOD" + zoneParam(s) + ":" + timeValue(s) + "/" + timeValue(en))
-            case .periodWithDuration(let s, let d):
-                line("RDATE;VALUE=PERIOD" + zoneParam(s) + ":" + timeValue(s) + "/" + d.icalString)
-            }
-        }
-        for x in e.exceptionDates { timeLine("EXDATE", x, nil) }
-        if let s = e.summary { line("SUMMARY" + params(extra["SUMMARY"]) + ":" + ICalText.escape(s)) }
-        if let d = e.description { line("DESCRIPTION" + params(extra["DESCRIPTION"]) + ":" + ICalText.escape(d)) }
-        if let l = e.location { line("LOCATION" + params(extra["LOCATION"]) + ":" + ICalText.escape(l)) }
-        if let s = e.status { line("STATUS" + params(extra["STATUS"]) + ":" + s.rawValue) }
-        if let t = e.transparency { line("TRANSP" + params(extra["TRANSP"]) + ":" + t.rawValue) }
-        if let c = e.classification { line("CLASS" + params(extra["CLASS"]) + ":" + c.text) }
-        if let s = e.sequence { line("SEQUENCE" + params(extra["SEQUENCE"]) + ":\(s)") }
-        if let p = e.priority { line("PRIORITY" + params(extra["PRIORITY"]) + ":\(p)") }
-        if let c = e.created { line("CREATED:" + c.basicFormat + "Z") }
-        if let m = e.lastModified { line("LAST-MODIFIED:" + m.basicFormat + "Z") }
-        if let u = e.url { line("URL" + params(extra["URL"]) + ":" + u) }
-        if !e.categories.isEmpty {
-            line("CATEGORIES" + params(extra["CATEGORIES"]) + ":" + e.categories.map(ICalText.escape).joined(separator: ","))
-        }
-        if let c = e.color { line("COLOR" + params(extra["COLOR"]) + ":" + c) }
-        if let o = e.organizer { property(o.property(named: "ORGANIZER")) }
-        for a in e.attendees { property(a.property(named: "ATTENDEE")) }
-        for a in e.attachments { property(a.property) }
-        for p in e.properties { property(p) }
-        for a in e.alarms {
-            line("BEGIN:VALARM")
-            a.contentLines.forEach(property)
-            line("END:VALARM")
-        }
-        line("END:VEVENT")
-    }
-
-    private func timeLine(_ name: String, _ t: EventTime, extraParams: String = "", _ extra: [Parameter]?) {
-        var s = name
-        if t.isDate { s += ";VALUE=DATE" }
-        s += zoneParam(t) + extraParams + params(extra)
-        line(s + ":" + timeValue(t))
-    }
-
-    private func zoneParam(_ t: EventTime) -> String {
-        if case .zoned(_, let z, _) = t { return ";TZID=" + paramValue(z) }
-        return ""
-    }
-
-    private func timeValue(_ t: EventTime) -> String { t.icalValue }
-
     // MARK: - Zones
 
     private func writeZone(_ tzid: String, uid: String?) {
@@ -176,6 +118,7 @@ public final class ICalendarWriter {
             return
         }
         def.lines.forEach(line)
+        emitDiagnostics()
     }
 
     /// The VTIMEZONE the writer gives a TZID no input defines: from the tz database's own
@@ -204,57 +147,16 @@ public final class ICalendarWriter {
 
     // MARK: - Content lines
 
-    private func property(_ p: Property) { line(p.name + params(p.parameters) + ":" + p.value) }
-
-    private func params(_ ps: [Parameter]?) -> String {
-        guard let ps, !ps.isEmpty else { return "" }
-        var s = ""
-        for p in ps { s += ";" + p.name + "=" + p.values.map(paramValue).joined(separator: ",") }
-        return s
-    }
-
-    /// A parameter value as written: a line break becomes RFC 6868's `^n` (a parameter value
-    /// cannot hold one), other control characters are dropped, and the value is quoted when it
-    /// holds `:`, `;` or `,`.
-    private func paramValue(_ v: String) -> String {
-        Property.quoteIfNeeded(Self.hasControlCharacters(v) ? Self.replacingControls(v, lineBreak: "^n") : v)
-    }
-
-    /// Appends one content line, folded at 75 octets without splitting a UTF-8 sequence.
-    ///
-    /// Text from Google (or from any input) can hold CR and LF where iCalendar allows none: in
-    /// a UID, a URI, an address, a recurrence line, a zone name. Written raw, such text would end
-    /// the line and start others (`END:VEVENT`, `RRULE:…`), so a line break becomes the TEXT
-    /// escape `\n` and other control characters are dropped, with one warning per event. TEXT
-    /// values are escaped and parameter values encoded before they get here.
     private func line(_ s: String) {
-        guard !Self.hasControlCharacters(s) else {
-            if !reportedControls {
-                reportedControls = true
-                let name = s.prefix { $0 != ";" && $0 != ":" }
-                sink.emit(Diagnostic(.warning, "\(name) held a line break or control character, which iCalendar does not allow there; "
-                    + "written as \\n (other control characters dropped)", uid: currentUID))
-            }
-            fold(Self.replacingControls(s, lineBreak: "\\n"))
-            return
-        }
-        fold(s)
+        lines.add(s)
+        lines.endLine()
     }
 
-    private func fold(_ s: String) {
-        var u = s.utf8[...]
-        var limit = 75
-        while u.count > limit {
-            var cut = u.index(u.startIndex, offsetBy: limit)
-            // Move back while the byte at the cut is a UTF-8 continuation byte.
-            while cut > u.startIndex, (u[cut] & 0xC0) == 0x80 { cut = u.index(before: cut) }
-            buffer += Substring(u[u.startIndex..<cut])
-            buffer += "\r\n "
-            u = u[cut...]
-            limit = 74
-        }
-        buffer += Substring(u)
-        buffer += "\r\n"
+    /// Diagnostics of lines the writer made itself (header and VTIMEZONEs): no event's UID.
+    private func emitDiagnostics() {
+        guard !lines.diagnostics.isEmpty else { return }
+        for d in lines.diagnostics { sink.emit(d) }
+        lines.diagnostics = []
     }
 
     /// C0 controls other than TAB, and DEL (RFC 5545 3.1: CONTROL).
@@ -280,9 +182,16 @@ public final class ICalendarWriter {
     }
 
     private func flushIfNeeded() throws {
-        if buffer.utf8.count >= 64 << 10 {
-            try output(buffer)
-            buffer = ""
+        if lines.bytes.count >= 64 << 10 { try flush() }
+    }
+
+    private func flush() throws {
+        emitDiagnostics()
+        let bytes = lines.bytes
+        lines.bytes.removeAll(keepingCapacity: true)
+        switch output {
+        case .text(let f): try f(String(decoding: bytes, as: UTF8.self))
+        case .bytes(let f): try f(bytes)
         }
     }
 

@@ -24,6 +24,29 @@ func write(_ doc: CalendarDocument) throws -> String {
         return e
     }
 
+    /// The text of each line as written, the escapes spelled out: TEXT values escape `\`, `;`,
+    /// `,` and line breaks (a CR is dropped), parameter values holding `:`, `;` or `,` are
+    /// quoted and a line break in one becomes `^n`; an event without UID gets one and a warning.
+    @Test func escapesTextQuotesParametersAndNamesAMissingUID() throws {
+        var e = Event()
+        e.summary = "a\\b; c, d\r\ne"
+        e.categories = ["x,y", "z"]
+        e.attendees = [CalendarUser(address: "mailto:a@example.com")]
+        e.attendees[0].commonName = "Doe: Jane"
+        e.attendees[0].parameters = [Parameter("X-NOTE", "one\ntwo")]
+        let sink = DiagnosticCollector()
+        var out = ""
+        let w = ICalendarWriter(fallbackTimestamp: LocalDateTime(year: 2025, month: 1, day: 1), diagnostics: sink) { out += $0 }
+        try w.write(e)
+        try w.end()
+        let lines = out.components("\r\n")
+        #expect(lines.contains(#"SUMMARY:a\\b\; c\, d\ne"#))
+        #expect(lines.contains(#"CATEGORIES:x\,y,z"#))
+        #expect(lines.contains(#"ATTENDEE;CN="Doe: Jane";X-NOTE=one^ntwo:mailto:a@example.com"#))
+        let uid = try #require(lines.first { $0.hasPrefix("UID:calport-") })
+        #expect(sink.diagnostics.map(\.message) == ["event \"a\\b; c, d\r\ne\" has no UID; wrote \(uid.dropFirst(4))"])
+    }
+
     @Test func foldsAt75OctetsOnCharacterBoundaries() throws {
         let text = try write(CalendarDocument(events: [WriterTests.sampleEvent()]))
         #expect(!text.replacingOccurrences("\r\n", "").contains("\n"))
