@@ -237,14 +237,37 @@ import Darwin
 
 /// Byte search on the C library's memchr and memcmp (the generic `firstRange(of:)` is far slower).
 public enum Bytes {
+    /// A needle prepared once for many searches: a long one keeps its skip table.
+    public struct Needle: Sendable {
+        public let bytes: [UInt8]
+        /// Boyer-Moore-Horspool's shift for each byte value, for needles of 8 bytes or more.
+        let shift: [Int]?
+
+        public init(_ bytes: [UInt8]) {
+            self.bytes = bytes
+            let m = bytes.count
+            guard m >= 8 else { shift = nil; return }
+            var shift = [Int](repeating: m, count: 256)
+            for k in 0..<(m - 1) { shift[Int(bytes[k])] = m - 1 - k }
+            self.shift = shift
+        }
+
+        public init(_ text: String) { self.init(Array(text.utf8)) }
+    }
+
     public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count, let base = haystack.baseAddress else { return needle.isEmpty }
-        if needle.count >= 8 { return horspool(haystack, needle) }
-        return needle.withUnsafeBytes { n in
+        contains(haystack, Needle(needle))
+    }
+
+    public static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: Needle) -> Bool {
+        let n = needle.bytes
+        guard !n.isEmpty, haystack.count >= n.count, let base = haystack.baseAddress else { return n.isEmpty }
+        if let shift = needle.shift { return horspool(haystack, n, shift) }
+        return n.withUnsafeBytes { n in
             // memchr for the first byte, memcmp for the rest (memmem is not in every C library).
-            let first = Int32(needle[0])
+            let first = Int32(n[0])
             var at = base
-            let end = base + (haystack.count - needle.count + 1)
+            let end = base + (haystack.count - n.count + 1)
             while at < end, let hit = memchr(at, first, end - at) {
                 if memcmp(hit, n.baseAddress!, n.count) == 0 { return true }
                 at = UnsafeRawPointer(hit) + 1
@@ -256,10 +279,8 @@ public enum Bytes {
     /// Boyer-Moore-Horspool: for a long needle made of common letters (`THISANDFUTURE` in an
     /// .ics) it reads a few bytes per needle length, where `memchr` on the first byte stops
     /// every few bytes.
-    private static func horspool(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+    private static func horspool(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8], _ shift: [Int]) -> Bool {
         let m = needle.count
-        var shift = [Int](repeating: m, count: 256)
-        for k in 0..<(m - 1) { shift[Int(needle[k])] = m - 1 - k }
         let last = needle[m - 1]
         return needle.withUnsafeBytes { n in
             shift.withUnsafeBufferPointer { shift in
@@ -273,6 +294,10 @@ public enum Bytes {
                 return false
             }
         }
+    }
+
+    public static func contains(_ haystack: [UInt8], _ needle: Needle) -> Bool {
+        haystack.withUnsafeBytes { contains($0, needle) }
     }
 
     public static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

@@ -187,8 +187,9 @@ final class GoogleJSONSource: EventSource {
         }
     }
 
-    private static let recurrenceKey = Array("\"recurrence\"".utf8), cancelled = Array("cancelled".utf8),
-                       unicodeEscape = Array("\\u".utf8)
+    // Prepared once: a needle of 8 bytes or more has a skip table.
+    private static let recurrenceKey = Bytes.Needle("\"recurrence\""), cancelled = Bytes.Needle("cancelled"),
+                       unicodeEscape = Bytes.Needle("\\u")
 
     /// What the first reading learns from one item.
     enum FoldResult: Sendable {

@@ -81,7 +81,7 @@ public final class Input {
     /// Whether the input contains `text`: the whole file for a regular file (read again
     /// through its own descriptor), the first 64 KiB otherwise.
     func mentions(_ text: String) -> Bool {
-        let needle = Array(text.utf8)
+        let needle = Bytes.Needle(text)
         if Bytes.contains(prefix, needle) { return true }
         guard owned else { return false }
         let f = open(path, O_RDONLY)
@@ -89,7 +89,7 @@ public final class Input {
         defer { close(f) }
         // Each read lands after the last `needle.count - 1` bytes of the one before, so a match
         // across two reads is found, and nothing is copied but those few bytes.
-        let keep = needle.count - 1
+        let keep = needle.bytes.count - 1
         var buf = [UInt8](repeating: 0, count: keep + (1 << 20))
         var held = 0
         while true {
