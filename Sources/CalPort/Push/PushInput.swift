@@ -4,14 +4,18 @@ import GoogleCalendar
 import ICalendar
 
 /// One event of the input, mapped to what Google should hold.
+///
+/// The event itself is held once, by the input (`PushEvents`), and its Google form is mapped
+/// again when read: holding both for every event made a push of 100,000 events take about a
+/// gigabyte.
 public struct PushItem: Sendable {
     /// Position in the input (0-based), for stable ordering and messages.
     public var index: Int
     public var key: EventKey
     /// The event as read (written back to the rejects file when it fails).
-    public var event: Event
+    public var event: Event { events.all[position] }
     /// The Google resource calport sends (without id; the planner adds what the mode needs).
-    public var google: GoogleEvent
+    public var google: GoogleEvent { events.google(at: position) }
     /// An override (RECURRENCE-ID) whose series is not in the input: sent as an exception
     /// when Google already has the series, else as a single event (`asSingle`).
     public var orphan: Bool
@@ -23,15 +27,50 @@ public struct PushItem: Sendable {
     private var single: Boxed<GoogleEvent>?
     /// The input line, for messages.
     public var line: Int?
+    /// Where the event is in `events`.
+    var position: Int
+    let events: PushEvents
 
-    init(index: Int, key: EventKey, event: Event, google: GoogleEvent, orphan: Bool, asSingle: GoogleEvent?, line: Int?) {
+    init(index: Int, key: EventKey, position: Int, events: PushEvents, line: Int?) {
         self.index = index
         self.key = key
-        self.event = event
-        self.google = google
-        self.orphan = orphan
+        self.position = position
+        self.events = events
+        self.orphan = false
         self.line = line
-        self.asSingle = asSingle
+    }
+}
+
+/// The events of a push's input, as read (after the repairs `PushInput.load` makes), and how
+/// each is mapped for Google.
+final class PushEvents: Sendable {
+    let all: [Event]
+    let mapper: GoogleEventMapper
+
+    init(_ all: [Event], mapper: GoogleEventMapper) {
+        self.all = all
+        self.mapper = mapper
+    }
+
+    /// The event at `i` mapped as `PushInput.load` maps it, without its diagnostics (the load
+    /// reported them).
+    func google(at i: Int) -> GoogleEvent {
+        var g = mapper.googleEvent(from: all[i]) { _ in }
+        _ = Self.settleIds(&g, of: all[i])
+        return g
+    }
+
+    /// push chooses ids per calendar: calport's offline ids are not sent, and an id Google
+    /// would refuse ("Invalid resource id value") is dropped. Returns the id dropped as invalid.
+    static func settleIds(_ g: inout GoogleEvent, of e: Event) -> String? {
+        guard let uid = e.uid, !uid.isEmpty else { return nil }
+        var invalid: String?
+        if let id = g.id, OfflineEventID.isOffline(id, uid: uid) || e.recurrenceID != nil { g.id = nil } else if let id = g.id, !OfflineEventID.isValidClientID(id) {
+            invalid = id
+            g.id = nil
+        }
+        if let series = g.recurringEventId, OfflineEventID.isOffline(series, uid: uid) { g.recurringEventId = nil }
+        return invalid
     }
 }
 
@@ -181,7 +220,13 @@ public struct PushInput: Sendable {
         // Series with no copy that was not rejected (a file may repeat a series).
         let rejectedSeries = Set(models.filter { $0.recurrenceID == nil && $0.rejection != nil }.compactMap(\.uid))
             .subtracting(models.filter { $0.recurrenceID == nil && $0.rejection == nil }.compactMap(\.uid))
-        for (e, line) in zip(models, lines) {
+        let shelf = PushEvents(models, mapper: mapper)
+        // The identity, hashed item by item as they come; a repeated event replaces an earlier
+        // one, and then the items are hashed again at the end.
+        var digest = SHA256Digest.Running()
+        var replaced = false
+        for (position, line) in lines.enumerated() {
+            let e = shelf.all[position]
             // Data whose meaning is not certain (the reader reported it, with its line).
             if let why = e.rejection {
                 result.rejects.append((e, line, why))
@@ -207,11 +252,9 @@ public struct PushInput: Sendable {
             }
             // push chooses ids per calendar: calport's offline ids are not sent, and an id Google
             // would refuse ("Invalid resource id value") is dropped, naming the event.
-            if let id = g.id, OfflineEventID.isOffline(id, uid: uid) || e.recurrenceID != nil { g.id = nil } else if let id = g.id, !OfflineEventID.isValidClientID(id) {
+            if let id = PushEvents.settleIds(&g, of: e) {
                 diagnostics.emit(Diagnostic(.warning, "id \"\(id)\" is not an event id Google accepts (base32hex, 5 to 1024 characters); Google chooses one", file: input.name, line: line, uid: uid))
-                g.id = nil
             }
-            if let series = g.recurringEventId, OfflineEventID.isOffline(series, uid: uid) { g.recurringEventId = nil }
             if g.start == nil || g.end == nil { problems.append("the event has no start (DTSTART), which Google requires") }
             var key = EventKey(uid: uid)
             if let original = g.originalStartTime {
@@ -229,12 +272,12 @@ public struct PushInput: Sendable {
                 let where_ = result.items[earlier].line.map { " (line \($0))" } ?? ""
                 diagnostics.emit(Diagnostic(.warning, "a second event with the same UID\(key.isInstance ? " and RECURRENCE-ID" : "") as an earlier one\(where_); the later one is pushed",
                                             file: input.name, line: line, uid: uid))
-                result.items[earlier].google = g
-                result.items[earlier].event = e
+                result.items[earlier].position = position
                 result.items[earlier].line = line
+                replaced = true
                 continue
             }
-            var item = PushItem(index: result.items.count, key: key, event: e, google: g, orphan: false, asSingle: nil, line: line)
+            var item = PushItem(index: result.items.count, key: key, position: position, events: shelf, line: line)
             if key.isInstance && !seriesUIDs.contains(uid) {
                 item.orphan = true
                 var single = e
@@ -246,14 +289,11 @@ public struct PushInput: Sendable {
             }
             seen[key] = result.items.count
             result.items.append(item)
+            if !replaced { Self.hash(key, g, into: &digest) }
         }
-        // Hashed item by item: the compact JSON of every event, held whole, was as large as the input.
-        var digest = SHA256Digest.Running()
-        for item in result.items {
-            digest.add(item.key.description.utf8)
-            digest.add(CollectionOfOne(0))
-            digest.add(FastJSON.compact(item.google).utf8)
-            digest.add(CollectionOfOne(0))
+        if replaced {
+            digest = SHA256Digest.Running()
+            for item in result.items { Self.hash(item.key, item.google, into: &digest) }
         }
         result.identity = SHA256Digest.hex(digest.finish())
         if result.items.isEmpty && !result.rejects.isEmpty {
@@ -264,6 +304,14 @@ public struct PushInput: Sendable {
 }
 
 extension PushInput {
+    /// What the identity hashes of one item: its key and its Google form, each ended by a 0.
+    static func hash(_ key: EventKey, _ g: GoogleEvent, into digest: inout SHA256Digest.Running) {
+        digest.add(key.description.utf8)
+        digest.add(CollectionOfOne(0))
+        digest.add(FastJSON.compact(g).utf8)
+        digest.add(CollectionOfOne(0))
+    }
+
     /// The occurrences of `item`'s series that start at `stamps` (original starts as in
     /// `EventKey.instance`), each mapped for Google as an override that changes nothing would
     /// be. Stamps that the source's series does not produce (excluded, or not on its rule) are

@@ -238,6 +238,9 @@ struct PushPlanner {
         var seriesEntry: [String: Int] = [:]
         var singlesFromOrphans: Set<String> = []
         var cancelledSeries: Set<String> = []
+        // A dry run's series (by entry) as far as `recipients` reads them: their attendees.
+        var seriesAttendees: [Int: GoogleEvent] = [:]
+        let countsRecipients = options.mode == .insert && options.sendUpdates != .none
         let inputKeys = Set(input.items.map(\.key))
         // Series and single events first, then the exceptions; positions are sorted, not the
         // items (a sorted copy of every item was the plan's largest allocation).
@@ -317,7 +320,17 @@ struct PushPlanner {
                 if wanted.status == "cancelled" { cancelledSeries.insert(key.uid) }
             }
             if entry.action == .create || entry.action == .update {
-                entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { entries[$0].body } : nil)
+                entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { entries[$0].body ?? seriesAttendees[$0] } : nil)
+            }
+            if options.dryRun {
+                // Nothing is sent: the bodies are not kept (for a large input they were most of
+                // the plan), only what the recipients of a series' exceptions read of it.
+                if !isException, countsRecipients, let people = entry.body?.attendees {
+                    var attendees = GoogleEvent()
+                    attendees.attendees = people
+                    seriesAttendees[entries.count] = attendees
+                }
+                entry.body = nil
             }
             entries.append(entry)
             // Occurrences of this series deleted in Google that the source still has come back.
