@@ -80,4 +80,12 @@ enum SHA256Digest {
     static func hash(_ message: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: message)) }
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    /// The hash of a message fed in parts (the same as `hash` of the parts joined), so that a
+    /// large message need not be held whole.
+    struct Running {
+        private var hasher = SHA256()
+        mutating func add<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 { hasher.update(data: Array(bytes)) }
+        func finish() -> [UInt8] { Array(hasher.finalize()) }
+    }
 }

@@ -4,20 +4,80 @@ import GoogleCalendar
 import ICalendar
 
 /// One event of the input, mapped to what Google should hold.
+///
+/// The event itself is held once, by the input (`PushEvents`), and its Google form is mapped
+/// again when read: holding both for every event made a push of 100,000 events take about a
+/// gigabyte.
 public struct PushItem: Sendable {
     /// Position in the input (0-based), for stable ordering and messages.
     public var index: Int
     public var key: EventKey
     /// The event as read (written back to the rejects file when it fails).
-    public var event: Event
+    public var event: Event { events.all[position] }
     /// The Google resource calport sends (without id; the planner adds what the mode needs).
-    public var google: GoogleEvent
+    public var google: GoogleEvent { events.google(at: position) }
     /// An override (RECURRENCE-ID) whose series is not in the input: sent as an exception
     /// when Google already has the series, else as a single event (`asSingle`).
     public var orphan: Bool
-    public var asSingle: GoogleEvent?
+    public var asSingle: GoogleEvent? {
+        get { single?.value }
+        set { single = newValue.map(Boxed.init) }
+    }
+    /// Boxed: most items have none, and a `GoogleEvent?` is as large as a `GoogleEvent` even when nil.
+    private var single: Boxed<GoogleEvent>?
     /// The input line, for messages.
     public var line: Int?
+    /// Where the event is in `events`.
+    var position: Int
+    let events: PushEvents
+
+    init(index: Int, key: EventKey, position: Int, events: PushEvents, line: Int?) {
+        self.index = index
+        self.key = key
+        self.position = position
+        self.events = events
+        self.orphan = false
+        self.line = line
+    }
+}
+
+/// The events of a push's input, as read (after the repairs `PushInput.load` makes), and how
+/// each is mapped for Google.
+final class PushEvents: Sendable {
+    let all: [Event]
+    let mapper: GoogleEventMapper
+
+    init(_ all: [Event], mapper: GoogleEventMapper) {
+        self.all = all
+        self.mapper = mapper
+    }
+
+    /// The event at `i` mapped as `PushInput.load` maps it, without its diagnostics (the load
+    /// reported them).
+    func google(at i: Int) -> GoogleEvent {
+        var g = mapper.googleEvent(from: all[i]) { _ in }
+        _ = Self.settleIds(&g, of: all[i])
+        return g
+    }
+
+    /// push chooses ids per calendar: calport's offline ids are not sent, and an id Google
+    /// would refuse ("Invalid resource id value") is dropped. Returns the id dropped as invalid.
+    static func settleIds(_ g: inout GoogleEvent, of e: Event) -> String? {
+        guard let uid = e.uid, !uid.isEmpty else { return nil }
+        var invalid: String?
+        if let id = g.id, OfflineEventID.isOffline(id, uid: uid) || e.recurrenceID != nil { g.id = nil } else if let id = g.id, !OfflineEventID.isValidClientID(id) {
+            invalid = id
+            g.id = nil
+        }
+        if let series = g.recurringEventId, OfflineEventID.isOffline(series, uid: uid) { g.recurringEventId = nil }
+        return invalid
+    }
+}
+
+/// A value held by reference, for large optional values that are mostly absent.
+final class Boxed<Value: Sendable>: Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// The input of a push: its events mapped for Google, and those that cannot be sent.
@@ -73,7 +133,10 @@ public struct PushInput: Sendable {
         }
         var info = CalendarInfo()
         var zones: [TimeZoneDefinition] = []
-        var events: [(Event, Int?)] = []
+        // The events and their input lines, side by side: the events are the bulk of what a push
+        // holds, so they are kept in one array (not copied into tuples and back).
+        var models: [Event] = []
+        var lines: [Int?] = []
         do {
             while let item = try source.next() {
                 switch item {
@@ -85,7 +148,8 @@ public struct PushInput: Sendable {
                         e.attendees = []
                         e.organizer = nil
                     }
-                    events.append((e, at))
+                    models.append(e)
+                    lines.append(at)
                 }
             }
         } catch let e as ICalendarReadError {
@@ -96,50 +160,51 @@ public struct PushInput: Sendable {
 
         let reader = (source as? ICalendarSource)?.reader
         // A RANGE=THISANDFUTURE override changes its series: split as convert does.
-        if events.contains(where: { $0.0.recurrenceIDThisAndFuture }) {
+        if models.contains(where: \.recurrenceIDThisAndFuture) {
             let offsets: (String, LocalDateTime) -> Int? = { z, l in reader?.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
-            let lines = Dictionary(events.map { ($0.0.uid ?? "", $0.1) }, uniquingKeysWith: { a, _ in a })
-            events = SeriesSplitter.split(events.map(\.0), utcOffset: offsets) { d in
+            let lineOfUID = Dictionary(zip(models, lines).map { ($0.uid ?? "", $1) }, uniquingKeysWith: { a, _ in a })
+            models = SeriesSplitter.split(models, utcOffset: offsets) { d in
                 var d = d
                 d.file = input.name
                 diagnostics.emit(d)
-            }.map { ($0, lines[$0.uid ?? ""] ?? nil) }
+            }
+            lines = models.map { lineOfUID[$0.uid ?? ""] ?? nil }
         }
 
         // A cancelled occurrence of a cancelled series: Google takes no exception on a deleted
         // series, so it becomes an EXDATE of the series (what the occurrence means).
-        let cancelledSeries = Dictionary(events.enumerated().filter { $0.element.0.recurrenceID == nil && $0.element.0.status == .cancelled && $0.element.0.isRecurring }
-            .compactMap { i, e in e.0.uid.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
+        let cancelledSeries = Dictionary(models.enumerated().filter { $0.element.recurrenceID == nil && $0.element.status == .cancelled && $0.element.isRecurring }
+            .compactMap { i, e in e.uid.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
         if !cancelledSeries.isEmpty {
             var folded: Set<Int> = []
-            for (i, (e, _)) in events.enumerated() {
-                guard let r = e.recurrenceID, e.status == .cancelled, let uid = e.uid, let m = cancelledSeries[uid] else { continue }
-                if !events[m].0.exceptionDates.contains(r) { events[m].0.exceptionDates.append(r) }
+            for i in models.indices {
+                guard let r = models[i].recurrenceID, models[i].status == .cancelled, let uid = models[i].uid, let m = cancelledSeries[uid] else { continue }
+                if !models[m].exceptionDates.contains(r) { models[m].exceptionDates.append(r) }
                 folded.insert(i)
             }
-            events = events.enumerated().filter { !folded.contains($0.offset) }.map(\.element)
+            models = models.enumerated().filter { !folded.contains($0.offset) }.map(\.element)
+            lines = lines.enumerated().filter { !folded.contains($0.offset) }.map(\.element)
         }
 
         // Shapes Google cannot hold as they are (overrides of excluded occurrences, date-time
         // RECURRENCE-IDs of all-day series, overrides without their series) made into ones it can.
-        var models = events.map(\.0)
-        let lineOf = Dictionary(events.compactMap { e, line in e.uid.map { ($0, line) } }, uniquingKeysWith: { a, _ in a })
+        let lineOf = Dictionary(zip(models, lines).compactMap { e, line in e.uid.map { ($0, line) } }, uniquingKeysWith: { a, _ in a })
+        let countBefore = models.count
         SeriesShapes.repair(&models) { d in
             var d = d
             d.file = input.name
             d.line = d.uid.flatMap { lineOf[$0] ?? nil }
             diagnostics.emit(d)
         }
-        if models.count != events.count {
+        if models.count != countBefore {
             // Series were inserted (each before its first override); the rest kept their order.
+            let old = lines
             var k = 0
-            events = models.map { m in
-                if SeriesShapes.isSyntheticSeries(m) { return (m, lineOf[m.uid ?? ""] ?? nil) }
+            lines = models.map { m in
+                if SeriesShapes.isSyntheticSeries(m) { return lineOf[m.uid ?? ""] ?? nil }
                 defer { k += 1 }
-                return (m, events[k].1)
+                return old[k]
             }
-        } else {
-            events = zip(models, events).map { ($0, $1.1) }
         }
 
         var mapper = GoogleEventMapper(options: mapping, calendarTimeZone: info.timeZone)
@@ -147,16 +212,21 @@ public struct PushInput: Sendable {
             let r = UncheckedSendable(reader)
             mapper.zoneEquivalent = { tzid, year in r.value.ianaEquivalent(ofInputZone: tzid, around: year) }
         }
-        let seriesUIDs = Set(events.filter { $0.0.recurrenceID == nil }.compactMap(\.0.uid))
+        let seriesUIDs = Set(models.filter { $0.recurrenceID == nil }.compactMap(\.uid))
         var result = PushInput(name: input.name, info: info, timeZones: zones, items: [], rejects: [], identity: "")
         let sendableReader = reader.map(UncheckedSendable.init)
         result.expansion = Expansion(mapper: mapper) { z, l in sendableReader?.value.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
         var seen: [EventKey: Int] = [:]
-        var digestInput: [UInt8] = []
         // Series with no copy that was not rejected (a file may repeat a series).
-        let rejectedSeries = Set(events.filter { $0.0.recurrenceID == nil && $0.0.rejection != nil }.compactMap(\.0.uid))
-            .subtracting(events.filter { $0.0.recurrenceID == nil && $0.0.rejection == nil }.compactMap(\.0.uid))
-        for (e, line) in events {
+        let rejectedSeries = Set(models.filter { $0.recurrenceID == nil && $0.rejection != nil }.compactMap(\.uid))
+            .subtracting(models.filter { $0.recurrenceID == nil && $0.rejection == nil }.compactMap(\.uid))
+        let shelf = PushEvents(models, mapper: mapper)
+        // The identity, hashed item by item as they come; a repeated event replaces an earlier
+        // one, and then the items are hashed again at the end.
+        var digest = SHA256Digest.Running()
+        var replaced = false
+        for (position, line) in lines.enumerated() {
+            let e = shelf.all[position]
             // Data whose meaning is not certain (the reader reported it, with its line).
             if let why = e.rejection {
                 result.rejects.append((e, line, why))
@@ -182,11 +252,9 @@ public struct PushInput: Sendable {
             }
             // push chooses ids per calendar: calport's offline ids are not sent, and an id Google
             // would refuse ("Invalid resource id value") is dropped, naming the event.
-            if let id = g.id, OfflineEventID.isOffline(id, uid: uid) || e.recurrenceID != nil { g.id = nil } else if let id = g.id, !OfflineEventID.isValidClientID(id) {
+            if let id = PushEvents.settleIds(&g, of: e) {
                 diagnostics.emit(Diagnostic(.warning, "id \"\(id)\" is not an event id Google accepts (base32hex, 5 to 1024 characters); Google chooses one", file: input.name, line: line, uid: uid))
-                g.id = nil
             }
-            if let series = g.recurringEventId, OfflineEventID.isOffline(series, uid: uid) { g.recurringEventId = nil }
             if g.start == nil || g.end == nil { problems.append("the event has no start (DTSTART), which Google requires") }
             var key = EventKey(uid: uid)
             if let original = g.originalStartTime {
@@ -204,12 +272,12 @@ public struct PushInput: Sendable {
                 let where_ = result.items[earlier].line.map { " (line \($0))" } ?? ""
                 diagnostics.emit(Diagnostic(.warning, "a second event with the same UID\(key.isInstance ? " and RECURRENCE-ID" : "") as an earlier one\(where_); the later one is pushed",
                                             file: input.name, line: line, uid: uid))
-                result.items[earlier].google = g
-                result.items[earlier].event = e
+                result.items[earlier].position = position
                 result.items[earlier].line = line
+                replaced = true
                 continue
             }
-            var item = PushItem(index: result.items.count, key: key, event: e, google: g, orphan: false, asSingle: nil, line: line)
+            var item = PushItem(index: result.items.count, key: key, position: position, events: shelf, line: line)
             if key.isInstance && !seriesUIDs.contains(uid) {
                 item.orphan = true
                 var single = e
@@ -221,12 +289,13 @@ public struct PushInput: Sendable {
             }
             seen[key] = result.items.count
             result.items.append(item)
+            if !replaced { Self.hash(key, g, into: &digest) }
         }
-        for item in result.items {
-            digestInput += Array(item.key.description.utf8) + [0]
-            digestInput += Array(FastJSON.compact(item.google).utf8) + [0]
+        if replaced {
+            digest = SHA256Digest.Running()
+            for item in result.items { Self.hash(item.key, item.google, into: &digest) }
         }
-        result.identity = SHA256Digest.hex(SHA256Digest.hash(digestInput))
+        result.identity = SHA256Digest.hex(digest.finish())
         if result.items.isEmpty && !result.rejects.isEmpty {
             throw ConvertError.badInput("\(input.name): no event can be pushed (\(result.rejects.count) rejected: \(result.rejects[0].reason))")
         }
@@ -235,6 +304,14 @@ public struct PushInput: Sendable {
 }
 
 extension PushInput {
+    /// What the identity hashes of one item: its key and its Google form, each ended by a 0.
+    static func hash(_ key: EventKey, _ g: GoogleEvent, into digest: inout SHA256Digest.Running) {
+        digest.add(key.description.utf8)
+        digest.add(CollectionOfOne(0))
+        digest.add(FastJSON.compact(g).utf8)
+        digest.add(CollectionOfOne(0))
+    }
+
     /// The occurrences of `item`'s series that start at `stamps` (original starts as in
     /// `EventKey.instance`), each mapped for Google as an override that changes nothing would
     /// be. Stamps that the source's series does not produce (excluded, or not on its rule) are

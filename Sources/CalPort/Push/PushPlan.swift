@@ -125,11 +125,25 @@ public struct PushPlanEntry: Sendable {
     /// The Google id of the series, when Google already has it.
     public var seriesId: String?
     /// What is sent (create and update).
-    public var body: GoogleEvent?
+    public var body: GoogleEvent? {
+        get { sent?.value }
+        set { sent = newValue.map(Boxed.init) }
+    }
+    /// Boxed: unchanged, skipped and rejected entries have none, and a `GoogleEvent?` is as
+    /// large as a `GoogleEvent` even when nil.
+    private var sent: Boxed<GoogleEvent>?
     /// Addresses Google would email about this change (insert mode with --send-updates).
     public var recipients: [String] = []
     /// The input line of an event refused while reading.
     public var line: Int?
+
+    init(key: EventKey, item: Int? = nil, action: PushAction, reason: String? = nil, isException: Bool = false) {
+        self.key = key
+        self.item = item
+        self.action = action
+        self.reason = reason
+        self.isException = isException
+    }
 }
 
 /// The plan of a push: one entry per input event, in input order (series before their
@@ -160,28 +174,31 @@ public struct PushPlan: Sendable {
     }
 }
 
-/// What the calendar holds, indexed the ways a push looks things up.
+/// What the calendar holds, indexed the ways a push looks things up. The indexes hold
+/// positions in the listing, not copies of its events (a `GoogleEvent` is large even when most
+/// of its fields are empty, and a re-run lists as many events as it pushes).
 struct ExistingIndex {
-    var byKey: [EventKey: GoogleEvent] = [:]
-    var byId: [String: GoogleEvent] = [:]
+    let events: [GoogleEvent]
+    private var keyed: [EventKey: Int] = [:]
+    private var identified: [String: Int] = [:]
     /// Live series (recurring masters) by UID: their ids, for exceptions.
     var seriesIdByUID: [String: String] = [:]
     /// Occurrences deleted in Google (cancelled instances), by the UID of their series.
     var cancelledInstances: [String: [EventKey]] = [:]
-    var count = 0
+    var count: Int { events.count }
 
     /// `known`: ids calport created or updated in this calendar before (from the journal), so
     /// that tombstones, which Google lists without iCalUID, can be recognised.
     init(_ events: [GoogleEvent], known: [String: EventKey]) {
-        count = events.count
+        self.events = events
         var uidById: [String: String] = [:]
-        for g in events {
+        for (i, g) in events.enumerated() {
             guard let id = g.id else { continue }
-            byId[id] = g
+            identified[id] = i
             if let uid = g.iCalUID { uidById[id] = uid }
         }
         for (id, key) in known where key.instance == nil && uidById[id] == nil { uidById[id] = key.uid }
-        for g in events {
+        for (i, g) in events.enumerated() {
             var key = EventKey(g)
             if key == nil, let id = g.id {
                 if let master = g.recurringEventId, let uid = uidById[master], let original = g.originalStartTime,
@@ -193,14 +210,19 @@ struct ExistingIndex {
             }
             guard let key else { continue }
             // Duplicates (from other tools): a live event wins over a cancelled one.
-            if let other = byKey[key], other.status != "cancelled", g.status == "cancelled" { continue }
-            byKey[key] = g
+            if let other = keyed[key], events[other].status != "cancelled", g.status == "cancelled" { continue }
+            keyed[key] = i
             if g.status != "cancelled", g.originalStartTime == nil, g.recurrence?.isEmpty == false, let id = g.id {
                 seriesIdByUID[key.uid] = id
             }
         }
-        for (key, g) in byKey where key.isInstance && g.status == "cancelled" { cancelledInstances[key.uid, default: []].append(key) }
+        for (key, i) in keyed where key.isInstance && events[i].status == "cancelled" { cancelledInstances[key.uid, default: []].append(key) }
     }
+
+    /// The event listed under `key` (its iCalUID and original start, or what the journal knows).
+    func byKey(_ key: EventKey) -> GoogleEvent? { keyed[key].map { events[$0] } }
+    /// The event with the Google id `id` (the last listed, when Google listed it twice).
+    func byId(_ id: String) -> GoogleEvent? { identified[id].map { events[$0] } }
 }
 
 /// Decides, for every input event, create / update / unchanged / skip / reject.
@@ -216,9 +238,16 @@ struct PushPlanner {
         var seriesEntry: [String: Int] = [:]
         var singlesFromOrphans: Set<String> = []
         var cancelledSeries: Set<String> = []
+        // A dry run's series (by entry) as far as `recipients` reads them: their attendees.
+        var seriesAttendees: [Int: GoogleEvent] = [:]
+        let countsRecipients = options.mode == .insert && options.sendUpdates != .none
         let inputKeys = Set(input.items.map(\.key))
-        let ordered = input.items.sorted { ($0.key.isInstance ? 1 : 0, $0.index) < ($1.key.isInstance ? 1 : 0, $1.index) }
-        for item in ordered {
+        // Series and single events first, then the exceptions; positions are sorted, not the
+        // items (a sorted copy of every item was the plan's largest allocation).
+        let items = input.items
+        let ordered = items.indices.sorted { (items[$0].key.isInstance ? 1 : 0, items[$0].index) < (items[$1].key.isInstance ? 1 : 0, items[$1].index) }
+        for position in ordered {
+            let item = items[position]
             var wanted = item.google
             var key = item.key
             var isException = key.isInstance
@@ -258,9 +287,9 @@ struct PushPlanner {
                     continue
                 }
             }
-            var found = existing.byKey[key]
+            var found = existing.byKey(key)
             if found == nil, options.mode == .insert, !isException {
-                found = existing.byId[StableEventID.make(calendarId: options.calendarId, key: key)]
+                found = existing.byId(StableEventID.make(calendarId: options.calendarId, key: key))
             }
             if let found {
                 entry.eventId = found.id
@@ -291,7 +320,17 @@ struct PushPlanner {
                 if wanted.status == "cancelled" { cancelledSeries.insert(key.uid) }
             }
             if entry.action == .create || entry.action == .update {
-                entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { entries[$0].body } : nil)
+                entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { entries[$0].body ?? seriesAttendees[$0] } : nil)
+            }
+            if options.dryRun {
+                // Nothing is sent: the bodies are not kept (for a large input they were most of
+                // the plan), only what the recipients of a series' exceptions read of it.
+                if !isException, countsRecipients, let people = entry.body?.attendees {
+                    var attendees = GoogleEvent()
+                    attendees.attendees = people
+                    seriesAttendees[entries.count] = attendees
+                }
+                entry.body = nil
             }
             entries.append(entry)
             // Occurrences of this series deleted in Google that the source still has come back.
@@ -318,7 +357,7 @@ struct PushPlanner {
         let occurrences = input.occurrences(of: item, at: Set(keys.compactMap(\.instance)))
         var out: [PushPlanEntry] = []
         for key in keys.sorted() {
-            guard let stamp = key.instance, let occurrence = occurrences[stamp], let id = existing.byKey[key]?.id else { continue }
+            guard let stamp = key.instance, let occurrence = occurrences[stamp], let id = existing.byKey(key)?.id else { continue }
             var entry = PushPlanEntry(key: key, item: item.index, action: .update, isException: true)
             entry.eventId = id
             entry.seriesId = series.id
