@@ -72,12 +72,15 @@ struct RawComponentText {
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// Property names whose lines go to libical, beside BEGIN and END, packed as by
-    /// `packedName` (none is longer than 16 bytes).
-    static let libicalProperties: [(UInt64, UInt64)] = [
-        "BEGIN", "END", "DTSTART", "DTEND", "RECURRENCE-ID", "DURATION", "CREATED", "LAST-MODIFIED", "DTSTAMP",
+    /// Property names whose lines go to libical, beside BEGIN and END (none is longer than
+    /// 16 bytes, as `packedName` needs); `PlainTypedValues` reads the same names.
+    static let libicalPropertyNames = [
+        "DTSTART", "DTEND", "RECURRENCE-ID", "DURATION", "CREATED", "LAST-MODIFIED", "DTSTAMP",
         "SEQUENCE", "PRIORITY", "EXDATE", "RDATE", "RRULE", "EXRULE", "TRIGGER", "REPEAT",
-    ].map { packedName(Array(($0 + ":").utf8))! }
+    ]
+
+    /// BEGIN, END and `libicalPropertyNames`, packed.
+    static let libicalProperties: [(UInt64, UInt64)] = (["BEGIN", "END"] + libicalPropertyNames).map { packedName(Array(($0 + ":").utf8))! }
 
     /// A line's property name (the bytes before the first `;` or `:`), upper-cased, in two
     /// words; nil when no `;` or `:` ends it within 16 bytes.

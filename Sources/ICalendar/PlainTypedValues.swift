@@ -55,10 +55,7 @@ enum PlainTypedValues {
     }
 
     /// The lengths of the names read above, one bit each.
-    private static let typedLengths: UInt64 = [
-        "DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE", "DURATION", "CREATED", "LAST-MODIFIED", "DTSTAMP",
-        "SEQUENCE", "PRIORITY", "RRULE", "EXRULE", "TRIGGER", "REPEAT",
-    ].reduce(0) { $0 | 1 << $1.utf8.count }
+    private static let typedLengths: UInt64 = RawComponentText.libicalPropertyNames.reduce(0) { $0 | 1 << $1.utf8.count }
 
     /// A VALARM whose lines libical reads (TRIGGER, REPEAT, DURATION) are plain, and which
     /// has none of the others.
@@ -88,10 +85,7 @@ enum PlainTypedValues {
     }
 
     /// The property names whose lines libical is given (`RawComponentText.libicalProperties`).
-    private static let libicalNames: Set<String> = [
-        "DTSTART", "DTEND", "RECURRENCE-ID", "DURATION", "CREATED", "LAST-MODIFIED", "DTSTAMP",
-        "SEQUENCE", "PRIORITY", "EXDATE", "RDATE", "RRULE", "EXRULE", "TRIGGER", "REPEAT",
-    ]
+    private static let libicalNames = Set(RawComponentText.libicalPropertyNames)
 
     private static func isOne(_ p: Parameter, _ name: String, _ allowed: Set<String>) -> Bool {
         guard p.name == name, let v = p.singleValue else { return false }
