@@ -81,7 +81,7 @@ public final class PushEngine: @unchecked Sendable {
     let progress: ProgressReporter?
     let note: @Sendable (String) -> Void
     /// What the plan listed (every event, deleted ones included), for `--prune`.
-    private(set) var listed: [GoogleEvent] = []
+    private(set) var listed = ExistingIndex()
     let notedLimit = Shared<Int?>(nil)
 
     /// - Parameters:
@@ -128,12 +128,13 @@ public final class PushEngine: @unchecked Sendable {
         if options.mode == .insert && options.sendUpdates != .none {
             owner = try await api.calendar(id: options.calendarId).id ?? options.calendarId
         }
-        let existing = try await store.listing(since: nil).events
-        listed = existing
-        let known = try journal?.knownIds(calendarId: options.calendarId) ?? [:]
-        let index = ExistingIndex(existing, known: known)
+        // Page by page into the index, which keeps each event as its JSON.
+        var index = ExistingIndex()
+        _ = try await store.listing { page in for g in page { index.add(g) } }
+        index.index(known: try journal?.knownIds(calendarId: options.calendarId) ?? [:])
+        listed = index
         let plan = PushPlanner(options: options, ownerEmail: owner).plan(input, existing: index)
-        return (plan, existing.count)
+        return (plan, index.count)
     }
 
     /// Sends what the plan says (nothing for a dry run).

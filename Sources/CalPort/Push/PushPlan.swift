@@ -174,35 +174,73 @@ public struct PushPlan: Sendable {
     }
 }
 
-/// What the calendar holds, indexed the ways a push looks things up. The indexes hold
-/// positions in the listing, not copies of its events (a `GoogleEvent` is large even when most
-/// of its fields are empty, and a re-run lists as many events as it pushes).
+/// What the calendar holds, indexed the ways a push looks things up. The events are held as
+/// their JSON (`CompactGoogleEvents`) and decoded when looked up: a re-run lists as many events
+/// as it pushes, and 100,000 decoded events took about 250 MB where their JSON takes a third
+/// of that. What the indexes need of each event is taken as it is added.
 struct ExistingIndex {
-    let events: [GoogleEvent]
+    private var events = CompactGoogleEvents()
+    /// What identifies each listed event, by position.
+    private var listed: [Listed] = []
     private var keyed: [EventKey: Int] = [:]
     private var identified: [String: Int] = [:]
     /// Live series (recurring masters) by UID: their ids, for exceptions.
-    var seriesIdByUID: [String: String] = [:]
+    private(set) var seriesIdByUID: [String: String] = [:]
     /// Occurrences deleted in Google (cancelled instances), by the UID of their series.
-    var cancelledInstances: [String: [EventKey]] = [:]
+    private(set) var cancelledInstances: [String: [EventKey]] = [:]
     var count: Int { events.count }
+
+    /// What the indexes read of a listed event.
+    private struct Listed {
+        var id: String?
+        /// From its iCalUID and original start; nil for a tombstone (listed without iCalUID).
+        var key: EventKey?
+        var cancelled: Bool
+        /// A recurring master (no original start, a recurrence).
+        var isSeries: Bool
+        /// The iCalUID of an event listed with one but no key (an original start that cannot be
+        /// read); a tombstone's series id and original start, to find its key from its series.
+        var iCalUID: String?
+        var seriesId: String?
+        var originalStamp: String?
+    }
+
+    init() {}
 
     /// `known`: ids calport created or updated in this calendar before (from the journal), so
     /// that tombstones, which Google lists without iCalUID, can be recognised.
     init(_ events: [GoogleEvent], known: [String: EventKey]) {
-        self.events = events
+        for g in events { add(g) }
+        index(known: known)
+    }
+
+    /// Adds one listed event (call `index(known:)` when all are added).
+    mutating func add(_ g: GoogleEvent) {
+        let key = EventKey(g)
+        listed.append(Listed(id: g.id, key: key, cancelled: g.status == "cancelled",
+                             isSeries: g.originalStartTime == nil && g.recurrence?.isEmpty == false,
+                             iCalUID: key == nil ? g.iCalUID : nil, seriesId: key == nil ? g.recurringEventId : nil,
+                             originalStamp: key == nil ? g.originalStartTime.flatMap(EventKey.stamp) : nil))
+        events.append(g)
+    }
+
+    /// Builds the indexes from the events added.
+    mutating func index(known: [String: EventKey]) {
+        keyed = [:]
+        identified = [:]
+        seriesIdByUID = [:]
+        cancelledInstances = [:]
         var uidById: [String: String] = [:]
-        for (i, g) in events.enumerated() {
-            guard let id = g.id else { continue }
+        for (i, l) in listed.enumerated() {
+            guard let id = l.id else { continue }
             identified[id] = i
-            if let uid = g.iCalUID { uidById[id] = uid }
+            if let uid = l.key?.uid ?? l.iCalUID { uidById[id] = uid }
         }
         for (id, key) in known where key.instance == nil && uidById[id] == nil { uidById[id] = key.uid }
-        for (i, g) in events.enumerated() {
-            var key = EventKey(g)
-            if key == nil, let id = g.id {
-                if let master = g.recurringEventId, let uid = uidById[master], let original = g.originalStartTime,
-                   let stamp = EventKey.stamp(original) {
+        for (i, l) in listed.enumerated() {
+            var key = l.key
+            if key == nil, let id = l.id {
+                if let master = l.seriesId, let uid = uidById[master], let stamp = l.originalStamp {
                     key = EventKey(uid: uid, instance: stamp)
                 } else if let k = known[id] {
                     key = k
@@ -210,19 +248,19 @@ struct ExistingIndex {
             }
             guard let key else { continue }
             // Duplicates (from other tools): a live event wins over a cancelled one.
-            if let other = keyed[key], events[other].status != "cancelled", g.status == "cancelled" { continue }
+            if let other = keyed[key], !listed[other].cancelled, l.cancelled { continue }
             keyed[key] = i
-            if g.status != "cancelled", g.originalStartTime == nil, g.recurrence?.isEmpty == false, let id = g.id {
-                seriesIdByUID[key.uid] = id
-            }
+            if !l.cancelled, l.isSeries, let id = l.id { seriesIdByUID[key.uid] = id }
         }
-        for (key, i) in keyed where key.isInstance && events[i].status == "cancelled" { cancelledInstances[key.uid, default: []].append(key) }
+        for (key, i) in keyed where key.isInstance && listed[i].cancelled { cancelledInstances[key.uid, default: []].append(key) }
     }
 
     /// The event listed under `key` (its iCalUID and original start, or what the journal knows).
     func byKey(_ key: EventKey) -> GoogleEvent? { keyed[key].map { events[$0] } }
     /// The event with the Google id `id` (the last listed, when Google listed it twice).
     func byId(_ id: String) -> GoogleEvent? { identified[id].map { events[$0] } }
+    /// Whether the event with the Google id `id` is deleted (cancelled); nil when it is not listed.
+    func isCancelled(id: String) -> Bool? { identified[id].map { listed[$0].cancelled } }
 }
 
 /// Decides, for every input event, create / update / unchanged / skip / reject.

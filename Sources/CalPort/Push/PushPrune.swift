@@ -271,8 +271,6 @@ extension PushEngine {
         guard let journal else { return plan }
         let recorded = try journal.sourceEvents(source.id, calendarId: options.calendarId)
         guard !recorded.isEmpty else { return plan }
-        var byId: [String: GoogleEvent] = [:]
-        for g in listed { if let id = g.id { byId[id] = g } }
         var inWindow: Set<String>?
         if let window, window.timeMin != nil || window.timeMax != nil {
             // Google's own answer to "which events touch the window" (a series whose span reaches
@@ -285,7 +283,7 @@ extension PushEngine {
         let elsewhere = try journal.uidsOfOtherSources(than: source.id, calendarId: options.calendarId)
         let owner = ownerEmail?.lowercased()
         for (uid, id) in recorded {
-            guard let g = byId[id], g.status != "cancelled" else {
+            guard listed.isCancelled(id: id) == false else {
                 // Deleted in Google already (or gone): nothing to delete; forgotten when the
                 // source no longer has it either.
                 if !sourceUIDs.contains(uid) { plan.forgotten.append(uid) }
@@ -300,6 +298,8 @@ extension PushEngine {
                 plan.forgotten.append(uid)
                 continue
             }
+            // Read whole only now: most of what the journal recorded is still in the source.
+            guard let g = listed.byId(id) else { continue }
             var recipients: [String] = []
             if options.mode == .insert && options.sendUpdates != .none {
                 recipients = (g.attendees ?? []).compactMap { a in

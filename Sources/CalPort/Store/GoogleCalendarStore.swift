@@ -121,6 +121,16 @@ public final class GoogleCalendarStore: CalendarStore {
         }
     }
 
+    /// Every event of the calendar (within the bounds, if any), handed to `take` a page at a
+    /// time instead of gathered: for a caller that keeps less of each event than a whole
+    /// `GoogleEvent` (push's plan of a large calendar). The listing comes back without its
+    /// events. Series are not completed (`completesSeries`), so this takes no bounds.
+    public func listing(each take: @escaping ([GoogleEvent]) -> Void) async throws -> Listing {
+        precondition(options.timeMin == nil && options.timeMax == nil, "a listing page by page takes no time bounds")
+        let o = ListOptions(maxResults: 2500, showDeleted: options.includeDeleted ? true : nil, fields: options.fields)
+        return try await pages(o, isComplete: true, take: take)
+    }
+
     /// Every entry of one iCalUID (a series with its overrides and cancelled occurrences, or a
     /// single event), deleted ones included when `options.includeDeleted`.
     public func events(iCalUID: String) async throws -> [GoogleEvent] {
@@ -128,7 +138,8 @@ public final class GoogleCalendarStore: CalendarStore {
         return try await api.allEvents(calendarId: calendarId, options: o).items
     }
 
-    func pages(_ options: ListOptions, isComplete: Bool) async throws -> Listing {
+    /// The pages of a listing; their events are gathered in the listing, or handed to `take`.
+    func pages(_ options: ListOptions, isComplete: Bool, take: (([GoogleEvent]) -> Void)? = nil) async throws -> Listing {
         var listing = Listing(events: [], info: CalendarInfo(), nextSyncToken: nil, pages: 0, isComplete: isComplete)
         for try await page in api.eventPages(calendarId: calendarId, options: options) {
             if listing.pages == 0 {
@@ -138,7 +149,7 @@ public final class GoogleCalendarStore: CalendarStore {
             }
             listing.pages += 1
             let items = page.items ?? []
-            listing.events += items
+            if let take { take(items) } else { listing.events += items }
             listing.nextSyncToken = page.nextSyncToken ?? listing.nextSyncToken
             progress?.advance(by: items.count)
         }
