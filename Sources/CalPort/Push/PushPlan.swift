@@ -272,6 +272,7 @@ struct PushPlanner {
 
     func plan(_ input: PushInput, existing: ExistingIndex) -> PushPlan {
         var entries: [PushPlanEntry] = []
+        entries.reserveCapacity(input.items.count + input.rejects.count)
         // Series the plan sends or already has: UID -> entry index.
         var seriesEntry: [String: Int] = [:]
         var singlesFromOrphans: Set<String> = []
