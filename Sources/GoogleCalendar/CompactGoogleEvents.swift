@@ -1,3 +1,4 @@
+import CalendarModel
 import Foundation
 
 /// Google events held as their compact JSON (`FastJSON.compact`), in blocks of bytes, and read
@@ -6,49 +7,67 @@ import Foundation
 /// A decoded `GoogleEvent` takes several times the bytes of its JSON: every optional field is
 /// held inline whether set or not, and every string, array and nested resource is an
 /// allocation of its own. Where many events are kept and few are read again (the listing a push
-/// compares its input with), this form keeps them at about the size Google sent them.
+/// compares its input with), this form keeps them at about the size Google sent them, or, with
+/// a `BlockSealing` that compresses, at a fraction of it.
 public struct CompactGoogleEvents: Sendable {
-    /// Where one event's JSON lies.
+    /// Where one event's JSON lies in its block (as unsealed).
     private struct Span: Sendable {
         var block: UInt32
         var start: UInt32
         var end: UInt32
     }
 
-    private var blocks: [[UInt8]] = []
+    /// Full blocks, as `sealing` made them, and the length of each unsealed.
+    private var sealed: [[UInt8]] = []
+    private var sealedLengths: [Int] = []
+    /// The block being filled.
+    private var open: [UInt8] = []
     private var spans: [Span] = []
+    private let sealing: BlockSealing
+    /// The last sealed block read, unsealed: the planner mostly reads events in the order they
+    /// were listed, so most reads unseal nothing.
+    private let recent = RecentBlock()
 
-    /// Bytes a block is made for. Blocks, not one growing buffer: a buffer that doubles holds
-    /// up to twice its content while it is copied, and up to half of it unused afterwards.
-    static let blockCapacity = 1 << 22
-    /// A new block is begun when less than this is left in the current one (an event larger
-    /// than what is left grows its block; one event never spans two).
-    static let blockReserve = 1 << 16
+    /// Bytes of JSON a block holds before it is sealed (an event is never split: the one that
+    /// crosses the line ends its block). Small enough that unsealing one to read one event is
+    /// cheap, large enough that zlib finds the repeats between events.
+    public let blockSize: Int
 
-    public init() {}
+    public init(sealing: BlockSealing = .none, blockSize: Int = 1 << 14) {
+        self.sealing = sealing
+        self.blockSize = blockSize
+    }
 
     public var count: Int { spans.count }
     public var isEmpty: Bool { spans.isEmpty }
-    /// Bytes of JSON held.
-    public var byteCount: Int { blocks.reduce(0) { $0 + $1.count } }
+    /// Bytes held (sealed blocks as sealed, the open block as it is).
+    public var byteCount: Int { sealed.reduce(open.count) { $0 + $1.count } }
 
     public mutating func append(_ event: GoogleEvent) {
-        if blocks.isEmpty || blocks[blocks.count - 1].capacity - blocks[blocks.count - 1].count < Self.blockReserve {
-            var block: [UInt8] = []
-            block.reserveCapacity(Self.blockCapacity)
-            blocks.append(block)
-        }
-        let b = blocks.count - 1
-        let start = blocks[b].count
-        FastJSON.compact(event, into: &blocks[b])
-        spans.append(Span(block: UInt32(b), start: UInt32(start), end: UInt32(blocks[b].count)))
+        if open.capacity == 0 { open.reserveCapacity(blockSize + (1 << 12)) }
+        let start = open.count
+        FastJSON.compact(event, into: &open)
+        spans.append(Span(block: UInt32(sealed.count), start: UInt32(start), end: UInt32(open.count)))
+        if open.count >= blockSize { seal() }
+    }
+
+    private mutating func seal() {
+        sealed.append(sealing.seal(open))
+        sealedLengths.append(open.count)
+        open.removeAll(keepingCapacity: true)
     }
 
     /// The event at `i`, as it was appended.
     public subscript(i: Int) -> GoogleEvent {
         let span = spans[i]
-        return blocks[Int(span.block)].withUnsafeBufferPointer { block in
-            let json = UnsafeBufferPointer(rebasing: block[Int(span.start)..<Int(span.end)])
+        let b = Int(span.block)
+        if b == sealed.count { return Self.decode(open, span) }
+        return Self.decode(recent.block(b) { sealing.unseal(sealed[b], sealedLengths[b]) }, span)
+    }
+
+    private static func decode(_ block: [UInt8], _ span: Span) -> GoogleEvent {
+        block.withUnsafeBufferPointer { all in
+            let json = UnsafeBufferPointer(rebasing: all[Int(span.start)..<Int(span.end)])
             if let event = FastJSONReader.event(json) { return event }
             // What the fast reader leaves to JSONDecoder (a free-form value it does not read
             // itself); JSON that FastJSON wrote is JSON that JSONDecoder reads.
@@ -57,6 +76,40 @@ public struct CompactGoogleEvents: Sendable {
             } catch {
                 preconditionFailure("an event written as JSON cannot be read back: \(error)")
             }
+        }
+    }
+}
+
+/// How full blocks of `CompactGoogleEvents` are kept: as they are, or compressed by a codec the
+/// caller brings (calport's zlib lives with CalPort).
+public struct BlockSealing: Sendable {
+    public var seal: @Sendable ([UInt8]) -> [UInt8]
+    /// The block `seal` made, back as it was; `length` is its length then.
+    public var unseal: @Sendable ([UInt8], _ length: Int) -> [UInt8]
+
+    public init(seal: @escaping @Sendable ([UInt8]) -> [UInt8], unseal: @escaping @Sendable ([UInt8], _ length: Int) -> [UInt8]) {
+        self.seal = seal
+        self.unseal = unseal
+    }
+
+    /// Kept as they are (each copied to its own size).
+    public static let none = BlockSealing(seal: { Array($0[...]) }, unseal: { block, _ in block })
+}
+
+/// One unsealed block, shared by the copies of a `CompactGoogleEvents`.
+private final class RecentBlock: @unchecked Sendable {
+    private let lock = Lock()
+    private var index = -1
+    private var bytes: [UInt8] = []
+
+    /// Block `block`, unsealed (kept until another is asked for).
+    func block(_ block: Int, unsealing: () -> [UInt8]) -> [UInt8] {
+        lock.withLock {
+            if index != block {
+                bytes = unsealing()
+                index = block
+            }
+            return bytes
         }
     }
 }

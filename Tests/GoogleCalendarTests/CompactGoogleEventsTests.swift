@@ -3,40 +3,75 @@ import Foundation
 @testable import GoogleCalendar
 import Testing
 
-/// Events kept as JSON come back as they went in: every field, in every block.
+/// Events kept as JSON come back as they went in: every field, from the open block and from
+/// sealed ones, in any order.
 @Suite struct CompactGoogleEventsTests {
-    @Test func generatedEventsComeBackWhole() {
+    /// A sealing that changes every byte (so that a block read without unsealing cannot pass)
+    /// and counts the blocks it unseals.
+    final class Counting: @unchecked Sendable {
+        let lock = Lock()
+        var unsealed = 0
+        var sealing: BlockSealing {
+            BlockSealing(seal: { $0.reversed().map { $0 ^ 0x5A } }, unseal: { block, length in
+                self.lock.withLock { self.unsealed += 1 }
+                #expect(block.count == length)
+                return block.reversed().map { $0 ^ 0x5A }
+            })
+        }
+    }
+
+    static func generated() -> [GoogleEvent] {
         var gen = PropertyTests.Generator(state: 0xC0FFEE)
         let mapper = GoogleEventMapper()
         var events: [GoogleEvent] = []
         for i in 0..<2_000 { events.append(mapper.googleEvent(from: PropertyTests.randomEvent(&gen, index: i)) { _ in }) }
         // A free-form value with numbers the fast reader leaves to JSONDecoder, and an event
-        // larger than what a block keeps free (it grows its block rather than spanning two).
+        // larger than a block (it ends its block; events are never split).
         var odd = GoogleEvent()
         odd.summary = "free-form"
         odd.conferenceData = .object(["n": .number(1.5), "list": .array([.number(2), .null, .bool(true)])])
         events.insert(odd, at: 7)
         var big = GoogleEvent()
-        big.description = String(repeating: "long line é€🎉\n", count: CompactGoogleEvents.blockReserve / 4)
+        big.description = String(repeating: "long line é€🎉\n", count: 4_000)
         events.insert(big, at: 1_000)
-        var store = CompactGoogleEvents()
+        return events
+    }
+
+    @Test func generatedEventsComeBackWhole() {
+        let events = Self.generated()
+        let counting = Counting()
+        for sealing in [BlockSealing.none, counting.sealing] {
+            var store = CompactGoogleEvents(sealing: sealing, blockSize: 8_192)
+            for g in events { store.append(g) }
+            #expect(store.count == events.count)
+            for (i, g) in events.enumerated() { #expect(store[i] == g, "event \(i) differs") }
+            // Out of order too, across blocks.
+            for i in stride(from: events.count - 1, through: 0, by: -97) { #expect(store[i] == events[i]) }
+        }
+        #expect(counting.unsealed > 0)
+    }
+
+    /// Read in the order they were added, each sealed block is unsealed once; and sealing
+    /// keeps the JSON, not more.
+    @Test func readingInOrderUnsealsEachBlockOnce() {
+        let events = Self.generated()
+        let counting = Counting()
+        var store = CompactGoogleEvents(sealing: counting.sealing, blockSize: 8_192)
         for g in events { store.append(g) }
-        #expect(store.count == events.count)
-        #expect(store.byteCount == events.reduce(0) { $0 + FastJSON.compact($1).utf8.count })
-        for (i, g) in events.enumerated() { #expect(store[i] == g, "event \(i) differs") }
-        // Read out of order too.
-        for i in stride(from: events.count - 1, through: 0, by: -97) { #expect(store[i] == events[i]) }
+        let json = events.reduce(0) { $0 + FastJSON.compact($1).utf8.count }
+        #expect(store.byteCount == json)
+        for i in 0..<store.count { _ = store[i] }
+        let blocks = counting.unsealed
+        #expect(blocks > 10 && blocks <= json / 8_192 + 1)
     }
 
     @Test(.enabled(if: FastJSONReaderTests.corpusIsPresent, "../shared/corpus/google-json is not present"))
     func realGoogleEventsComeBackWhole() throws {
         let events = try FastJSONReaderTests.realEvents().map { try JSONDecoder().decode(GoogleEvent.self, from: $0.json) }
         #expect(events.count > 20)
-        var store = CompactGoogleEvents()
-        // Enough copies to fill several blocks.
-        let copies = max(1, 3 * CompactGoogleEvents.blockCapacity / max(1, events.reduce(0) { $0 + FastJSON.compact($1).utf8.count }))
-        for _ in 0..<copies { for g in events { store.append(g) } }
-        #expect(store.count == events.count * copies)
+        var store = CompactGoogleEvents(blockSize: 4_096)
+        for _ in 0..<3 { for g in events { store.append(g) } }
+        #expect(store.count == events.count * 3)
         for i in 0..<store.count { #expect(store[i] == events[i % events.count], "event \(i % events.count) (copy \(i / events.count)) differs") }
     }
 }
