@@ -94,6 +94,9 @@ struct Verify: AsyncParsableCommand {
         let counter = DiagnosticCounter(forwardingTo: printer)
         let mapping = MappingOptions(defaultTimeZone: defaultTimeZone, readsCarrier: withCarrier)
         let left: LoadedCalendar, right: LoadedCalendar
+        // One pool for both files: the texts B shares with A are held once. It is dropped once
+        // both are read (the entries keep their texts).
+        var texts: Verifier.TextPool? = Verifier.TextPool()
         var session: GoogleSession?
         func load(_ side: String) async throws -> LoadedCalendar {
             guard let calendarId = GoogleCalendarSide.calendarId(side) else {
@@ -105,7 +108,7 @@ struct Verify: AsyncParsableCommand {
                 }
                 return try withExtendedLifetime(source) {
                     try CalendarLoader.load(path: source.path, name: source.name, mapping: mapping, diagnostics: counter,
-                                            comparedOnly: true)
+                                            comparedOnly: true, texts: texts)
                 }
             }
             do {
@@ -121,6 +124,7 @@ struct Verify: AsyncParsableCommand {
         do {
             left = try await load(a)
             right = try await load(b)
+            texts = nil
         } catch let e as ConvertError {
             StandardError.write("calport: \(e)\n")
             if case .failed = e { throw Exit.failure }
