@@ -94,7 +94,7 @@ struct Verify: AsyncParsableCommand {
         let counter = DiagnosticCounter(forwardingTo: printer)
         let mapping = MappingOptions(defaultTimeZone: defaultTimeZone, readsCarrier: withCarrier)
         let left: LoadedCalendar, right: LoadedCalendar
-        // One pool for both files: the texts B shares with A are held once. It is dropped once
+        // One pool for both sides: the texts B shares with A are held once. It is dropped once
         // both are read (the entries keep their texts).
         var texts: Verifier.TextPool? = Verifier.TextPool()
         var session: GoogleSession?
@@ -113,7 +113,8 @@ struct Verify: AsyncParsableCommand {
             }
             do {
                 if session == nil { session = try google.session() }
-                return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: counter)
+                return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: counter,
+                                                         texts: texts)
             } catch let e as ExitCode { throw e } catch {
                 // Exit 1 means "the calendars differ": a calendar that cannot be listed (a wrong
                 // id, an unexpected answer) is an input that cannot be read.
