@@ -28,9 +28,11 @@ public struct LoadedCalendar {
 public enum CalendarLoader {
     /// Reads any supported input fully (for `verify`; conversions stream instead).
     /// `comparedOnly` keeps of each event only what `Verifier` compares (`Verifier.Entry`,
-    /// made as each event is read), not the events themselves.
+    /// made as each event is read), not the events themselves; their texts go through `texts`
+    /// when given (one pool for both calendars of a `verify`, so that they share equal texts).
     public static func load(path: String, name: String? = nil, from: Format? = nil, mapping: MappingOptions,
-                            diagnostics: DiagnosticSink, comparedOnly: Bool = false) throws -> LoadedCalendar {
+                            diagnostics: DiagnosticSink, comparedOnly: Bool = false,
+                            texts: Verifier.TextPool? = nil) throws -> LoadedCalendar {
         let input: Input
         do { input = try Input(path: path, name: name) } catch let e as InputError { throw ConvertError.failed(e.description) }
         guard let format = from ?? Format.detect(prefix: input.prefix) ?? Format(pathExtensionOf: path) else {
@@ -62,7 +64,7 @@ public enum CalendarLoader {
                     // An event the reader refused (reported as an error, so verify exits 65)
                     // is left out, as convert and push leave it out: the rest is compared.
                     if e.rejection != nil { continue }
-                    if comparedOnly { entries.append(Verifier.Entry(e)) } else { doc.events.append(e) }
+                    if comparedOnly { entries.append(Verifier.Entry(e, texts: texts)) } else { doc.events.append(e) }
                     locations.append(at)
                 }
             }

@@ -39,19 +39,23 @@ extension Verifier {
             }
         }
 
-        public init(_ e: Event) {
-            uid = e.uid
-            recurrenceID = e.recurrenceID.map(PackedTime.init)
-            start = e.start.map(PackedTime.init)
-            end = e.end.map(PackedTime.init)
+        public init(_ e: Event) { self.init(e, texts: nil) }
+
+        /// With `texts`, each text is the pool's copy of it: equal texts of both calendars
+        /// share one storage (see `TextPool`).
+        public init(_ e: Event, texts: TextPool?) {
+            uid = texts.intern(e.uid)
+            recurrenceID = e.recurrenceID.map { PackedTime($0, texts: texts) }
+            start = e.start.map { PackedTime($0, texts: texts) }
+            end = e.end.map { PackedTime($0, texts: texts) }
             thisAndFuture = e.recurrenceIDThisAndFuture
             status = e.status
             transparency = e.transparency
-            summary = e.summary
-            description = e.description
-            location = e.location
-            attendees = Verifier.attendeesField(e.attendees)
-            reminders = Verifier.remindersField(e.alarms)
+            summary = texts.intern(e.summary)
+            description = texts.intern(e.description)
+            location = texts.intern(e.location)
+            attendees = texts.intern(Verifier.attendeesField(e.attendees))
+            reminders = texts.intern(Verifier.remindersField(e.alarms))
             let m = More(e)
             more = m.isEmpty ? nil : m
         }
@@ -109,7 +113,7 @@ extension Verifier {
             }
         }
 
-        init(_ t: EventTime) {
+        init(_ t: EventTime, texts: TextPool? = nil) {
             switch t {
             case .date(let d):
                 if let y = Int32(exactly: d.year), let m = UInt8(exactly: d.month), let dd = UInt8(exactly: d.day) {
@@ -119,7 +123,7 @@ extension Verifier {
             case .floating(let l): if let p = Packed(l) { self = .floating(p); return }
             case .utc(let l): if let p = Packed(l) { self = .utc(p); return }
             case .zoned(let l, let z, let o):
-                if let p = Packed(l), let off = Int32(exactly: o ?? 0) { self = .zoned(p, tzid: z, offset: off, known: o != nil); return }
+                if let p = Packed(l), let off = Int32(exactly: o ?? 0) { self = .zoned(p, tzid: texts.intern(z), offset: off, known: o != nil); return }
             }
             self = .whole(t)
         }
@@ -135,6 +139,39 @@ extension Verifier {
         }
     }
 
+    /// The texts of the entries `verify` holds, one storage for each: most texts of A are
+    /// also in B (a calendar checked against its own conversion), and each side's entries
+    /// would otherwise hold their own copy. Texts are pooled by their exact bytes, so a pooled
+    /// text is always the text it stands for (not one that is merely `==`, such as another
+    /// Unicode normalisation, which the reports would then print). Texts of up to 15 UTF-8
+    /// bytes are left alone: Swift keeps those inside the `String` itself, without storage.
+    ///
+    /// Not thread-safe: the entries of a calendar are made one at a time, on the thread that
+    /// reads it (`CalendarLoader.load`), and `verify` loads its two sides one after the other.
+    public final class TextPool {
+        private var texts = Set<Key>()
+        public init() {}
+
+        /// How many texts the pool holds.
+        public var count: Int { texts.count }
+
+        /// `s`, as the pool's copy when there is one (else `s` becomes that copy).
+        public func intern(_ s: String) -> String {
+            guard s.utf8.count > 15 else { return s }
+            return texts.insert(Key(text: s)).memberAfterInsert.text
+        }
+
+        /// A text compared byte for byte (`String`'s `==` compares canonical equivalence).
+        struct Key: Hashable {
+            var text: String
+            static func == (a: Key, b: Key) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+            func hash(into hasher: inout Hasher) {
+                var t = text
+                t.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            }
+        }
+    }
+
     static func attendeesField(_ attendees: [CalendarUser]) -> String {
         attendees.map { a in (a.email?.lowercased() ?? a.address) + " " + (a.participationStatus?.text ?? "NEEDS-ACTION") }
             .sorted().joined(separator: ", ")
@@ -143,4 +180,9 @@ extension Verifier {
     static func remindersField(_ alarms: [Alarm]) -> String {
         alarms.map(Verifier.reminder).sorted().joined(separator: ", ")
     }
+}
+
+extension Optional where Wrapped == Verifier.TextPool {
+    func intern(_ s: String) -> String { self?.intern(s) ?? s }
+    func intern(_ s: String?) -> String? { s.map(intern) }
 }

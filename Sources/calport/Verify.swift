@@ -94,6 +94,9 @@ struct Verify: AsyncParsableCommand {
         let counter = DiagnosticCounter(forwardingTo: printer)
         let mapping = MappingOptions(defaultTimeZone: defaultTimeZone, readsCarrier: withCarrier)
         let left: LoadedCalendar, right: LoadedCalendar
+        // One pool for both sides: the texts B shares with A are held once. It is dropped once
+        // both are read (the entries keep their texts).
+        var texts: Verifier.TextPool? = Verifier.TextPool()
         var session: GoogleSession?
         func load(_ side: String) async throws -> LoadedCalendar {
             guard let calendarId = GoogleCalendarSide.calendarId(side) else {
@@ -105,12 +108,13 @@ struct Verify: AsyncParsableCommand {
                 }
                 return try withExtendedLifetime(source) {
                     try CalendarLoader.load(path: source.path, name: source.name, mapping: mapping, diagnostics: counter,
-                                            comparedOnly: true)
+                                            comparedOnly: true, texts: texts)
                 }
             }
             do {
                 if session == nil { session = try google.session() }
-                return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: counter)
+                return try await GoogleCalendarSide.load(calendarId: calendarId, api: session!.api, mapping: mapping, diagnostics: counter,
+                                                         texts: texts)
             } catch let e as ExitCode { throw e } catch {
                 // Exit 1 means "the calendars differ": a calendar that cannot be listed (a wrong
                 // id, an unexpected answer) is an input that cannot be read.
@@ -121,6 +125,7 @@ struct Verify: AsyncParsableCommand {
         do {
             left = try await load(a)
             right = try await load(b)
+            texts = nil
         } catch let e as ConvertError {
             StandardError.write("calport: \(e)\n")
             if case .failed = e { throw Exit.failure }

@@ -115,14 +115,14 @@ public enum CalendarRenderer {
     }
 
     /// The calendar as `calport verify` compares it (only what it compares of each event:
-    /// `Verifier.Entry`).
+    /// `Verifier.Entry`, its texts through `texts` when given).
     public static func loaded(_ items: [GoogleEvent], info: CalendarInfo, mapping: MappingOptions,
-                              diagnostics: DiagnosticSink) -> LoadedCalendar {
+                              diagnostics: DiagnosticSink, texts: Verifier.TextPool? = nil) -> LoadedCalendar {
         var summary = RenderSummary()
         let list = events(items, info: info, mapping: mapping, diagnostics: diagnostics, summary: &summary)
         var loaded = LoadedCalendar(document: CalendarDocument(info: info), locations: list.map { _ in nil },
                                     format: .json) { TimeZoneNames.utcOffset(tzid: $0, at: $1) }
-        loaded.entries = list.map(Verifier.Entry.init)
+        loaded.entries = list.map { Verifier.Entry($0, texts: texts) }
         return loaded
     }
 

@@ -13,10 +13,12 @@ public enum GoogleCalendarSide {
         return id.isEmpty ? nil : id
     }
 
-    /// Lists the calendar as `calport pull` does and maps it as the .ics would carry it.
+    /// Lists the calendar as `calport pull` does and maps it as the .ics would carry it (its
+    /// texts through `texts` when given, as `CalendarLoader.load` takes them).
     public static func load(calendarId: String, api: GoogleCalendarAPI, mapping: MappingOptions,
-                            diagnostics: DiagnosticSink) async throws -> LoadedCalendar {
+                            diagnostics: DiagnosticSink, texts: Verifier.TextPool? = nil) async throws -> LoadedCalendar {
         let listing = try await GoogleCalendarStore(api: api, calendarId: calendarId).list(since: nil)
-        return CalendarRenderer.loaded(listing.entries.compactMap(\.item), info: listing.info, mapping: mapping, diagnostics: diagnostics)
+        return CalendarRenderer.loaded(listing.entries.compactMap(\.item), info: listing.info, mapping: mapping, diagnostics: diagnostics,
+                                       texts: texts)
     }
 }
