@@ -24,8 +24,9 @@ public struct CompactGoogleEvents: Sendable {
     private var open: [UInt8] = []
     private var spans: [Span] = []
     private let sealing: BlockSealing
-    /// The last sealed block read, unsealed: the planner mostly reads events in the order they
-    /// were listed, so most reads unseal nothing.
+    /// The last sealed blocks read, unsealed: readers mostly go in the order the events were
+    /// added (the planner through the listing, the sends through the bodies), so most reads
+    /// unseal nothing.
     private let recent = RecentBlock()
 
     /// Bytes of JSON a block holds before it is sealed (an event is never split: the one that
@@ -96,18 +97,25 @@ public struct BlockSealing: Sendable {
     public static let none = BlockSealing(seal: { Array($0[...]) }, unseal: { block, _ in block })
 }
 
-/// One unsealed block, shared by the copies of a `CompactGoogleEvents`.
+/// The last few blocks read, unsealed, shared by the copies of a `CompactGoogleEvents`: a few,
+/// not one, for readers that go through several blocks at once (a push sends four batches
+/// concurrently, each reading its bodies in order).
 private final class RecentBlock: @unchecked Sendable {
     private let lock = Lock()
-    private var index = -1
-    private var bytes: [UInt8] = []
+    private var kept: [(index: Int, bytes: [UInt8])] = []
+    private var next = 0
+    static let slots = 8
 
-    /// Block `block`, unsealed (kept until another is asked for).
+    /// Block `block`, unsealed (kept until `slots` others have been asked for).
     func block(_ block: Int, unsealing: () -> [UInt8]) -> [UInt8] {
         lock.withLock {
-            if index != block {
-                bytes = unsealing()
-                index = block
+            if let hit = kept.first(where: { $0.index == block }) { return hit.bytes }
+            let bytes = unsealing()
+            if kept.count < Self.slots {
+                kept.append((block, bytes))
+            } else {
+                kept[next] = (block, bytes)
+                next = (next + 1) % Self.slots
             }
             return bytes
         }

@@ -234,8 +234,9 @@ public final class PushEngine: @unchecked Sendable {
         }
     }
 
-    func request(for entry: PushPlanEntry, seriesIds: [String: String]) -> BatchRequest {
-        var body = entry.body ?? GoogleEvent()
+    func request(for i: Int, plan: PushPlan, seriesIds: [String: String]) -> BatchRequest {
+        let entry = plan.entries[i]
+        var body = plan.body(of: i) ?? GoogleEvent()
         let conference = body.conferenceData != nil ? 1 : nil
         let attachments = body.attachments?.isEmpty == false ? true : nil
         switch entry.action {
@@ -256,7 +257,7 @@ public final class PushEngine: @unchecked Sendable {
     func send(_ chunk: [Int], plan: PushPlan, ledger: Ledger, seriesIds: [String: String]) async throws -> [Int] {
         try Task.checkCancellation()
         try journal?.sending(chunk.map { plan.entries[$0] })
-        let requests = chunk.map { request(for: plan.entries[$0], seriesIds: seriesIds) }
+        let requests = chunk.map { request(for: $0, plan: plan, seriesIds: seriesIds) }
         var results: [BatchResult]
         if chunk.count == 1 && options.batchSize == 1 {
             results = [try await single(requests[0])]
@@ -380,7 +381,7 @@ public final class PushEngine: @unchecked Sendable {
                 // Tombstones are listed bare: read the whole event.
                 if let id = match?.id { found = try await api.getEvent(calendarId: options.calendarId, eventId: id) }
             }
-            guard let existing = found, let id = existing.id, let wanted = entry.body else {
+            guard let existing = found, let id = existing.id, let wanted = plan.body(of: i) else {
                 let message = "Google refused the event as a duplicate (409) but no event with its iCalUID can be found"
                 ledger.set(i, PushOutcome(state: .failed, error: message))
                 try journal?.finished([(entry.key, nil, message)], calendarId: options.calendarId)

@@ -124,7 +124,8 @@ public struct PushPlanEntry: Sendable {
     public var isException = false
     /// The Google id of the series, when Google already has it.
     public var seriesId: String?
-    /// What is sent (create and update).
+    /// What is sent (create and update), while the planner makes the entry; the plan then
+    /// keeps it sealed with the others (`PushPlan.body(of:)`).
     public var body: GoogleEvent? {
         get { sent?.value }
         set { sent = newValue.map(Boxed.init) }
@@ -132,6 +133,8 @@ public struct PushPlanEntry: Sendable {
     /// Boxed: unchanged, skipped and rejected entries have none, and a `GoogleEvent?` is as
     /// large as a `GoogleEvent` even when nil.
     private var sent: Boxed<GoogleEvent>?
+    /// Where `PushPlan.bodies` keeps the body.
+    var bodySlot: Int?
     /// Addresses Google would email about this change (insert mode with --send-updates).
     public var recipients: [String] = []
     /// The input line of an event refused while reading.
@@ -151,6 +154,25 @@ public struct PushPlanEntry: Sendable {
 public struct PushPlan: Sendable {
     public var entries: [PushPlanEntry]
     public var ownerEmail: String?
+    /// The entries' bodies as their JSON in zlib blocks, in plan order: a real push of 100,000
+    /// events held a decoded `GoogleEvent` for each until it was sent (about 200 MB).
+    var bodies = CompactGoogleEvents(sealing: .zlib)
+
+    public init(entries: [PushPlanEntry], ownerEmail: String?) {
+        self.entries = entries
+        self.ownerEmail = ownerEmail
+    }
+
+    /// What entry `i` sends (create and update).
+    public func body(of i: Int) -> GoogleEvent? { entries[i].body ?? entries[i].bodySlot.map { bodies[$0] } }
+
+    /// Moves `entry`'s body into `bodies`.
+    mutating func seal(_ entry: inout PushPlanEntry) {
+        guard let body = entry.body else { return }
+        entry.bodySlot = bodies.count
+        bodies.append(body)
+        entry.body = nil
+    }
 
     public func count(_ a: PushAction) -> Int { entries.lazy.filter { $0.action == a }.count }
 
@@ -272,13 +294,15 @@ struct PushPlanner {
     var ownerEmail: String?
 
     func plan(_ input: PushInput, existing: ExistingIndex) -> PushPlan {
+        var plan = PushPlan(entries: [], ownerEmail: ownerEmail)
         var entries: [PushPlanEntry] = []
         entries.reserveCapacity(input.items.count + input.rejects.count)
         // Series the plan sends or already has: UID -> entry index.
         var seriesEntry: [String: Int] = [:]
         var singlesFromOrphans: Set<String> = []
         var cancelledSeries: Set<String> = []
-        // A dry run's series (by entry) as far as `recipients` reads them: their attendees.
+        // The series (by entry) as far as `recipients` reads them for their exceptions: their
+        // attendees (their bodies are sealed as they are planned).
         var seriesAttendees: [Int: GoogleEvent] = [:]
         let countsRecipients = options.mode == .insert && options.sendUpdates != .none
         let inputKeys = Set(input.items.map(\.key))
@@ -360,23 +384,24 @@ struct PushPlanner {
                 if wanted.status == "cancelled" { cancelledSeries.insert(key.uid) }
             }
             if entry.action == .create || entry.action == .update {
-                entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { entries[$0].body ?? seriesAttendees[$0] } : nil)
+                entry.recipients = recipients(entry.body ?? wanted, series: isException ? seriesEntry[key.uid].flatMap { seriesAttendees[$0] } : nil)
             }
-            if options.dryRun {
-                // Nothing is sent: the bodies are not kept (for a large input they were most of
-                // the plan), only what the recipients of a series' exceptions read of it.
-                if !isException, countsRecipients, let people = entry.body?.attendees {
-                    var attendees = GoogleEvent()
-                    attendees.attendees = people
-                    seriesAttendees[entries.count] = attendees
-                }
-                entry.body = nil
+            if !isException, countsRecipients, let people = entry.body?.attendees {
+                var attendees = GoogleEvent()
+                attendees.attendees = people
+                seriesAttendees[entries.count] = attendees
             }
+            // Nothing is sent in a dry run: the bodies are not kept (for a large input they were
+            // most of the plan). Else they are sealed.
+            if options.dryRun { entry.body = nil } else { plan.seal(&entry) }
             entries.append(entry)
             // Occurrences of this series deleted in Google that the source still has come back.
             if !isException, let found, entry.action != .reject, wanted.status != "cancelled", wanted.recurrence?.isEmpty == false,
                let gone = existing.cancelledInstances[key.uid]?.filter({ !inputKeys.contains($0) }), !gone.isEmpty {
-                entries += restores(gone, of: item, series: found, input: input, existing: existing)
+                for var restore in restores(gone, of: item, series: found, input: input, existing: existing) {
+                    if options.dryRun { restore.body = nil } else { plan.seal(&restore) }
+                    entries.append(restore)
+                }
             }
         }
         for (event, line, reason) in input.rejects {
@@ -385,7 +410,8 @@ struct PushPlanner {
             entry.line = line
             entries.append(entry)
         }
-        return PushPlan(entries: entries, ownerEmail: ownerEmail)
+        plan.entries = entries
+        return plan
     }
 
     /// Updates that bring back the occurrences `keys` of `item`'s series, deleted in Google
