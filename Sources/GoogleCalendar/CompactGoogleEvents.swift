@@ -27,7 +27,7 @@ public struct CompactGoogleEvents: Sendable {
     /// The last sealed blocks read, unsealed: readers mostly go in the order the events were
     /// added (the planner through the listing, the sends through the bodies), so most reads
     /// unseal nothing.
-    private let recent = RecentBlock()
+    private var recent = RecentBlock()
 
     /// Bytes of JSON a block holds before it is sealed (an event is never split: the one that
     /// crosses the line ends its block). Small enough that unsealing one to read one event is
@@ -40,7 +40,6 @@ public struct CompactGoogleEvents: Sendable {
     }
 
     public var count: Int { spans.count }
-    public var isEmpty: Bool { spans.isEmpty }
     /// Bytes held (sealed blocks as sealed, the open block as it is).
     public var byteCount: Int { sealed.reduce(open.count) { $0 + $1.count } }
 
@@ -53,6 +52,9 @@ public struct CompactGoogleEvents: Sendable {
     }
 
     private mutating func seal() {
+        // A copy that seals blocks of its own numbers them as the other copies do: it stops
+        // sharing what they have unsealed.
+        if !isKnownUniquelyReferenced(&recent) { recent = RecentBlock() }
         sealed.append(sealing.seal(open))
         sealedLengths.append(open.count)
         open.removeAll(keepingCapacity: true)

@@ -65,6 +65,22 @@ import Testing
         #expect(blocks > 10 && blocks <= json / 8_192 + 1)
     }
 
+    /// Copies are values: two copies that go on filling blocks of their own each read back
+    /// their own events, though they began as one (and shared what one had unsealed).
+    @Test func copiesKeepTheirOwnBlocks() {
+        let events = Self.generated()
+        var a = CompactGoogleEvents(sealing: Counting().sealing, blockSize: 2_048)
+        for g in events[0..<100] { a.append(g) }
+        _ = a[0]
+        var b = a
+        for g in events[100..<400] { a.append(g) }
+        for g in events[1_100..<1_400] { b.append(g) }
+        for i in 100..<400 {
+            #expect(b[i] == events[i + 1_000], "copy b, event \(i)")
+            #expect(a[i] == events[i], "copy a, event \(i)")
+        }
+    }
+
     @Test(.enabled(if: FastJSONReaderTests.corpusIsPresent, "../shared/corpus/google-json is not present"))
     func realGoogleEventsComeBackWhole() throws {
         let events = try FastJSONReaderTests.realEvents().map { try JSONDecoder().decode(GoogleEvent.self, from: $0.json) }
