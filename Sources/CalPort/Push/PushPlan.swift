@@ -230,13 +230,6 @@ struct ExistingIndex {
 
     init() {}
 
-    /// `known`: ids calport created or updated in this calendar before (from the journal), so
-    /// that tombstones, which Google lists without iCalUID, can be recognised.
-    init(_ events: [GoogleEvent], known: [String: EventKey]) {
-        for g in events { add(g) }
-        index(known: known)
-    }
-
     /// Adds one listed event (call `index(known:)` when all are added).
     mutating func add(_ g: GoogleEvent) {
         let key = EventKey(g)
@@ -247,7 +240,9 @@ struct ExistingIndex {
         events.append(g)
     }
 
-    /// Builds the indexes from the events added.
+    /// Builds the indexes from the events added. `known`: ids calport created or updated in
+    /// this calendar before (from the journal), so that tombstones, which Google lists without
+    /// iCalUID, can be recognised.
     mutating func index(known: [String: EventKey]) {
         keyed = [:]
         identified = [:]
