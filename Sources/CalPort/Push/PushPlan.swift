@@ -199,7 +199,7 @@ public struct PushPlan: Sendable {
 /// What the calendar holds, indexed the ways a push looks things up. The events are held as
 /// their JSON in zlib blocks (`CompactGoogleEvents`) and decoded when looked up: a re-run lists
 /// as many events as it pushes, and 100,000 decoded events took about 250 MB where their JSON
-/// takes 138 MB, and compressed about 35. What the indexes need of each event is taken as it
+/// takes 138 MB, and compressed 34 (heaptrack, BENCHMARKS.md). What the indexes need of each event is taken as it
 /// is added.
 struct ExistingIndex {
     private var events = CompactGoogleEvents(sealing: .zlib)
