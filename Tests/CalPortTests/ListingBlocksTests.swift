@@ -1,4 +1,5 @@
 @testable import CalPort
+import CalendarModel
 import Foundation
 import GoogleCalendar
 import Testing

@@ -1,4 +1,5 @@
 import CZlib
+import CalendarModel
 import GoogleCalendar
 
 public struct GzipError: Error, CustomStringConvertible {
