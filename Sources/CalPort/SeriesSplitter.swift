@@ -9,6 +9,15 @@ enum SeriesSplitter {
 
     static func split(_ events: [Event], utcOffset: @escaping (String, LocalDateTime) -> Int?, report: (Diagnostic) -> Void) -> [Event] {
         guard containsRangeOverride(events) else { return events }
+        let parts = splitParts(events, utcOffset: utcOffset, report: report)
+        return parts.events.enumerated().filter { !parts.removed.contains($0.offset) }.map(\.element) + parts.added
+    }
+
+    /// What `split` does, in parts: `events` changed in place (the same positions), the
+    /// positions of the overrides that became series (`split` leaves them out), and the new
+    /// series (`split` puts them after the rest, in this order).
+    static func splitParts(_ events: [Event], utcOffset: @escaping (String, LocalDateTime) -> Int?,
+                           report: (Diagnostic) -> Void) -> (events: [Event], removed: Set<Int>, added: [Event]) {
         var out = events
         // Apply the earliest range override of each series first.
         let ranged = out.indices.filter { out[$0].recurrenceIDThisAndFuture }
@@ -67,7 +76,7 @@ enum SeriesSplitter {
             }
             report(Diagnostic(.note, "RANGE=THISANDFUTURE at \(rid.icalValue): the series is split; occurrences from there on are the new series \(newUID)", uid: uid))
         }
-        return out.enumerated().filter { !removed.contains($0.offset) }.map(\.element) + added
+        return (out, removed, added)
     }
 
     static func instant(_ t: EventTime, _ utcOffset: (String, LocalDateTime) -> Int?) -> Int? {

@@ -25,7 +25,10 @@ public enum SeriesShapes {
     ///   instance they override. Google then shows exactly the overrides.
     /// `makingSeries` false leaves overrides without a series as they are (what an .ics means
     /// needs no series for them; only Google does).
-    public static func repair(_ events: inout [Event], makingSeries: Bool = true, report: (Diagnostic) -> Void) {
+    ///
+    /// Returns where the series it made are in `events`, in ascending order.
+    @discardableResult
+    public static func repair(_ events: inout [Event], makingSeries: Bool = true, report: (Diagnostic) -> Void) -> [Int] {
         var seriesIndex: [String: Int] = [:]
         for (i, e) in events.enumerated() where e.recurrenceID == nil {
             if let uid = e.uid, seriesIndex[uid] == nil { seriesIndex[uid] = i }
@@ -77,6 +80,8 @@ public enum SeriesShapes {
         }
         // Each made series goes just before its first override.
         for (at, series) in added.sorted(by: { $0.at > $1.at }) { events.insert(series, at: at) }
+        // Inserted from the end, so each one moves the later ones on by one.
+        return added.map(\.at).sorted().enumerated().map { k, at in at + k }
     }
 
     /// The same occurrence: equal values, or the same instant.
