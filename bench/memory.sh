@@ -6,7 +6,7 @@
 #
 # Knobs: MEMORY_PARTS="verify push" (which parts run), MEMORY_SIZES="10000 100000" (events),
 # MEMORY_PROFILES="standard heavy" (bench/gencal.py --profile) for verify,
-# MEMORY_PUSH_PROFILES="standard" for push, BENCH_SEED=1, BENCH_SCRATCH=.build (SwiftPM
+# MEMORY_PUSH_PROFILES="standard heavy" for push, BENCH_SEED=1, BENCH_SCRATCH=.build (SwiftPM
 # scratch path), BENCH_SKIP_BUILD=1 (use the release binaries already there).
 #
 # verify: for each generated F.ics (shared with bench/run.sh and bench/verify.sh: .bench/cal-N.ics,
@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 PARTS=${MEMORY_PARTS-verify push}
 SIZES=${MEMORY_SIZES:-10000 100000}
 PROFILES=${MEMORY_PROFILES:-standard heavy}
-PUSH_PROFILES=${MEMORY_PUSH_PROFILES:-standard}
+PUSH_PROFILES=${MEMORY_PUSH_PROFILES:-standard heavy}
 SEED=${BENCH_SEED:-1}
 SCRATCH=${BENCH_SCRATCH:-.build}
 OUT=.bench

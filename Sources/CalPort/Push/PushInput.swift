@@ -13,7 +13,7 @@ public struct PushItem: Sendable {
     public var index: Int
     public var key: EventKey
     /// The event as read (written back to the rejects file when it fails).
-    public var event: Event { events.all[position] }
+    public var event: Event { events.event(at: position) }
     /// The Google resource calport sends (without id; the planner adds what the mode needs).
     public var google: GoogleEvent { events.google(at: position) }
     /// An override (RECURRENCE-ID) whose series is not in the input: sent as an exception
@@ -43,20 +43,33 @@ public struct PushItem: Sendable {
 
 /// The events of a push's input, as read (after the repairs `PushInput.load` makes), and how
 /// each is mapped for Google.
+///
+/// Each event is held as its `EventCoding` bytes in zlib blocks and decoded when it is read:
+/// the decoded events of 100,000 were about 200 MB (816 bytes inline each, and their strings),
+/// the most a push held (BENCHMARKS.md, "Push at 100,000 events").
 final class PushEvents: Sendable {
-    let all: [Event]
+    private let records: SealedRecords
+    /// The record of the event at each position.
+    private let order: [Int32]
     let mapper: GoogleEventMapper
 
-    init(_ all: [Event], mapper: GoogleEventMapper) {
-        self.all = all
+    init(_ records: SealedRecords, order: [Int32], mapper: GoogleEventMapper) {
+        self.records = records
+        self.order = order
         self.mapper = mapper
     }
+
+    var count: Int { order.count }
+
+    /// The event at position `i`.
+    func event(at i: Int) -> Event { records.event(Int(order[i])) }
 
     /// The event at `i` mapped as `PushInput.load` maps it, without its diagnostics (the load
     /// reported them).
     func google(at i: Int) -> GoogleEvent {
-        var g = mapper.googleEvent(from: all[i]) { _ in }
-        _ = Self.settleIds(&g, of: all[i])
+        let e = event(at: i)
+        var g = mapper.googleEvent(from: e) { _ in }
+        _ = Self.settleIds(&g, of: e)
         return g
     }
 
@@ -71,6 +84,40 @@ final class PushEvents: Sendable {
         }
         if let series = g.recurringEventId, OfflineEventID.isOffline(series, uid: uid) { g.recurringEventId = nil }
         return invalid
+    }
+}
+
+extension SealedRecords {
+    /// Adds `event` as its `EventCoding` bytes; returns its record.
+    mutating func append(event: Event) -> Int32 {
+        Int32(append { EventCoding.encode(event, into: &$0) })
+    }
+
+    /// The event stored as record `i`.
+    func event(_ i: Int) -> Event {
+        withRecord(i) { bytes in
+            do { return try EventCoding.decode(bytes) } catch {
+                preconditionFailure("an input event calport encoded cannot be read back: \(error)")
+            }
+        }
+    }
+}
+
+/// What `PushInput.load` keeps of one input event besides its record: what the repairs and
+/// the checks before mapping ask of every event.
+private struct HeldEvent {
+    var record: Int32
+    var line: Int?
+    var uid: String?
+    var isOverride: Bool
+    var rejected: Bool
+
+    init(record: Int32, line: Int?, _ e: Event) {
+        self.record = record
+        self.line = line
+        uid = e.uid
+        isOverride = e.recurrenceID != nil
+        rejected = e.rejection != nil
     }
 }
 
@@ -133,10 +180,9 @@ public struct PushInput: Sendable {
         }
         var info = CalendarInfo()
         var zones: [TimeZoneDefinition] = []
-        // The events and their input lines, side by side: the events are the bulk of what a push
-        // holds, so they are kept in one array (not copied into tuples and back).
-        var models: [Event] = []
-        var lines: [Int?] = []
+        // Each event is stored as it is read; what is held decoded is a few fields of each.
+        var records = SealedRecords(sealing: .zlib)
+        var held: [HeldEvent] = []
         do {
             while let item = try source.next() {
                 switch item {
@@ -148,8 +194,7 @@ public struct PushInput: Sendable {
                         e.attendees = []
                         e.organizer = nil
                     }
-                    models.append(e)
-                    lines.append(at)
+                    held.append(HeldEvent(record: records.append(event: e), line: at, e))
                 }
             }
         } catch let e as ICalendarReadError {
@@ -159,85 +204,29 @@ public struct PushInput: Sendable {
         }
 
         let reader = (source as? ICalendarSource)?.reader
-        // A RANGE=THISANDFUTURE override changes its series: split as convert does.
-        if models.contains(where: \.recurrenceIDThisAndFuture) {
-            let offsets: (String, LocalDateTime) -> Int? = { z, l in reader?.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
-            let lineOfUID = Dictionary(zip(models, lines).map { ($0.uid ?? "", $1) }, uniquingKeysWith: { a, _ in a })
-            models = SeriesSplitter.split(models, utcOffset: offsets) { d in
-                var d = d
-                d.file = input.name
-                diagnostics.emit(d)
-            }
-            lines = models.map { lineOfUID[$0.uid ?? ""] ?? nil }
-        }
-
-        // A cancelled occurrence of a cancelled series: Google takes no exception on a deleted
-        // series, so it becomes an EXDATE of the series (what the occurrence means).
-        let cancelledSeries = Dictionary(models.enumerated().filter { $0.element.recurrenceID == nil && $0.element.status == .cancelled && $0.element.isRecurring }
-            .compactMap { i, e in e.uid.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
-        if !cancelledSeries.isEmpty {
-            var folded: Set<Int> = []
-            for i in models.indices {
-                guard let r = models[i].recurrenceID, models[i].status == .cancelled, let uid = models[i].uid, let m = cancelledSeries[uid] else { continue }
-                if !models[m].exceptionDates.contains(r) { models[m].exceptionDates.append(r) }
-                folded.insert(i)
-            }
-            // In place: a filtered copy of the events held them two and a half times over, the
-            // largest allocation of a push.
-            var kept = 0
-            for i in models.indices where !folded.contains(i) {
-                if i != kept {
-                    models.swapAt(i, kept)
-                    lines.swapAt(i, kept)
-                }
-                kept += 1
-            }
-            models.removeLast(models.count - kept)
-            lines.removeLast(lines.count - kept)
-        }
-
-        // Shapes Google cannot hold as they are (overrides of excluded occurrences, date-time
-        // RECURRENCE-IDs of all-day series, overrides without their series) made into ones it can.
-        let lineOf = Dictionary(zip(models, lines).compactMap { e, line in e.uid.map { ($0, line) } }, uniquingKeysWith: { a, _ in a })
-        let countBefore = models.count
-        SeriesShapes.repair(&models) { d in
-            var d = d
-            d.file = input.name
-            d.line = d.uid.flatMap { lineOf[$0] ?? nil }
-            diagnostics.emit(d)
-        }
-        if models.count != countBefore {
-            // Series were inserted (each before its first override); the rest kept their order.
-            let old = lines
-            var k = 0
-            lines = models.map { m in
-                if SeriesShapes.isSyntheticSeries(m) { return lineOf[m.uid ?? ""] ?? nil }
-                defer { k += 1 }
-                return old[k]
-            }
-        }
+        Self.repairSeries(&held, &records, file: input.name, reader: reader, diagnostics: diagnostics)
 
         var mapper = GoogleEventMapper(options: mapping, calendarTimeZone: info.timeZone)
         if let reader {
             let r = UncheckedSendable(reader)
             mapper.zoneEquivalent = { tzid, year in r.value.ianaEquivalent(ofInputZone: tzid, around: year) }
         }
-        let seriesUIDs = Set(models.lazy.filter { $0.recurrenceID == nil }.compactMap(\.uid))
+        let seriesUIDs = Set(held.lazy.filter { !$0.isOverride }.compactMap(\.uid))
         var result = PushInput(name: input.name, info: info, timeZones: zones, items: [], rejects: [], identity: "")
         let sendableReader = reader.map(UncheckedSendable.init)
         result.expansion = Expansion(mapper: mapper) { z, l in sendableReader?.value.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
         var seen: [EventKey: Int] = [:]
         // Series with no copy that was not rejected (a file may repeat a series). Lazily: a
         // filtered array is a copy of nearly every event.
-        let rejectedSeries = Set(models.lazy.filter { $0.recurrenceID == nil && $0.rejection != nil }.compactMap(\.uid))
-            .subtracting(models.lazy.filter { $0.recurrenceID == nil && $0.rejection == nil }.compactMap(\.uid))
-        let shelf = PushEvents(models, mapper: mapper)
+        let rejectedSeries = Set(held.lazy.filter { !$0.isOverride && $0.rejected }.compactMap(\.uid))
+            .subtracting(held.lazy.filter { !$0.isOverride && !$0.rejected }.compactMap(\.uid))
+        let shelf = PushEvents(records, order: held.map(\.record), mapper: mapper)
         // The identity, hashed item by item as they come; a repeated event replaces an earlier
         // one, and then the items are hashed again at the end.
         var digest = SHA256Digest.Running()
         var replaced = false
-        for (position, line) in lines.enumerated() {
-            let e = shelf.all[position]
+        for (position, line) in held.lazy.map(\.line).enumerated() {
+            let e = shelf.event(at: position)
             // Data whose meaning is not certain (the reader reported it, with its line).
             if let why = e.rejection {
                 result.rejects.append((e, line, why))
@@ -328,11 +317,105 @@ extension PushInput {
     /// be. Stamps that the source's series does not produce (excluded, or not on its rule) are
     /// left out.
     func occurrences(of item: PushItem, at stamps: Set<String>) -> [String: GoogleEvent] {
-        guard let expansion, item.event.isRecurring, item.event.recurrenceID == nil else { return [:] }
+        let event = item.event
+        guard let expansion, event.isRecurring, event.recurrenceID == nil else { return [:] }
         var out: [String: GoogleEvent] = [:]
         for stamp in stamps {
-            out[stamp] = SeriesOccurrence.google(of: item.event, at: stamp, mapper: expansion.mapper, utcOffset: expansion.utcOffset)
+            out[stamp] = SeriesOccurrence.google(of: event, at: stamp, mapper: expansion.mapper, utcOffset: expansion.utcOffset)
         }
         return out
+    }
+}
+
+extension PushInput {
+    /// The repairs a push makes to its input's series, on the events of the UIDs that have
+    /// overrides (only those change), decoded for the while, in input order:
+    /// - RANGE=THISANDFUTURE overrides split their series, as convert does;
+    /// - a cancelled occurrence of a cancelled series becomes an EXDATE of the series (Google
+    ///   takes no exception on a deleted series; it is what the occurrence means);
+    /// - shapes Google cannot hold as they are (overrides of excluded occurrences, date-time
+    ///   RECURRENCE-IDs of all-day series, overrides without their series) are made into ones
+    ///   it can (`SeriesShapes`).
+    /// The result is what the same repairs on the whole input give: the events in the same
+    /// order (a split's new series after all others, a made series just before its first
+    /// override), the same lines, the same diagnostics in the same order.
+    fileprivate static func repairSeries(_ held: inout [HeldEvent], _ records: inout SealedRecords, file: String, reader: ICalendarReader?,
+                                         diagnostics: DiagnosticSink) {
+        let withOverrides = Set(held.lazy.filter(\.isOverride).compactMap(\.uid))
+        // Overrides without a UID too: a RANGE=THISANDFUTURE one is reported.
+        let grouped = held.indices.filter { held[$0].uid.map(withOverrides.contains) ?? held[$0].isOverride }
+        guard !grouped.isEmpty else { return }
+        var events = grouped.map { records.event(Int(held[$0].record)) }
+        var lines = grouped.map { held[$0].line }
+        // Where each event was in the input; -1 for a series made here.
+        var origin = grouped
+
+        if events.contains(where: \.recurrenceIDThisAndFuture) {
+            let offsets: (String, LocalDateTime) -> Int? = { z, l in reader?.utcOffset(tzid: z, at: l) ?? TimeZoneNames.utcOffset(tzid: z, at: l) }
+            let parts = SeriesSplitter.splitParts(events, utcOffset: offsets) { d in
+                var d = d
+                d.file = file
+                diagnostics.emit(d)
+            }
+            let kept = parts.events.indices.filter { !parts.removed.contains($0) }
+            events = kept.map { parts.events[$0] } + parts.added
+            origin = kept.map { origin[$0] } + Array(repeating: -1, count: parts.added.count)
+            // After a split every event takes the first line of its UID, as in convert.
+            let lineOfUID = Dictionary(held.map { ($0.uid ?? "", $0.line) }, uniquingKeysWith: { a, _ in a })
+            lines = events.map { lineOfUID[$0.uid ?? ""] ?? nil }
+            for i in held.indices { held[i].line = lineOfUID[held[i].uid ?? ""] ?? nil }
+        }
+
+        let cancelledSeries = Dictionary(events.indices.filter { events[$0].recurrenceID == nil && events[$0].status == .cancelled && events[$0].isRecurring }
+            .compactMap { i in events[i].uid.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
+        if !cancelledSeries.isEmpty {
+            var folded: Set<Int> = []
+            for i in events.indices {
+                guard let r = events[i].recurrenceID, events[i].status == .cancelled, let uid = events[i].uid, let m = cancelledSeries[uid] else { continue }
+                if !events[m].exceptionDates.contains(r) { events[m].exceptionDates.append(r) }
+                folded.insert(i)
+            }
+            let kept = events.indices.filter { !folded.contains($0) }
+            events = kept.map { events[$0] }
+            lines = kept.map { lines[$0] }
+            origin = kept.map { origin[$0] }
+        }
+
+        let lineOf = Dictionary(zip(events, lines).compactMap { e, line in e.uid.map { ($0, line) } }, uniquingKeysWith: { a, _ in a })
+        let made = SeriesShapes.repair(&events) { d in
+            var d = d
+            d.file = file
+            d.line = d.uid.flatMap { lineOf[$0] ?? nil }
+            diagnostics.emit(d)
+        }
+        for at in made {
+            origin.insert(-1, at: at)
+            lines.insert(lineOf[events[at].uid ?? ""] ?? nil, at: at)
+        }
+
+        // Back into the input's order: each repaired event where its original was (a made
+        // series with the override it precedes), none where the original was folded or split
+        // away, the split's new series at the end.
+        let place = Dictionary(uniqueKeysWithValues: origin.enumerated().filter { $0.element >= 0 }.map { ($0.element, $0.offset) })
+        var out: [HeldEvent] = []
+        out.reserveCapacity(held.count - grouped.count + events.count)
+        var next = 0
+        var g = 0
+        func take(through end: Int) {
+            while next <= end {
+                out.append(HeldEvent(record: records.append(event: events[next]), line: lines[next], events[next]))
+                next += 1
+            }
+        }
+        for p in held.indices {
+            if g < grouped.count, grouped[g] == p {
+                g += 1
+                if let k = place[p] { take(through: k) }
+            } else {
+                out.append(held[p])
+            }
+        }
+        take(through: events.count - 1)
+        held = out
     }
 }
