@@ -82,6 +82,17 @@ final class PushJournal: @unchecked Sendable {
         }
     }
 
+    /// The event the Google id `id` stands for, when calport created or updated it in this
+    /// calendar (one row of `knownIds`, looked up by its key).
+    func knownId(_ id: String, calendarId: String) throws -> EventKey? {
+        try lock.withLock {
+            guard let row = try db.query("SELECT uid, instance FROM known_ids WHERE calendar = ? AND google_id = ?", [calendarId, id]).first,
+                  let uid = row[0].string else { return nil }
+            let instance = row[1].string ?? ""
+            return EventKey(uid: uid, instance: instance.isEmpty ? nil : instance)
+        }
+    }
+
     /// Ids calport created or updated in this calendar, with the event each stands for.
     func knownIds(calendarId: String) throws -> [String: EventKey] {
         try lock.withLock {

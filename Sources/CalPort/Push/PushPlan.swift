@@ -240,10 +240,10 @@ struct ExistingIndex {
         events.append(g)
     }
 
-    /// Builds the indexes from the events added. `known`: ids calport created or updated in
-    /// this calendar before (from the journal), so that tombstones, which Google lists without
-    /// iCalUID, can be recognised.
-    mutating func index(known: [String: EventKey]) {
+    /// Builds the indexes from the events added. `known`: the event calport created or updated
+    /// in this calendar under a Google id (from the journal), so that tombstones, which Google
+    /// lists without iCalUID, can be recognised; asked only about those.
+    mutating func index(known: (String) throws -> EventKey?) rethrows {
         keyed = [:]
         identified = [:]
         seriesIdByUID = [:]
@@ -254,13 +254,22 @@ struct ExistingIndex {
             identified[id] = i
             if let uid = l.key?.uid ?? l.iCalUID { uidById[id] = uid }
         }
-        for (id, key) in known where key.instance == nil && uidById[id] == nil { uidById[id] = key.uid }
+        // A series' UID: as listed, else as the journal knows the series (asked once per series).
+        var journalSeries: [String: String?] = [:]
+        func seriesUID(_ id: String) throws -> String? {
+            if let uid = uidById[id] { return uid }
+            if let asked = journalSeries[id] { return asked }
+            let k = try known(id)
+            let uid = k?.instance == nil ? k?.uid : nil
+            journalSeries[id] = .some(uid)
+            return uid
+        }
         for (i, l) in listed.enumerated() {
             var key = l.key
             if key == nil, let id = l.id {
-                if let master = l.seriesId, let uid = uidById[master], let stamp = l.originalStamp {
+                if let master = l.seriesId, let stamp = l.originalStamp, let uid = try seriesUID(master) {
                     key = EventKey(uid: uid, instance: stamp)
-                } else if let k = known[id] {
+                } else if let k = try known(id) {
                     key = k
                 }
             }
