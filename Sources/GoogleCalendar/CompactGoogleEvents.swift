@@ -12,7 +12,7 @@ import Foundation
 public struct CompactGoogleEvents: Sendable {
     private var records: SealedRecords
 
-    public init(sealing: BlockSealing = .none, blockSize: Int = 1 << 14) {
+    public init(sealing: BlockSealing = .none, blockSize: Int = 1 << 16) {
         records = SealedRecords(sealing: sealing, blockSize: blockSize)
     }
 
