@@ -53,6 +53,11 @@ struct ContentLineText {
             line.append(UInt8(ascii: ";"))
             add(p.name)
             line.append(UInt8(ascii: "="))
+            // Nearly every parameter has one value: `values` would make an array for it.
+            if let v = p.singleValue {
+                addParameterValue(v)
+                continue
+            }
             for (i, v) in p.values.enumerated() {
                 if i > 0 { line.append(UInt8(ascii: ",")) }
                 addParameterValue(v)
