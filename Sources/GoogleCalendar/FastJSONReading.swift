@@ -31,6 +31,64 @@ public enum FastJSONReader {
 /// Input this reader leaves to JSONDecoder.
 private struct Miss: Error {}
 
+/// An object's key as read. Nearly every key is plain ASCII, which is compared with the
+/// names this reader knows on its bytes in the input: no String is made for it, and a
+/// comparison is a loop over a few bytes, not a String comparison (keys are matched several
+/// times each, against the keys before them and the names of their object's fields).
+private struct Key {
+    /// The key's bytes in the input when it is ASCII without escapes.
+    let plain: UnsafeBufferPointer<UInt8>?
+    /// The key otherwise (escapes, or non-ASCII bytes).
+    let decoded: String?
+
+    var string: String { plain.map { String(decoding: $0, as: UTF8.self) } ?? decoded! }
+
+    /// Whether two keys are equal as Strings (which is equality of bytes for ASCII).
+    static func same(_ a: Key, _ b: Key) -> Bool {
+        if let x = a.plain, let y = b.plain { return Key.equal(x, y.baseAddress, y.count) }
+        return a.string == b.string
+    }
+
+    static func equal(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
+        guard x.count == count else { return false }
+        for k in 0..<count where x[k] != y![k] { return false }
+        return true
+    }
+
+    /// `switch key { case "id": … }`: a known name is ASCII.
+    static func ~= (name: StaticString, key: Key) -> Bool {
+        if let p = key.plain { return equal(p, name.utf8Start, name.utf8CodeUnitCount) }
+        return key.decoded! == name.description
+    }
+
+    /// The Event field this key names, if any.
+    var eventField: EventField? {
+        guard let p = plain else { return EventField(rawValue: decoded!) }
+        guard p.count < Key.fieldsByLength.count else { return nil }
+        for (name, field) in Key.fieldsByLength[p.count] where Key.equal(p, name, p.count) { return field }
+        return nil
+    }
+
+    /// Every field's name, by its length in bytes. Made once and never changed or freed
+    /// (so the pointers stay valid and any thread may read it).
+    nonisolated(unsafe) private static let fieldsByLength: [[(UnsafePointer<UInt8>, EventField)]] = {
+        var table: [[(UnsafePointer<UInt8>, EventField)]] = []
+        for field in EventField.allCases {
+            let name = field.rawValue
+            var n = name
+            let pointer = n.withUTF8 { u -> UnsafePointer<UInt8> in
+                let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: u.count)
+                copy.initialize(from: u.baseAddress!, count: u.count)
+                return UnsafePointer(copy)
+            }
+            let count = name.utf8.count
+            while table.count <= count { table.append([]) }
+            table[count].append((pointer, field))
+        }
+        return table
+    }()
+}
+
 /// An array element: `null` is not a value of a non-optional element type.
 private func required<T>(_ t: T?) throws(Miss) -> T {
     guard let t else { throw Miss() }
@@ -45,7 +103,7 @@ private struct Reader {
     var depth = 0
     static let maximumDepth = 200
     /// The keys of the objects open around the reader (see `object`).
-    private var keys: [String] = []
+    private var keys: [Key] = []
 
     init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
@@ -90,7 +148,7 @@ private struct Reader {
 
     /// Calls `field` with each key (the reader then stands before its value, which `field`
     /// must consume). A key seen twice is a miss.
-    mutating func object(_ field: (inout Reader, String) throws(Miss) -> Void) throws(Miss) {
+    mutating func object(_ field: (inout Reader, Key) throws(Miss) -> Void) throws(Miss) {
         try expect(UInt8(ascii: "{"))
         depth += 1
         guard depth <= Reader.maximumDepth else { throw Miss() }
@@ -102,9 +160,9 @@ private struct Reader {
         defer { keys.removeSubrange(base...) }
         while true {
             guard try peek() == UInt8(ascii: "\"") else { throw Miss() }
-            let key = try string()
+            let key = try self.key()
             // Objects are small: a list is cheaper than a set.
-            guard !keys[base...].contains(key) else { throw Miss() }
+            guard !keys[base...].contains(where: { Key.same($0, key) }) else { throw Miss() }
             keys.append(key)
             try expect(UInt8(ascii: ":"))
             try field(&self, key)
@@ -114,6 +172,18 @@ private struct Reader {
             default: throw Miss()
             }
         }
+    }
+
+    /// An object's key; the reader stands on its opening quote.
+    mutating func key() throws(Miss) -> Key {
+        var j = i + 1
+        while j < b.count, b[j] != 0x22, b[j] != 0x5C, b[j] >= 0x20, b[j] < 0x80 { j += 1 }
+        if j < b.count, b[j] == 0x22 {
+            defer { i = j + 1 }
+            return Key(plain: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), decoded: nil)
+        }
+        // Escapes, non-ASCII bytes, or malformed: as any string.
+        return Key(plain: nil, decoded: try string())
     }
 
     /// An array or `null` (nil).
@@ -175,16 +245,42 @@ private struct Reader {
         return -v
     }
 
+    /// Moves past the plain run from `i`: the bytes up to the next quote, backslash or control
+    /// character (or the end). Returns the run's bytes OR-ed together, whose high bit says
+    /// whether it is all ASCII.
+    ///
+    /// Eight bytes at a time while none of them ends the run: strings are most of an event's
+    /// bytes. `v` has a zero byte exactly when `(v - 0x01…01) & ~v & 0x80…80` is not zero, and
+    /// a byte below 0x20 exactly when `(v - 0x20…20) & ~v & 0x80…80` is not zero (the usual
+    /// bit tricks; a borrow can mark a wrong byte only above one that is really marked).
+    private mutating func plainRun() -> UInt8 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var wide: UInt64 = 0
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while b.count - i >= 8 {
+                let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
+                let ends = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v)
+                guard ends & highs == 0 else { break }
+                wide |= v
+                i += 8
+            }
+        }
+        var bits: UInt8 = wide & highs == 0 ? 0 : 0x80
+        while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 {
+            bits |= b[i]
+            i += 1
+        }
+        return bits
+    }
+
     /// A string; the reader stands on its opening quote.
     mutating func string() throws(Miss) -> String {
         i += 1
         let start = i
         // Plain run: no escape, no control character.
-        var bits: UInt8 = 0
-        while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 {
-            bits |= b[i]
-            i += 1
-        }
+        let bits = plainRun()
         guard i < b.count else { throw Miss() }
         if b[i] == 0x22 {
             defer { i += 1 }
@@ -204,7 +300,7 @@ private struct Reader {
             guard c == 0x5C else {
                 // The plain run up to the next quote, escape or control character, at once.
                 let run = i
-                while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 { i += 1 }
+                _ = plainRun()
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
                 continue
             }
@@ -277,7 +373,7 @@ private struct Reader {
         case UInt8(ascii: "["): return .array(try array { (r) throws(Miss) in try r.value() } ?? [])
         case UInt8(ascii: "{"):
             var o: [String: JSONValue] = [:]
-            try object { (r, key) throws(Miss) in o[key] = try r.value() }
+            try object { (r, key) throws(Miss) in o[key.string] = try r.value() }
             return .object(o)
         default: return .number(try number())
         }
@@ -319,7 +415,7 @@ private struct Reader {
         var d: [String: String] = [:]
         try object { (r, key) throws(Miss) in
             guard try r.peek() == UInt8(ascii: "\"") else { throw Miss() }
-            d[key] = try r.string()
+            d[key.string] = try r.string()
         }
         return d
     }
@@ -327,7 +423,7 @@ private struct Reader {
     // MARK: Google resources
 
     /// An object or `null` (nil), read field by field into `T()`.
-    mutating func resource<T>(_ make: () -> T, _ field: (inout Reader, inout T, String) throws(Miss) -> Void) throws(Miss) -> T? {
+    mutating func resource<T>(_ make: () -> T, _ field: (inout Reader, inout T, Key) throws(Miss) -> Void) throws(Miss) -> T? {
         if try null() { return nil }
         var t = make()
         try object { (r, key) throws(Miss) in try field(&r, &t, key) }
@@ -337,7 +433,7 @@ private struct Reader {
     mutating func event() throws(Miss) -> GoogleEvent {
         guard let e = try resource(GoogleEvent.init, { (r, e, key) throws(Miss) in
             // One case per field, so a field added to `EventField` does not compile until it is read.
-            guard let field = EventField(rawValue: key) else { _ = try r.value(); return }
+            guard let field = key.eventField else { _ = try r.value(); return }
             switch field {
             case .kind: e.kind = try r.optionalString()
             case .etag: e.etag = try r.optionalString()
