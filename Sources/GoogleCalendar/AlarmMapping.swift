@@ -98,12 +98,22 @@ enum AlarmMapping {
     static func parse(_ text: String) -> Alarm? {
         var lines: [Property] = []
         // Without CR every LF is a Character of its own: split the bytes (a CR LF pair is one
-        // Character, which splitting on "\n" does not cut).
-        if !text.utf8.contains(0x0D) {
-            for line in text.utf8.split(separator: 0x0A) {
-                guard let p = Property(contentLine: String(Substring(line))) else { return nil }
+        // Character, which splitting on "\n" does not cut), and read each line where it
+        // stands, without a String for it. Empty lines are skipped, as `split` does.
+        var text = text
+        let split = text.withUTF8 { u -> Bool? in
+            guard !u.contains(0x0D) else { return nil }
+            var start = 0
+            for j in 0...u.count where j == u.count || u[j] == 0x0A {
+                defer { start = j + 1 }
+                guard j > start else { continue }
+                guard let p = Property(contentLineBuffer: UnsafeBufferPointer(rebasing: u[start..<j])) else { return false }
                 lines.append(p)
             }
+            return true
+        }
+        if let split {
+            guard split else { return nil }
         } else {
             for line in text.split(separator: "\n") {
                 guard let p = Property(contentLine: String(line)) else { return nil }

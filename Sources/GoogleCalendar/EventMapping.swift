@@ -543,7 +543,9 @@ public struct GoogleEventMapper: Sendable {
         var taken = [Bool](repeating: false, count: carried.count)
         func take(_ name: String) -> [Property] {
             var found: [Property] = []
-            for i in carried.indices where !taken[i] && carried[i].property.name == name {
+            // Lengths first: they are at hand, and tell most names apart without comparing them.
+            let length = name.utf8.count
+            for i in carried.indices where !taken[i] && carried[i].property.name.utf8.count == length && carried[i].property.name == name {
                 taken[i] = true
                 found.append(carried[i].property)
             }
@@ -604,8 +606,8 @@ public struct GoogleEventMapper: Sendable {
                 var residues = take("ATTENDEE")
                 var compact = PeopleMapping.residues(take(Marker.attendees))
                 // Each address compared in lower case (`PeopleMapping.sameAddress`), worked out once.
-                var compactEmails = compact.map { PeopleMapping.email(of: $0.address)?.lowercased() }
-                var residueEmails = residues.map { PeopleMapping.email(of: $0.value)?.lowercased() }
+                var compactEmails = compact.map { PeopleMapping.lowercasedEmail(of: $0.address) }
+                var residueEmails = residues.map { PeopleMapping.lowercasedEmail(of: $0.value) }
                 for a in g.attendees ?? [] {
                     let email = a.email?.lowercased()
                     if email != nil, let i = compactEmails.firstIndex(of: email) {

@@ -12,6 +12,31 @@ enum PeopleMapping {
 
     static func email(of address: String) -> String? { CalendarUser(address: address).email }
 
+    /// `email(of: address)?.lowercased()`, on the bytes when the address is ASCII (nearly
+    /// always): there every Character is a byte, so `mailto:` is its first 7 bytes and `@`
+    /// and `:` are bytes, and lower-casing maps A to Z alone. (`email` drops the scheme by
+    /// Characters, which costs more than the rest of matching an attendee.)
+    static func lowercasedEmail(of address: String) -> String? {
+        var address = address
+        let fast = address.withUTF8 { u -> String?? in
+            guard !u.contains(where: { $0 >= 0x80 }) else { return .none }
+            let scheme = "mailto:".utf8
+            var from = 0
+            if u.count >= 7, zip(u.prefix(7), scheme).allSatisfy({ a, b in a == b || (b >= 0x61 && b <= 0x7A && a == b - 0x20) }) {
+                from = 7
+            } else if !u.contains(UInt8(ascii: "@")) || u.contains(UInt8(ascii: ":")) {
+                return .some(nil)
+            }
+            let rest = UnsafeBufferPointer(rebasing: u[from...])
+            return .some(String(unsafeUninitializedCapacity: rest.count) { out in
+                for (k, b) in rest.enumerated() { out[k] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b }
+                return rest.count
+            })
+        }
+        if let fast { return fast }
+        return email(of: address)?.lowercased()
+    }
+
     static func sameAddress(_ address: String, _ email: String?) -> Bool {
         guard let a = self.email(of: address), let email else { return false }
         return a.lowercased() == email.lowercased()
@@ -158,14 +183,30 @@ enum PeopleMapping {
 
     /// The residues `residueLines` wrote, in order.
     static func residues(_ lines: [Property]) -> [(address: String, parameters: [Parameter])] {
-        lines.flatMap { line in
-            // In ASCII every byte is a Character: split the bytes.
-            if line.value.utf8.allSatisfy({ $0 < 0x80 }) {
-                return line.value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-                    .map { ("mailto:" + Substring($0), line.parameters) }
+        var out: [(address: String, parameters: [Parameter])] = []
+        for line in lines {
+            // In ASCII every byte is a Character: split the bytes, each address made at once.
+            var value = line.value
+            let ascii = value.withUTF8 { u -> Bool in
+                guard !u.contains(where: { $0 >= 0x80 }) else { return false }
+                var start = 0
+                for j in 0...u.count where j == u.count || u[j] == UInt8(ascii: ",") {
+                    let piece = UnsafeBufferPointer(rebasing: u[start..<j])
+                    let address = String(unsafeUninitializedCapacity: 7 + piece.count) { s in
+                        for (k, b) in "mailto:".utf8.enumerated() { s[k] = b }
+                        _ = UnsafeMutableBufferPointer(rebasing: s[7...]).initialize(from: piece)
+                        return 7 + piece.count
+                    }
+                    out.append((address, line.parameters))
+                    start = j + 1
+                }
+                return true
             }
-            return line.value.split(separator: ",", omittingEmptySubsequences: false).map { ("mailto:" + $0, line.parameters) }
+            if !ascii {
+                out += line.value.split(separator: ",", omittingEmptySubsequences: false).map { ("mailto:" + $0, line.parameters) }
+            }
         }
+        return out
     }
 
     static func calendarUser(organizer o: GoogleEvent.Person, carried: Property?) -> CalendarUser {
