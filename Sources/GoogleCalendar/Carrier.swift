@@ -133,7 +133,7 @@ enum Carrier {
             var property: Property?
             if let first = text.utf8.first, first == UInt8(ascii: ":") || first == UInt8(ascii: ";") {
                 // This version's form: the key is the name, in the upper case calport writes.
-                if name.utf8.allSatisfy(isNameByte) {
+                if name.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(isNameByte) }) ?? name.utf8.allSatisfy(isNameByte) {
                     text = name + text
                     property = Property(contentLine: text)
                     matches = property != nil
@@ -196,6 +196,9 @@ enum Carrier {
     /// ("URL", 1). Most keys hold no `#`, which the bytes tell without splitting Characters.
     private static func nameAndRepeat(_ key: String) -> (String, Int) {
         let u = key.utf8
+        // Most keys hold no `#`: looked for in the bytes in memory, which costs less than
+        // walking String indices.
+        if u.withContiguousStorageIfAvailable({ !$0.contains(UInt8(ascii: "#")) }) == true { return (key, 1) }
         guard let hash = u.firstIndex(of: UInt8(ascii: "#")) else { return (key, 1) }
         let rest = u[u.index(after: hash)...]
         // One `#` after a name: split there (`#` is ASCII, so both sides are whole Characters).

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads Google Event JSON without Foundation's JSONDecoder, which costs about a third of a
 /// JSON-to-iCalendar conversion.
 ///
@@ -356,7 +362,7 @@ private struct Reader {
         // Decoding repairs what is not UTF-8, so the bytes change exactly when they were not.
         // (`String(validating:)` is generic and looks up its metadata on every call.)
         var s = String(decoding: p, as: UTF8.self)
-        let same = s.withUTF8 { u in u.count == p.count && (u.isEmpty || u.elementsEqual(p)) }
+        let same = s.withUTF8 { u in u.count == p.count && (u.isEmpty || memcmp(u.baseAddress!, p.baseAddress!, u.count) == 0) }
         guard same else { throw Miss() }
         return s
     }
