@@ -39,6 +39,8 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             ("integers", #"{"sequence":-0,"attendees":[{"email":"a@b","additionalGuests":9223372036854775807}],"reminders":{"overrides":[{"method":"popup","minutes":-9223372036854775808}]}}"#),
             ("unknown keys of every kind", #"{"x":{"y":[1,-2.5e-3,true,false,null,"s",{}]},"z":[],"summary":"kept"}"#),
             ("free-form objects", #"{"conferenceData":{"n":1,"f":0.1,"e":1E+2,"a":[null,{"k":"v"}],"b":true},"gadget":"text"}"#),
+            ("escaped and non-ASCII keys", #"{"summ\u0061ry":"a","\u00e9t\u00e9":"x","été2":1,"start":{"d\u0061te":"2024-01-02"},"extendedProperties":{"private":{"\u006b":"1","ké":"2"}}}"#),
+            ("long strings", #"{"summary":"abcdefghijklmnopqrstuvwxyz0123456789 é ABCDEFGHé","description":"0123456789abcdef\"0123456789abcdefgh\\0123456789abcdef\n€€€€€€€€","location":"12345678"}"#),
             ("nested resources", #"{"start":{"dateTime":"2024-01-02T09:00:00+01:00","timeZone":"Europe/Paris"},"end":{"date":"2024-01-03"},"organizer":{"email":"o@x","self":true},"creator":{"id":"1","displayName":"C"},"extendedProperties":{"private":{"a":"1"},"shared":{}},"source":{"url":"u","title":"t"},"attachments":[{"fileUrl":"f","title":"t","mimeType":"m","iconLink":"i","fileId":"id"}],"recurrence":["RRULE:FREQ=DAILY"]}"#),
         ]
         for (what, json) in cases { #expect(Self.check(json, what), "\(what) was not read") }
@@ -49,6 +51,8 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let cases: [(String, String)] = [
             ("repeated key", #"{"summary":"a","summary":"b"}"#),
             ("repeated key in a map", #"{"extendedProperties":{"private":{"k":"1","k":"2"}}}"#),
+            ("repeated key, once escaped", #"{"summary":"a","summ\u0061ry":"b"}"#),
+            ("repeated key in a map, once escaped", #"{"extendedProperties":{"private":{"k":"1","\u006b":"2"}}}"#),
             ("integer with a fraction", #"{"sequence":1.0}"#),
             ("integer with an exponent", #"{"sequence":1e2}"#),
             ("integer out of range", #"{"sequence":9223372036854775808}"#),
@@ -61,6 +65,7 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             ("lone low surrogate", #"{"summary":"\udc00"}"#),
             ("bad escape", #"{"summary":"\x"}"#),
             ("raw control character", "{\"summary\":\"a\u{01}b\"}"),
+            ("raw control character in a long string", "{\"summary\":\"abcdefghijklmnopqrstuvwxyz\u{1F}b\"}"),
             ("trailing comma", #"{"summary":"a",}"#),
             ("trailing text", #"{"summary":"a"} x"#),
             ("truncated", #"{"summary":"a""#),
@@ -75,6 +80,8 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         var bytes = Array(#"{"summary":"a"#.utf8) + [0xFF] + Array(#""}"#.utf8)
         #expect(FastJSONReader.event(bytes) == nil)
         bytes = Array(#"{"summary":"a"#.utf8) + [0xC3] + Array(#""}"#.utf8)
+        #expect(FastJSONReader.event(bytes) == nil)
+        bytes = Array(#"{"summary":"abcdefghijklmnopqrstuvwxyz"#.utf8) + [0xFF] + Array(#"0123456789"}"#.utf8)
         #expect(FastJSONReader.event(bytes) == nil)
     }
 

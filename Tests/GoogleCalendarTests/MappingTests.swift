@@ -7,6 +7,15 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
 private let discovery = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/google-api/calendar.v3.json")
 
 @Suite struct MappingTests {
+    /// The byte-wise lower-cased address matches `email(of:)?.lowercased()`, ASCII or not.
+    @Test func lowercasedEmailIsEmailLowercased() {
+        let addresses = ["mailto:Ann.Lee@Example.COM", "MAILTO:x@y", "MaIlTo:", "mailto:", "mailt", "a@B.c", "a:b@c", "plain",
+                         "tel:+1-555", "", "mailto:Ünïcode@X.de", "ÄB@c.d", "mailto:a\r\nB@c", "mailto:\u{301}A@b", "urn:uuid:1@2"]
+        for a in addresses {
+            #expect(PeopleMapping.lowercasedEmail(of: a) == PeopleMapping.email(of: a)?.lowercased(), "\(a)")
+        }
+    }
+
     /// Each Google-only field reaches .ics when set, and only then (the presence check
     /// agrees with the table of fields).
     @Test func everyGoogleOnlyFieldIsCarriedWhenSet() {
