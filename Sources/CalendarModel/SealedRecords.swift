@@ -29,7 +29,7 @@ public struct SealedRecords: Sendable {
     /// Bytes a block holds before it is sealed (a record is never split: the one that crosses
     /// the line ends its block). Small enough that unsealing one to read one record is cheap,
     /// large enough that a compressing codec finds the repeats between records: 64 KB blocks
-    /// took a push's re-run of 100,000 heavy events from 295 to 262 MB against 16 KB ones
+    /// took a push's re-run of 100,000 heavy events from 288 to 256 MiB against 16 KB ones
     /// (BENCHMARKS.md); readers mostly go in order, so each block is unsealed about once.
     public let blockSize: Int
 
