@@ -17,12 +17,12 @@ enum PeopleMapping {
     /// and `:` are bytes, and lower-casing maps A to Z alone. (`email` drops the scheme by
     /// Characters, which costs more than the rest of matching an attendee.)
     static func lowercasedEmail(of address: String) -> String? {
+        let mailto = CalendarUser(address: address).hasMailtoScheme
         var address = address
         let fast = address.withUTF8 { u -> String?? in
             guard !u.contains(where: { $0 >= 0x80 }) else { return .none }
-            let scheme = "mailto:".utf8
             var from = 0
-            if u.count >= 7, zip(u.prefix(7), scheme).allSatisfy({ a, b in a == b || (b >= 0x61 && b <= 0x7A && a == b - 0x20) }) {
+            if mailto {
                 from = 7
             } else if !u.contains(UInt8(ascii: "@")) || u.contains(UInt8(ascii: ":")) {
                 return .some(nil)

@@ -15,9 +15,8 @@ final class NDJSONSource: EventSource {
     private let mapper: GoogleEventMapper
     private let sink: DiagnosticSink
     private let workers: Int
-    /// The events of the block mapped last, the next one last: taken with `popLast`, which
-    /// moves it out, where `removeFirst` moved every event after it (a quarter of a block
-    /// of Events, on average, for every event).
+    /// The events of the block mapped last, the next one last: taken with `removeLast`, which
+    /// moves nothing else, where `removeFirst` moved every event after it.
     private var buffered: [(Event, Int)] = []
     private var started = false
     private var done = false
