@@ -13,8 +13,17 @@ import Crypto
 /// calendar), and reading JSON they do not become `X-GOOGLE-ID`: they are calport's, not Google's.
 public enum OfflineEventID {
     public static func series(uid: String) -> String {
-        base32hex(Array(SHA256.hash(data: Array("calport-offline\u{0}\(uid)".utf8))))
+        // Hashed in two updates and encoded from the digest's own bytes: one per event in every
+        // conversion, where building the message and the digest as arrays cost as much as SHA-256.
+        var hasher = SHA256()
+        hasher.update(data: prefix)
+        var uid = uid
+        uid.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes { base32hex($0.assumingMemoryBound(to: UInt8.self)) }
     }
+
+    /// What the UID is hashed after.
+    private static let prefix: [UInt8] = Array("calport-offline\u{0}".utf8)
 
     /// The instance of `uid`'s series that starts at `original`; nil when that start names no
     /// instant (a floating or unresolved time).
@@ -46,20 +55,31 @@ public enum OfflineEventID {
 
     /// RFC 4648 base32hex, lower case, no padding.
     public static func base32hex(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 8 + 4) / 5)
-        var buffer = 0, bits = 0
-        for b in bytes {
-            buffer = (buffer << 8) | Int(b)
-            bits += 8
-            while bits >= 5 {
-                out.append(alphabet[(buffer >> (bits - 5)) & 31])
-                bits -= 5
+        bytes.withUnsafeBufferPointer { base32hex($0) }
+    }
+
+    /// `base32hex` of bytes in memory, written straight into the string's storage.
+    static func base32hex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let alphabet: StaticString = "0123456789abcdefghijklmnopqrstuv"
+        let digits = alphabet.utf8Start
+        return String(unsafeUninitializedCapacity: (bytes.count * 8 + 4) / 5) { out in
+            var n = 0
+            var buffer = 0, bits = 0
+            for b in bytes {
+                buffer = (buffer << 8) | Int(b)
+                bits += 8
+                while bits >= 5 {
+                    out[n] = digits[(buffer >> (bits - 5)) & 31]
+                    n += 1
+                    bits -= 5
+                }
+                buffer &= (1 << bits) - 1
             }
-            buffer &= (1 << bits) - 1
+            if bits > 0 {
+                out[n] = digits[(buffer << (5 - bits)) & 31]
+                n += 1
+            }
+            return n
         }
-        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
-        return String(decoding: out, as: UTF8.self)
     }
 }
