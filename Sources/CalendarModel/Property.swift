@@ -163,21 +163,36 @@ extension String {
 /// Escaping of RFC 5545 TEXT values (section 3.3.11).
 public enum ICalText {
     public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        var iterator = s.unicodeScalars.makeIterator()
-        while let c = iterator.next() {
-            switch c {
-            case "\\": out += "\\\\"
-            case ";": out += "\\;"
-            case ",": out += "\\,"
-            case "\n": out += "\\n"
-            case "\r":
-                continue  // CR LF and lone CR both become \n via the LF or below
-            default: out.unicodeScalars.append(c)
+        // On the bytes: the five are ASCII, and no byte of a multi-byte character is. Most
+        // text (a name, a sentence without a comma) has none of them and is returned as it is.
+        func special(_ b: UInt8) -> Bool {
+            b == UInt8(ascii: "\\") || b == UInt8(ascii: ";") || b == UInt8(ascii: ",") || b == 0x0A || b == 0x0D
+        }
+        guard s.utf8.contains(where: special) else { return s }
+        var s = s
+        return s.withUTF8 { u in
+            String(unsafeUninitializedCapacity: 2 * u.count) { out in
+                var n = 0
+                for b in u {
+                    switch b {
+                    case UInt8(ascii: "\\"), UInt8(ascii: ";"), UInt8(ascii: ","):
+                        out[n] = UInt8(ascii: "\\")
+                        out[n + 1] = b
+                        n += 2
+                    case 0x0A:
+                        out[n] = UInt8(ascii: "\\")
+                        out[n + 1] = UInt8(ascii: "n")
+                        n += 2
+                    case 0x0D:
+                        continue  // CR LF and lone CR both become \n via the LF or below
+                    default:
+                        out[n] = b
+                        n += 1
+                    }
+                }
+                return n
             }
         }
-        return out
     }
 
     public static func unescape(_ s: String) -> String {
@@ -186,21 +201,28 @@ public enum ICalText {
         // starts a multi-byte character is kept with the rest of that character.
         var s = s
         return s.withUTF8 { u in
-            var out: [UInt8] = []
-            out.reserveCapacity(u.count)
-            var escaping = false
-            for b in u {
-                if escaping {
-                    out.append(b == UInt8(ascii: "n") || b == UInt8(ascii: "N") ? 0x0A : b)  // \\ \; \, and lenient for anything else
-                    escaping = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaping = true
-                } else {
-                    out.append(b)
+            // Written straight into the new string's storage: it is never longer than `s`.
+            String(unsafeUninitializedCapacity: u.count) { out in
+                var n = 0
+                var escaping = false
+                for b in u {
+                    if escaping {
+                        out[n] = b == UInt8(ascii: "n") || b == UInt8(ascii: "N") ? 0x0A : b  // \\ \; \, and lenient for anything else
+                        n += 1
+                        escaping = false
+                    } else if b == UInt8(ascii: "\\") {
+                        escaping = true
+                    } else {
+                        out[n] = b
+                        n += 1
+                    }
                 }
+                if escaping {
+                    out[n] = UInt8(ascii: "\\")
+                    n += 1
+                }
+                return n
             }
-            if escaping { out.append(UInt8(ascii: "\\")) }
-            return String(decoding: out, as: UTF8.self)
         }
     }
 
