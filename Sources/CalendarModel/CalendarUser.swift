@@ -16,16 +16,28 @@ public struct CalendarUser: Hashable, Sendable, Codable {
 
     /// The e-mail address without the `mailto:` scheme, when the address is one.
     public var email: String? {
-        if hasMailtoScheme { return String(address.dropFirst(7)) }
+        if hasMailtoScheme {
+            // The scheme is seven ASCII Characters, and when the byte after it is ASCII too
+            // no Character straddles the cut: drop bytes, not Characters (which costs more than
+            // the rest of mapping an attendee). A combining mark after `mailto:` belongs to its
+            // `:` Character and goes with it, as before.
+            let u = address.utf8
+            if u.count == 7 || u[u.index(u.startIndex, offsetBy: 7)] < 0x80 { return String(Substring(u.dropFirst(7))) }
+            return String(address.dropFirst(7))
+        }
         return address.contains("@") && !address.contains(":") ? address : nil
     }
 
     /// Whether the address starts with `mailto:` in any case (compared on the bytes: the
     /// scheme is ASCII, and no other character upper-cases to one of its letters' bytes).
     public var hasMailtoScheme: Bool {
-        let u = address.utf8
-        guard u.count >= 7 else { return false }
-        return zip(u.prefix(7), "mailto:".utf8).allSatisfy { a, b in a == b || (b >= 0x61 && b <= 0x7A && a == b - 0x20) }
+        // An iterator over the bytes: `zip` and `prefix` over the view cost more than the rest
+        // of reading an attendee.
+        var bytes = address.utf8.makeIterator()
+        for b in "mailto:".utf8 {
+            guard let a = bytes.next(), a == b || (b >= 0x61 && b <= 0x7A && a == b - 0x20) else { return false }
+        }
+        return true
     }
 
     /// Reads an ORGANIZER or ATTENDEE line (its name is not looked at).

@@ -94,8 +94,11 @@ enum PeopleMapping {
         var a = GoogleEvent.Attendee()
         a.email = email
         a.displayName = u.commonName
-        if u.role == "OPT-PARTICIPANT" { a.optional = true }
-        if u.userType == "RESOURCE" || u.userType == "ROOM" { a.resource = true }
+        // Registered values are held in the RFC's spelling (`EnumeratedValue`), so comparing
+        // the text says what `==` says, without making a value of each literal.
+        let role = u.role?.text, userType = u.userType?.text
+        if role == "OPT-PARTICIPANT" { a.optional = true }
+        if userType == "RESOURCE" || userType == "ROOM" { a.resource = true }
         a.responseStatus = participation.google(u.participationStatus) ?? "needsAction"
         for p in u.parameters {
             switch p.name {
@@ -108,16 +111,18 @@ enum PeopleMapping {
             }
         }
         // Anything the Google attendee cannot say exactly is carried.
-        let lossy = !(u.role == nil || u.role == "REQ-PARTICIPANT" || u.role == "OPT-PARTICIPANT")
-            || !(u.userType == nil || u.userType == "INDIVIDUAL" || u.userType == "RESOURCE")
+        let lossy = !(role == nil || role == "REQ-PARTICIPANT" || role == "OPT-PARTICIPANT")
+            || !(userType == nil || userType == "INDIVIDUAL" || userType == "RESOURCE")
             || u.rsvp != nil || (u.participationStatus != nil && participation.google(u.participationStatus) == nil)
             || u.parameters.contains { !attendeeParameters.contains($0.name) }
             || !u.hasMailtoScheme
             || (u.additionalGuests != nil && a.additionalGuests == nil)
         guard lossy else { return (a, nil) }
         // A residue line lists addresses without `mailto:`; any other address keeps its line.
-        let rest = u.address.dropFirst(7)
-        guard u.address.hasPrefix("mailto:"), !rest.utf8.contains(UInt8(ascii: ",")), !rest.utf8.contains(UInt8(ascii: ":")) else { return (a, .line(u.property(named: "ATTENDEE"))) }
+        // On the bytes: the Character-wise rest differs from them only by combining marks
+        // after `mailto:`, which hold neither byte.
+        let rest = u.address.utf8.dropFirst(7)
+        guard u.address.hasPrefix("mailto:"), !rest.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: ":") }) else { return (a, .line(u.property(named: "ATTENDEE"))) }
         return (a, .residue(residue(u, a)))
     }
 
@@ -126,15 +131,16 @@ enum PeopleMapping {
         var r = Residue(address: u.address, parameters: [])
         func add(_ p: Parameter, _ worth: Carrier.Worth) { r.parameters.append((p, worth)) }
         var unset: [String] = []
-        switch u.userType {
+        // On the values' text, as in `attendee`.
+        switch u.userType?.text {
         case nil, "RESOURCE"?: break  // what `resource` says
         case "INDIVIDUAL"?: add(Parameter("CUTYPE", "INDIVIDUAL"), .spelling)  // RFC 5545's default
-        case let v?: add(Parameter("CUTYPE", v.text), .meaning)
+        case let v?: add(Parameter("CUTYPE", v), .meaning)
         }
-        switch u.role {
+        switch u.role?.text {
         case nil: unset.append("ROLE")
         case "REQ-PARTICIPANT"?, "OPT-PARTICIPANT"?: break  // what `optional` says
-        case let v?: add(Parameter("ROLE", v.text), .meaning)
+        case let v?: add(Parameter("ROLE", v), .meaning)
         }
         switch u.participationStatus {
         case nil: unset.append("PARTSTAT")
@@ -176,7 +182,8 @@ enum PeopleMapping {
                 }
             }
             if !lines[i].value.isEmpty { lines[i].value.append(UInt8(ascii: ",")) }
-            lines[i].value.append(contentsOf: address.utf8.dropFirst(7))
+            var address = address
+            address.withUTF8 { lines[i].value.append(contentsOf: UnsafeBufferPointer(rebasing: $0.dropFirst(7))) }
         }
         return lines.map { Property(name: residueMarker, parameters: $0.parameters, value: String(decoding: $0.value, as: UTF8.self)) }
     }

@@ -22,6 +22,23 @@ import Testing
             == #"ATTENDEE;CN="Doe, J";CUTYPE=ROOM;ROLE=x-scribe;PARTSTAT=TENTATIVE;RSVP=TRUE;DELEGATED-FROM="mailto:b@example.com":mailto:a@example.com"#)
     }
 
+    /// `email` drops the scheme on the bytes when it can: it must give what dropping seven
+    /// Characters gives, a combining mark after `mailto:` included (it is part of the `:`).
+    @Test func emailDropsTheSchemeAsCharacters() {
+        let addresses = ["mailto:a@example.com", "MAILTO:A@Example.COM", "MailTo:b@x", "mailto:", "mailto:\u{301}c@x",
+                         "mailto:\u{301}", "mailto:é@x", "mailto:🎉@x", "mailto:\u{200D}d@x", "mailto:\r\ne@x"]
+        for a in addresses {
+            #expect(CalendarUser(address: a).email == String(a.dropFirst(7)), "\(a.unicodeScalars.map { $0.value })")
+        }
+        #expect(CalendarUser(address: "mailto:\u{301}c@x").email == "c@x")
+        #expect(CalendarUser(address: "a@example.com").email == "a@example.com")
+        #expect(CalendarUser(address: "urn:uuid:1").email == nil && CalendarUser(address: "mailt:a@x").email == nil)
+        for (address, mailto) in [("mailto:", true), ("mAiLtO:x", true), ("MAILTO:é", true), ("mailto", false), ("mailto;a@x", false),
+                                  ("", false), ("xmailto:a@x", false), ("mailtoo:a@x", false), ("ｍailto:a@x", false)] {
+            #expect(CalendarUser(address: address).hasMailtoScheme == mailto, "\(address)")
+        }
+    }
+
     @Test func alarmLinesRoundTrip() throws {
         let text = ["ACTION:display", "TRIGGER;RELATED=END;X-P=1:-PT5M", "REPEAT:2", "DURATION:PT1M", "DESCRIPTION:Go",
                     "ATTENDEE:mailto:a@example.com", "DESCRIPTION;LANGUAGE=de:Los", "X-EXTRA:1"]
