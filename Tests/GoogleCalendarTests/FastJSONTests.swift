@@ -40,6 +40,28 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         try Self.check(g, "escapes")
     }
 
+    /// Strings are scanned eight bytes at a time: each byte that must be escaped (and
+    /// multi-byte characters beside it) at every offset of strings around that width, alone
+    /// and in pairs, as JSONEncoder writes them.
+    @Test func escapesAtEveryOffsetOfTheWordScan() throws {
+        let specials: [String] = ["\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "\u{7F}", "é", "🎉"]
+        for length in 0...25 {
+            for at in 0...length {
+                for (k, special) in specials.enumerated() {
+                    let plain = String(repeating: "a", count: length)
+                    var text = plain
+                    text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: at))
+                    // A second special further on, so a word holds two or a run follows one.
+                    let second = specials[(k + 3) % specials.count]
+                    var g = GoogleEvent()
+                    g.summary = text
+                    g.description = text + String(repeating: "b", count: at % 9) + second + plain
+                    try Self.check(g, "\(special.unicodeScalars.map { $0.value }) at \(at) of \(length)")
+                }
+            }
+        }
+    }
+
     /// Empty objects and arrays at every depth: JSONEncoder's pretty layout has a blank line
     /// inside them.
     @Test func emptyContainers() throws {
