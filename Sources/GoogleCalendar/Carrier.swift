@@ -98,18 +98,32 @@ enum Carrier {
         var out: [String: String] = [:]
         var used: [String: Int] = [:]
         out.reserveCapacity(lines.count)
-        used.reserveCapacity(lines.count)
         for (name, rest) in lines {
             // At most 36 bytes is at most 36 characters: count characters only past that.
             let shortened = name.utf8.count > 36 && name.count > 36
             var base = shortened ? String(name.prefix(27)) + "-" + shortHash(name) : name
-            let n = (used[base] ?? 0) + 1
-            used[base] = n
+            // A base without `#` and `~` (every name the tokenizer reads) is in `out` exactly
+            // when it was met before, since no other key can equal it: only its repeats are
+            // counted, and most lines are not repeats. Any other base is counted always.
+            let n: Int
+            if base.utf8.contains(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "~") }) {
+                n = (used[base] ?? 0) + 1
+                used[base] = n
+            } else if out[base] == nil {
+                n = 1
+            } else {
+                n = (used[base] ?? 1) + 1
+                used[base] = n
+            }
             if n > 1 { base += "#\(n)" }
             // The line without its name, which the key gives (unless shortened).
             let value = shortened ? name + rest : rest
-            let pieces = chunks(value, maximumValueLength)
-            for (i, piece) in pieces.enumerated() {
+            // Nearly every value is one piece: stored without making a list of one.
+            if value.utf8.count <= maximumValueLength {
+                out[base] = value
+                continue
+            }
+            for (i, piece) in chunks(value, maximumValueLength).enumerated() {
                 out[i == 0 ? base : base + "~\(i + 1)"] = piece
             }
         }

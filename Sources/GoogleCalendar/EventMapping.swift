@@ -67,8 +67,11 @@ public struct GoogleEventMapper: Sendable {
     public func googleEvent(from e: Event, report: (Diagnostic) -> Void) -> GoogleEvent {
         var g = GoogleEvent()
         var said: Set<String> = []
+        // The UID alone is captured: a closure holding `e` copied the whole event each time
+        // `diag` was passed on.
+        let uid = e.uid
         func diag(_ s: Diagnostic.Severity, _ m: String) {
-            if said.insert(m).inserted { report(Diagnostic(s, m, uid: e.uid)) }
+            if said.insert(m).inserted { report(Diagnostic(s, m, uid: uid)) }
         }
         let recurring = e.isRecurring
         // What Google cannot hold, as content lines for extendedProperties.private.
@@ -326,6 +329,14 @@ public struct GoogleEventMapper: Sendable {
     /// How much a carried line is worth keeping when not all fit (`Carrier.Worth`).
     /// `rest` is the line after its name.
     static func worth(of name: String, _ rest: String) -> Carrier.Worth {
+        // Most carried lines are other vendors' `X-` properties: told by their first bytes
+        // (every name the switch below gives another worth starts `X-CALPORT-` or has no `X-`;
+        // an ASCII byte after the `X-` keeps `hasPrefix`'s reading by Characters).
+        var bytes = name.utf8.makeIterator()
+        if bytes.next() == UInt8(ascii: "X"), bytes.next() == UInt8(ascii: "-") {
+            let next = bytes.next()
+            if next == nil || (next! < 0x80 && next != UInt8(ascii: "C")) { return .vendor }
+        }
         switch name {
         case Marker.floating, "X-CALPORT-RANGE", SeriesShapes.syntheticSeriesMarker, "RECURRENCE-ID": return .essential
         case "DURATION", "COLOR", Marker.parameters: return .spelling

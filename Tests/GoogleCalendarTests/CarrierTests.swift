@@ -1,0 +1,61 @@
+import CalendarModel
+@testable import GoogleCalendar
+import Testing
+
+/// The carrier's keys: the name, `#n` for its n-th repeat, `~i` for the pieces of a long value,
+/// and a shortened name with a hash for a name too long for a key.
+@Suite struct CarrierTests {
+    /// The key scheme restated plainly: every base counted in one dictionary.
+    static func plainEncode(_ lines: [(name: String, rest: String)]) -> [String: String] {
+        var out: [String: String] = [:]
+        var used: [String: Int] = [:]
+        for (name, rest) in lines {
+            let shortened = name.count > 36
+            var base = shortened ? String(name.prefix(27)) + "-" + Carrier.shortHash(name) : name
+            let n = (used[base] ?? 0) + 1
+            used[base] = n
+            if n > 1 { base += "#\(n)" }
+            for (i, piece) in Carrier.chunks(shortened ? name + rest : rest, Carrier.maximumValueLength).enumerated() {
+                out[i == 0 ? base : base + "~\(i + 1)"] = piece
+            }
+        }
+        return out
+    }
+
+    @Test func repeatsAndPiecesAreNumberedAsTheSchemeSays() {
+        let long = String(repeating: "x", count: 2500)
+        let longName = "X-" + String(repeating: "VERY-LONG-", count: 5)
+        let cases: [[(name: String, rest: String)]] = [
+            [],
+            [("CLASS", ":PUBLIC")],
+            [("VALARM", ":A"), ("VALARM", ":B"), ("X-A", ":1"), ("VALARM", ":C")],
+            [("X-BLOB", ":" + long), ("X-BLOB", ":" + long), ("X-BLOB", ":short")],
+            [(longName, ":1"), (longName, ":2"), (longName + "Y", ":3")],
+            // Names the tokenizer never makes, which the key scheme still keeps apart as it did.
+            [("A", ":1"), ("A", ":2"), ("A#2", ":3"), ("A#2", ":4"), ("B~2", ":5"), ("B", ":" + long)],
+            [("A#2", ":1"), ("A", ":2"), ("A", ":3")],
+        ]
+        for lines in cases {
+            #expect(Carrier.encode(rests: lines) == Self.plainEncode(lines), "\(lines.map(\.name))")
+        }
+        let d = Carrier.encode(rests: [("VALARM", ":A"), ("VALARM", ":B"), ("VALARM", ":C")])
+        #expect(d == ["VALARM": ":A", "VALARM#2": ":B", "VALARM#3": ":C"])
+    }
+
+    /// What each carried line is worth when not all fit: calport's markers, spellings, other
+    /// vendors' `X-` lines (told by their first bytes) and everything else.
+    @Test func worthOfCarriedLines() {
+        let cases: [(String, String, Carrier.Worth)] = [
+            ("X-CALPORT-FLOATING", ":TRUE", .essential), ("X-CALPORT-RANGE", ":THISANDFUTURE", .essential),
+            (SeriesShapes.syntheticSeriesMarker, ":TRUE", .essential), ("RECURRENCE-ID", ":20240101", .essential),
+            ("DURATION", ":PT1H", .spelling), ("COLOR", ":red", .spelling), ("X-CALPORT-PARAMETERS", ";X-PROPERTY=SUMMARY:", .spelling),
+            ("CLASS", ":PUBLIC", .spelling), ("CLASS", ":X-SECRET", .meaning),
+            ("X-MICROSOFT-CDO-BUSYSTATUS", ":BUSY", .vendor), ("X-", ":1", .vendor), ("X-C", ":1", .vendor),
+            ("X-CALPORT-ATTENDEES", ";RSVP=TRUE:a@x", .vendor), ("X-CUSTOM", ":1", .vendor), ("X-\u{301}A", ":1", .meaning),
+            ("X-é", ":1", .vendor), ("VALARM", ":ACTION:DISPLAY", .meaning), ("CATEGORIES", ":A", .meaning), ("x-lower", ":1", .meaning),
+        ]
+        for (name, rest, worth) in cases {
+            #expect(GoogleEventMapper.worth(of: name, rest) == worth, "\(name)")
+        }
+    }
+}
