@@ -85,6 +85,9 @@ public struct GoogleEventMapper: Sendable {
         var byName: [String: [Property]] = [:]
         for p in e.properties where p.name.utf8.starts(with: GoogleOnlyFields.prefix) { byName[p.name, default: []].append(p) }
         func first(_ name: String) -> Property? { byName.isEmpty ? nil : byName[name]?.first }
+        // The Google-only fields those properties name, so that the fields the event has none
+        // for (nearly all) are passed over without looking their names up.
+        let googleOnly: [EventField] = byName.isEmpty ? [] : byName.keys.compactMap { GoogleOnlyFields.field[$0] }
 
         for field in EventField.allCases {
             switch field {
@@ -223,7 +226,7 @@ public struct GoogleEventMapper: Sendable {
                  .anyoneCanAddSelf, .guestsCanInviteOthers, .guestsCanModify, .guestsCanSeeOtherGuests, .privateCopy,
                  .locked, .attendeesOmitted, .endTimeUnspecified, .eventType, .eventLabelId,
                  .workingLocationProperties, .outOfOfficeProperties, .focusTimeProperties, .birthdayProperties:
-                guard !byName.isEmpty else { break }
+                guard googleOnly.contains(field) else { break }
                 let name = GoogleOnlyFields.table[field]!.property
                 if let p = first(name), !GoogleOnlyFields.apply(p, for: field, to: &g) {
                     diag(.warning, "\(name) has a malformed value; carried in extendedProperties")

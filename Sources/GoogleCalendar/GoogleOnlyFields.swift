@@ -39,6 +39,9 @@ enum GoogleOnlyFields {
         .birthdayProperties: ("X-GOOGLE-BIRTHDAY-PROPERTIES", .json(\.birthdayProperties)),
     ]
 
+    /// The field each property of `table` holds.
+    static let field: [String: EventField] = Dictionary(uniqueKeysWithValues: table.map { ($0.value.property, $0.key) })
+
     /// Further X-GOOGLE-* properties that map into parts of Google fields.
     static let sharedProperty = "X-GOOGLE-SHARED-PROPERTY"
     static let privateProperty = "X-GOOGLE-PRIVATE-PROPERTY"
