@@ -42,6 +42,8 @@ extension Property {
         guard i > 0, i < u.count, u[i] == UInt8(ascii: ";") || u[i] == UInt8(ascii: ":") else { return nil }
         let name = upperName(0..<i)
         var parameters: [Parameter] = []
+        // Room for an attendee's usual four or five at once, not grown one by one.
+        if i < u.count, u[i] == UInt8(ascii: ";") { parameters.reserveCapacity(6) }
         while i < u.count, u[i] == UInt8(ascii: ";") {
             i += 1
             let ns = i

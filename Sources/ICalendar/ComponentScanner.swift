@@ -126,7 +126,10 @@ struct RawComponent {
                 return
             }
             if cl.name == "BEGIN" {
-                stack.append(RawComponent(name: cl.value.uppercased(), startLine: number))
+                var c = RawComponent(name: cl.value.uppercased(), startLine: number)
+                // The component's own lines are most of its lines: one allocation for them.
+                if stack.isEmpty { c.properties.reserveCapacity(raw.spans.count) }
+                stack.append(c)
             } else if cl.name == "END" {
                 guard let done = stack.popLast() else { return }
                 if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
