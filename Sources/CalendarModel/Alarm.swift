@@ -51,20 +51,27 @@ public struct Alarm: Hashable, Sendable, Codable {
 
     /// The VALARM's content lines, without BEGIN and END.
     public var contentLines: [Property] {
-        var lines: [Property] = action.text.isEmpty ? [] : [Property(name: "ACTION", value: action.text)]
+        var lines: [Property] = []
+        forEachContentLine { lines.append($0) }
+        return lines
+    }
+
+    /// `contentLines`, one at a time, without the list.
+    public func forEachContentLine(_ body: (Property) -> Void) {
+        if !action.text.isEmpty { body(Property(name: "ACTION", value: action.text)) }
         switch trigger {
         case .relative(let d, let end)?:
-            lines.append(Property(name: "TRIGGER", parameters: (end ? [Parameter("RELATED", "END")] : []) + triggerParameters, value: d.icalString))
+            body(Property(name: "TRIGGER", parameters: (end ? [Parameter("RELATED", "END")] : []) + triggerParameters, value: d.icalString))
         case .absolute(let t)?:
-            lines.append(Property(name: "TRIGGER", parameters: [Parameter("VALUE", "DATE-TIME")] + triggerParameters, value: t.basicFormat + "Z"))
+            body(Property(name: "TRIGGER", parameters: [Parameter("VALUE", "DATE-TIME")] + triggerParameters, value: t.basicFormat + "Z"))
         case nil: break
         }
-        if let n = repeatCount { lines.append(Property(name: "REPEAT", value: String(n))) }
-        if let d = repeatInterval { lines.append(Property(name: "DURATION", value: d.icalString)) }
-        if let d = description { lines.append(Property(name: "DESCRIPTION", value: ICalText.escape(d))) }
-        if let s = summary { lines.append(Property(name: "SUMMARY", value: ICalText.escape(s))) }
-        lines += attendees.map { $0.property(named: "ATTENDEE") }
-        return lines + properties
+        if let n = repeatCount { body(Property(name: "REPEAT", value: String(n))) }
+        if let d = repeatInterval { body(Property(name: "DURATION", value: d.icalString)) }
+        if let d = description { body(Property(name: "DESCRIPTION", value: ICalText.escape(d))) }
+        if let s = summary { body(Property(name: "SUMMARY", value: ICalText.escape(s))) }
+        for a in attendees { body(a.property(named: "ATTENDEE")) }
+        properties.forEach(body)
     }
 }
 

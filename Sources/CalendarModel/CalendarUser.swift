@@ -59,11 +59,17 @@ public struct CalendarUser: Hashable, Sendable, Codable {
     /// in the order read.
     public func property(named name: String) -> Property {
         var params: [Parameter] = []
-        if let cn = commonName { params.append(Parameter("CN", ParameterText.encode(cn))) }
-        if let v = userType { params.append(Parameter("CUTYPE", v.text)) }
-        if let v = role { params.append(Parameter("ROLE", v.text)) }
-        if let v = participationStatus { params.append(Parameter("PARTSTAT", v.text)) }
-        if let v = rsvp { params.append(Parameter("RSVP", v ? "TRUE" : "FALSE")) }
+        forEachTypedParameter { params.append(Parameter($0, $1)) }
         return Property(name: name, parameters: params + parameters, value: address)
+    }
+
+    /// The typed parameters as the line holds them, in its order (`parameters` follow them),
+    /// for a writer that writes the line without making it.
+    public func forEachTypedParameter(_ body: (_ name: String, _ value: String) -> Void) {
+        if let cn = commonName { body("CN", ParameterText.encode(cn)) }
+        if let v = userType { body("CUTYPE", v.text) }
+        if let v = role { body("ROLE", v.text) }
+        if let v = participationStatus { body("PARTSTAT", v.text) }
+        if let v = rsvp { body("RSVP", v ? "TRUE" : "FALSE") }
     }
 }

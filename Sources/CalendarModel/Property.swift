@@ -163,36 +163,38 @@ extension String {
 /// Escaping of RFC 5545 TEXT values (section 3.3.11).
 public enum ICalText {
     public static func escape(_ s: String) -> String {
-        // On the bytes: the five are ASCII, and no byte of a multi-byte character is. Most
-        // text (a name, a sentence without a comma) has none of them and is returned as it is.
-        func special(_ b: UInt8) -> Bool {
-            b == UInt8(ascii: "\\") || b == UInt8(ascii: ";") || b == UInt8(ascii: ",") || b == 0x0A || b == 0x0D
-        }
-        guard s.utf8.contains(where: special) else { return s }
+        // On the bytes (see `appendEscaped`); most text has nothing to escape and stays as it is.
+        let plain = s.utf8.withContiguousStorageIfAvailable { !$0.contains(where: isEscaped) } ?? !s.utf8.contains(where: isEscaped)
+        if plain { return s }
         var s = s
         return s.withUTF8 { u in
-            String(unsafeUninitializedCapacity: 2 * u.count) { out in
-                var n = 0
-                for b in u {
-                    switch b {
-                    case UInt8(ascii: "\\"), UInt8(ascii: ";"), UInt8(ascii: ","):
-                        out[n] = UInt8(ascii: "\\")
-                        out[n + 1] = b
-                        n += 2
-                    case 0x0A:
-                        out[n] = UInt8(ascii: "\\")
-                        out[n + 1] = UInt8(ascii: "n")
-                        n += 2
-                    case 0x0D:
-                        continue  // CR LF and lone CR both become \n via the LF or below
-                    default:
-                        out[n] = b
-                        n += 1
-                    }
-                }
-                return n
+            var out: [UInt8] = []
+            out.reserveCapacity(u.count + 16)
+            appendEscaped(u, to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// The bytes `escape` changes: `\`, `;`, `,`, LF, and CR (dropped).
+    @usableFromInline @inline(__always)
+    static func isEscaped(_ b: UInt8) -> Bool { b == 0x5C || b == 0x3B || b == 0x2C || b == 0x0A || b == 0x0D }
+
+    /// `escape` on UTF-8 bytes, appended to `out`: all five bytes it changes are ASCII, which
+    /// no byte of a multi-byte UTF-8 sequence is, so the bytes can be walked one by one, and
+    /// the runs between them copied at once.
+    @inlinable
+    public static func appendEscaped(_ u: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var run = 0
+        for (i, b) in u.enumerated() where isEscaped(b) {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
+            run = i + 1
+            switch b {
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: break  // CR LF and lone CR both become \n via the LF or below
+            default: out.append(0x5C); out.append(b)
             }
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
     }
 
     public static func unescape(_ s: String) -> String {

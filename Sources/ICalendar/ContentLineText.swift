@@ -26,24 +26,10 @@ struct ContentLineText {
     }
 
     /// A TEXT value escaped (RFC 5545 3.3.11) as `ICalText.escape` does: `\`, `;`, `,` and
-    /// LF escaped, CR dropped. All four are ASCII, which no byte of a multi-byte UTF-8
-    /// sequence is, so the bytes can be walked one by one.
+    /// LF escaped, CR dropped.
     mutating func addEscaped(_ s: String) {
         var s = s
-        s.withUTF8 { u in
-            var run = 0
-            for (i, b) in u.enumerated() where b == 0x5C || b == 0x3B || b == 0x2C || b == 0x0A || b == 0x0D {
-                // The bytes before `i` as they are, then `i` escaped (CR dropped).
-                line.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
-                run = i + 1
-                switch b {
-                case 0x0A: line.append(0x5C); line.append(UInt8(ascii: "n"))
-                case 0x0D: break
-                default: line.append(0x5C); line.append(b)
-                }
-            }
-            line.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
-        }
+        s.withUTF8 { ICalText.appendEscaped($0, to: &line) }
     }
 
     /// `;NAME=value,value…` for each parameter.
@@ -90,6 +76,20 @@ struct ContentLineText {
         add(p.value)
     }
 
+    /// `property(u.property(named: name))`, without making the property.
+    mutating func user(_ name: StaticString, _ u: CalendarUser) {
+        add(name)
+        u.forEachTypedParameter { name, value in
+            line.append(UInt8(ascii: ";"))
+            add(name)
+            line.append(UInt8(ascii: "="))
+            addParameterValue(value)
+        }
+        addParameters(u.parameters)
+        line.append(UInt8(ascii: ":"))
+        add(u.address)
+    }
+
     // MARK: - Ending a line
 
     /// Ends the line built: folded at 75 octets without splitting a UTF-8 sequence.
@@ -101,7 +101,7 @@ struct ContentLineText {
     /// values are escaped and parameter values encoded before they get here.
     mutating func endLine() {
         defer { line.removeAll(keepingCapacity: true) }
-        guard line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+        guard line.withUnsafeBufferPointer(ContentLineText.hasControls) else {
             fold(line)
             return
         }
@@ -113,6 +113,31 @@ struct ContentLineText {
                 + "written as \\n (other control characters dropped)", uid: uid))
         }
         fold(Array(ICalendarWriter.replacingControls(s, lineBreak: "\\n").utf8))
+    }
+
+    /// Whether `u` holds a control character other than tab (a byte below 0x20, or 0x7F).
+    /// Eight bytes at a time while none of them can be one: `v` has a byte below 0x20 only if
+    /// `(v - 0x20…20) & ~v & 0x80…80` is not zero, and a 0x7F byte only if `v ^ 0x7F…7F` has a
+    /// zero byte (the usual bit tricks, which can mark a byte wrongly but never miss one);
+    /// from a word so marked (a tab, say) on, byte by byte.
+    static func hasControls(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var k = 0
+        if let base = u.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while u.count - k >= 8 {
+                let v = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                let del = v ^ (ones &* 0x7F)
+                guard ((v &- ones &* 0x20) & ~v | (del &- ones) & ~del) & highs == 0 else { break }
+                k += 8
+            }
+        }
+        while k < u.count {
+            let b = u[k]
+            if (b < 0x20 && b != 0x09) || b == 0x7F { return true }
+            k += 1
+        }
+        return false
     }
 
     private mutating func fold(_ line: [UInt8]) {
@@ -215,11 +240,11 @@ struct ContentLineText {
         }
         if let c = e.color { plain("COLOR", "COLOR", c) }
         if let o = e.organizer {
-            property(o.property(named: "ORGANIZER"))
+            user("ORGANIZER", o)
             endLine()
         }
         for a in e.attendees {
-            property(a.property(named: "ATTENDEE"))
+            user("ATTENDEE", a)
             endLine()
         }
         for a in e.attachments {
@@ -232,7 +257,7 @@ struct ContentLineText {
         }
         for a in e.alarms {
             simple("BEGIN:VALARM")
-            for p in a.contentLines {
+            a.forEachContentLine { p in
                 property(p)
                 endLine()
             }
