@@ -42,8 +42,13 @@ public struct CalendarUser: Hashable, Sendable, Codable {
 
     /// Reads an ORGANIZER or ATTENDEE line (its name is not looked at).
     public init(property p: Property) {
-        self.init(address: p.value)
-        for param in p.parameters {
+        self.init(address: p.value, parameters: p.parameters)
+    }
+
+    /// Reads the address and parameters of an ORGANIZER or ATTENDEE line, as `init(property:)`.
+    public init(address: String, parameters ps: [Parameter]) {
+        self.init(address: address)
+        for param in ps {
             switch param.name {
             case "CN": commonName = ParameterText.decode(param.value)
             case "ROLE": role = ParticipantRole(param.value)

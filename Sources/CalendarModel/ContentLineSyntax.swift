@@ -22,25 +22,49 @@ extension Property {
         self = p
     }
 
+    /// `init(contentLine: name + rest)` for a `name` that is already as the line's name is read
+    /// (upper-case ASCII letters, digits, `-`, `_`, not empty), without joining the two: the
+    /// name is kept, and `rest` is read from its first byte, which must be `;` or `:` (else nil).
+    public init?(name: String, contentLineAfterName rest: String) {
+        guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }) else {
+            return nil
+        }
+        var rest = rest
+        guard let p = rest.withUTF8({ u -> Property? in
+            guard let first = u.first, first == UInt8(ascii: ";") || first == UInt8(ascii: ":") else { return nil }
+            return Property(name: name, contentLineUTF8: u, from: 0)
+        }) else { return nil }
+        self = p
+    }
+
     private init?(contentLineUTF8 u: UnsafeBufferPointer<UInt8>) {
         var i = 0
-        func isNameByte(_ b: UInt8) -> Bool {
-            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
-        }
-        // Names are ASCII letters, digits, `-` and `_`: upper-cased byte by byte.
-        func upperName(_ r: Range<Int>) -> String {
-            String(unsafeUninitializedCapacity: r.count) { out in
-                for (k, j) in r.enumerated() {
-                    let b = u[j]
-                    out[k] = b >= 0x61 && b <= 0x7A ? b - 0x20 : b
-                }
-                return r.count
-            }
-        }
-        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: u[r]), as: UTF8.self) }
-        while i < u.count, isNameByte(u[i]) { i += 1 }
+        while i < u.count, Property.isNameByte(u[i]) { i += 1 }
         guard i > 0, i < u.count, u[i] == UInt8(ascii: ";") || u[i] == UInt8(ascii: ":") else { return nil }
-        let name = upperName(0..<i)
+        self.init(name: Property.upperName(u, 0..<i), contentLineUTF8: u, from: i)
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
+    }
+
+    /// Names are ASCII letters, digits, `-` and `_`: upper-cased byte by byte.
+    private static func upperName(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String {
+        String(unsafeUninitializedCapacity: r.count) { out in
+            for (k, j) in r.enumerated() {
+                let b = u[j]
+                out[k] = b >= 0x61 && b <= 0x7A ? b - 0x20 : b
+            }
+            return r.count
+        }
+    }
+
+    /// The parameters and value of a line whose name, `name`, ends before `start`.
+    private init?(name: String, contentLineUTF8 u: UnsafeBufferPointer<UInt8>, from start: Int) {
+        var i = start
+        func isNameByte(_ b: UInt8) -> Bool { Property.isNameByte(b) }
+        func upperName(_ r: Range<Int>) -> String { Property.upperName(u, r) }
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: u[r]), as: UTF8.self) }
         var parameters: [Parameter] = []
         // Room for an attendee's usual four or five at once, not grown one by one.
         if i < u.count, u[i] == UInt8(ascii: ";") { parameters.reserveCapacity(6) }

@@ -197,71 +197,60 @@ public struct ICalDuration: Hashable, Sendable, Codable {
 
     /// Parses the RFC 5545 form; nil when malformed.
     public init?(icalString raw: String) {
-        // ASCII text (every duration seen) on its bytes; anything else by Characters, where
-        // upper-casing can make ASCII of it (`ſ` is `S`).
-        switch ICalDuration.parseASCII(raw) {
-        case .some(let parsed?): self = parsed
-        case .some(nil): return nil
-        case nil:
-            guard let parsed = ICalDuration(characters: raw) else { return nil }
-            self = parsed
+        // ASCII (nearly always): on the bytes, where each is a Character.
+        if let read = raw.utf8.withContiguousStorageIfAvailable({ ICalDuration.readASCII($0) }), let read {
+            guard let read else { return nil }
+            self = read
+            return
         }
+        self.init(characters: raw)
     }
 
-    /// `init(characters:)` for ASCII text, on its bytes: nil when the text is not ASCII, else
-    /// what that reading gives.
-    private static func parseASCII(_ raw: String) -> ICalDuration?? {
-        var raw = raw
-        return raw.withUTF8 { u -> ICalDuration?? in
-            guard !u.contains(where: { $0 >= 0x80 }) else { return nil }
-            func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b - 0x20 : b }
-            var i = 0
-            var neg = false
-            if i < u.count, u[i] == UInt8(ascii: "+") { i += 1 } else if i < u.count, u[i] == UInt8(ascii: "-") { neg = true; i += 1 }
-            guard i < u.count, upper(u[i]) == UInt8(ascii: "P") else { return .some(nil) }
+    /// `init(icalString:)` on ASCII bytes, which are each a Character (upper-cased alone):
+    /// nil when the bytes are not all ASCII, `.some(nil)` when the duration is malformed.
+    static func readASCII(_ u: UnsafeBufferPointer<UInt8>) -> ICalDuration?? {
+        guard !u.contains(where: { $0 >= 0x80 }) else { return nil }
+        func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b - 0x20 : b }
+        var i = 0
+        var neg = false
+        if i < u.count, u[i] == UInt8(ascii: "+") { i += 1 } else if i < u.count, u[i] == UInt8(ascii: "-") { neg = true; i += 1 }
+        guard i < u.count, upper(u[i]) == UInt8(ascii: "P") else { return .some(nil) }
+        i += 1
+        var w = 0, d = 0, h = 0, m = 0, sec = 0
+        var inTime = false
+        // The digits since the last designator; nil before the first.
+        var num: Int?
+        var any = false
+        while i < u.count {
+            let c = upper(u[i])
             i += 1
-            var fields = (w: 0, d: 0, h: 0, m: 0, s: 0)
-            var inTime = false, any = false
-            // The digits since the last designator, as `Int(String)` reads them: none, or too
-            // many for an Int, is no number.
-            var number = 0, digits = 0, overflow = false
-            while i < u.count {
-                let c = upper(u[i])
-                i += 1
-                if c >= 0x30 && c <= 0x39 {
-                    let (times, o1) = number.multipliedReportingOverflow(by: 10)
-                    let (sum, o2) = times.addingReportingOverflow(Int(c - 0x30))
-                    number = sum
-                    overflow = overflow || o1 || o2
-                    digits += 1
-                    continue
-                }
-                if c == UInt8(ascii: "T") {
-                    guard digits == 0, !inTime else { return .some(nil) }
-                    inTime = true
-                    continue
-                }
-                guard digits > 0, !overflow else { return .some(nil) }
-                let n = number
-                number = 0
-                digits = 0
-                any = true
-                switch (c, inTime) {
-                case (UInt8(ascii: "W"), false): fields.w = n
-                case (UInt8(ascii: "D"), false): fields.d = n
-                case (UInt8(ascii: "H"), true): fields.h = n
-                case (UInt8(ascii: "M"), true): fields.m = n
-                case (UInt8(ascii: "S"), true): fields.s = n
-                default: return .some(nil)
-                }
+            if c >= 0x30 && c <= 0x39 {
+                // Too many digits for an Int: `Int(num)` fails, and so does the duration.
+                let (times, o1) = (num ?? 0).multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(Int(c - 0x30))
+                guard !o1, !o2 else { return .some(nil) }
+                num = sum
+                continue
             }
-            guard digits == 0, any else { return .some(nil) }
-            return .some(ICalDuration(isNegative: neg, weeks: fields.w, days: fields.d, hours: fields.h, minutes: fields.m, seconds: fields.s))
+            if c == UInt8(ascii: "T") { guard num == nil, !inTime else { return .some(nil) }; inTime = true; continue }
+            guard let n = num else { return .some(nil) }
+            num = nil
+            any = true
+            switch (c, inTime) {
+            case (UInt8(ascii: "W"), false): w = n
+            case (UInt8(ascii: "D"), false): d = n
+            case (UInt8(ascii: "H"), true): h = n
+            case (UInt8(ascii: "M"), true): m = n
+            case (UInt8(ascii: "S"), true): sec = n
+            default: return .some(nil)
+            }
         }
+        guard num == nil, any else { return .some(nil) }
+        return .some(ICalDuration(isNegative: neg, weeks: w, days: d, hours: h, minutes: m, seconds: sec))
     }
 
-    /// The reading by upper-cased Characters, for text that is not ASCII.
-    private init?(characters raw: String) {
+    /// `init(icalString:)` on Characters, for any text.
+    init?(characters raw: String) {
         var s = Substring(raw.uppercased())
         var neg = false
         if s.first == "+" { s = s.dropFirst() } else if s.first == "-" { neg = true; s = s.dropFirst() }

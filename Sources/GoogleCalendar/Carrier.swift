@@ -131,7 +131,8 @@ enum Carrier {
     }
 
     /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`. Each
-    /// line comes with its property when reading it was part of recognising it.
+    /// line comes with its property when reading it was part of recognising it (this version's
+    /// form); `text` is then what follows the name, and otherwise the whole line.
     static func decode(_ dict: [String: String]) -> (lines: [(key: String, text: String, property: Property?)], foreign: [String: String]) {
         var foreign: [String: String] = [:]
         var lines: [(key: String, text: String, property: Property?)] = []
@@ -141,15 +142,14 @@ enum Carrier {
         /// One line under `base`, whole (`text`) and in its pieces (`parts`, asked for only
         /// when the line is not recognised as calport's).
         func recognise(_ base: String, _ text: String, contiguous: Bool, parts: () -> [(Int, String)]) {
-            var text = text
             let (name, repeatNumber) = nameAndRepeat(base)
             var matches = false
             var property: Property?
             if let first = text.utf8.first, first == UInt8(ascii: ":") || first == UInt8(ascii: ";") {
                 // This version's form: the key is the name, in the upper case calport writes.
+                // `Property(contentLine: name + text)`, without joining them.
                 if name.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(isNameByte) }) ?? name.utf8.allSatisfy(isNameByte) {
-                    text = name + text
-                    property = Property(contentLine: text)
+                    property = Property(name: name, contentLineAfterName: text)
                     matches = property != nil
                 }
             } else {

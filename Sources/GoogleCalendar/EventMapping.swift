@@ -544,12 +544,18 @@ public struct GoogleEventMapper: Sendable {
         var carried: [(key: String, property: Property)] = []
         carried.reserveCapacity(carriedLines.count)
         for (key, text, read) in carriedLines {
+            // A line read in this version's form is its property (for a VALARM too: no
+            // parameters, the alarm's lines as its value, as below).
+            if let read {
+                carried.append((key, read))
+                continue
+            }
             if key.hasPrefix("VALARM"), text.hasPrefix("VALARM:") {
                 // The value is the alarm's own content lines; see AlarmMapping.text.
                 carried.append((key, Property(name: "VALARM", value: String(text.dropFirst(7)))))
                 continue
             }
-            guard let p = read ?? Property(contentLine: text) else { continue }
+            guard let p = Property(contentLine: text) else { continue }
             carried.append((key, p))
         }
         // `take` marks the lines of a name taken (an event carries a few lines: a pass over

@@ -230,8 +230,9 @@ enum PeopleMapping {
     /// A Google attendee with its carried residue: what Google's fields say, then the
     /// residue's parameters over it.
     static func calendarUser(attendee a: GoogleEvent.Attendee, address: String, residue: [Parameter]) -> CalendarUser {
-        var u = CalendarUser(property: Property(name: "ATTENDEE", parameters: residue.filter { $0.name != unsetParameter }, value: address))
-        let unset = residue.first { $0.name == unsetParameter }?.values ?? []
+        let unsetNames = residue.first { $0.name == unsetParameter }
+        var u = CalendarUser(address: address, parameters: unsetNames == nil ? residue : residue.filter { $0.name != unsetParameter })
+        let unset = unsetNames?.values ?? []
         if u.role == nil && !unset.contains("ROLE") { u.role = a.optional == true ? .optionalParticipant : .requiredParticipant }
         if u.userType == nil && a.resource == true { u.userType = .resource }
         if u.participationStatus == nil && !unset.contains("PARTSTAT") {
@@ -250,10 +251,12 @@ enum PeopleMapping {
         var u = carried ?? CalendarUser(address: "mailto:" + (a.email ?? ""))
         u.commonName = a.displayName
         let isOptional = a.optional == true
-        if (u.role == "OPT-PARTICIPANT") != isOptional { u.role = isOptional ? .optionalParticipant : nil }
+        // A registered value is held in its registered spelling (`EnumeratedValue.init`), so its
+        // text says whether it equals one, without making the value to compare with.
+        if (u.role?.text == "OPT-PARTICIPANT") != isOptional { u.role = isOptional ? .optionalParticipant : nil }
         if carried == nil { u.role = isOptional ? .optionalParticipant : .requiredParticipant }
         let isResource = a.resource == true
-        if (u.userType == "RESOURCE" || u.userType == "ROOM") != isResource { u.userType = isResource ? .resource : nil }
+        if (u.userType?.text == "RESOURCE" || u.userType?.text == "ROOM") != isResource { u.userType = isResource ? .resource : nil }
         if carried == nil && isResource { u.userType = .resource }
         let status = a.responseStatus ?? "needsAction"
         // What calport sent for the carried PARTSTAT (statuses Google lacks went as needsAction).

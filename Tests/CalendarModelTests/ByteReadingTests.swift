@@ -3,6 +3,24 @@ import Testing
 
 /// Byte-level readings and writings held to the ones they replace, on edge cases.
 @Suite struct ByteReadingTests {
+    static let durations = [
+        "PT15M", "-PT15M", "+PT15M", "-P1D", "P1W", "P2W3D", "pt1h", "-p1dt2h3m4s", "P", "PT", "-P", "",
+        "P1DT", "PT1H2H", "P1H", "PT1D", "P1W2W", "P1D1W", "PTT1H", "P1T", "P01D", "PT0S", "P0D",
+        "P9223372036854775807D", "P9223372036854775808D", "P99999999999999999999W", "PT1M ", " PT1M",
+        "P1DxT", "PT1h30m", "PT1M\r\n", "PT1\r\nM", "P1D\u{301}", "PT5M\u{0}", "--PT1M", "+-PT1M", "P-1D",
+    ]
+
+    @Test func durationBytesReadAsCharacters() {
+        for text in Self.durations {
+            #expect(ICalDuration(icalString: text) == ICalDuration(characters: text), "\(text.debugDescription)")
+        }
+        // Not ASCII: the Characters decide.
+        let notASCII = Array("P1D\u{301}".utf8).withUnsafeBufferPointer { ICalDuration.readASCII($0) == nil }
+        #expect(notASCII)
+        #expect(ICalDuration(icalString: "-PT15M") == ICalDuration(isNegative: true, minutes: 15))
+        #expect(ICalDuration(icalString: "P9223372036854775808D") == nil)
+    }
+
     /// `escape` as it was written on Unicode scalars.
     static func escapeScalars(_ s: String) -> String {
         var out = ""
@@ -26,5 +44,21 @@ import Testing
             #expect(ICalText.escape(t) == Self.escapeScalars(t), "\(t.debugDescription)")
             #expect(Array(ICalText.escape(t).utf8) == Array(Self.escapeScalars(t).utf8))
         }
+    }
+
+    @Test func lineAfterAKnownNameReadsAsTheWholeLine() {
+        let names = ["X-MICROSOFT-CDO-BUSYSTATUS", "VALARM", "ATTENDEE", "X_1", "X-CALPORT-ATTENDEES"]
+        let rests = [":BUSY", ";X-P=1:v", ";CN=\"Doe, J\";RSVP=TRUE:mailto:a@example.com", ":", ";A=1,2,\"3:4\":x",
+                     ":ACTION:DISPLAY\nTRIGGER:-PT5M", ";BAD", ";=1:x", ";A=\"open:x", ":é,ü", ";a=b:c", ";A=1;B=2:"]
+        for name in names {
+            for rest in rests {
+                #expect(Property(name: name, contentLineAfterName: rest) == Property(contentLine: name + rest), "\(name)\(rest)")
+            }
+        }
+        // What the whole line would read differently is refused.
+        #expect(Property(name: "", contentLineAfterName: ":x") == nil)
+        #expect(Property(name: "lower", contentLineAfterName: ":x") == nil)
+        #expect(Property(name: "X", contentLineAfterName: "Y:x") == nil)
+        #expect(Property(name: "X", contentLineAfterName: "") == nil)
     }
 }
