@@ -40,20 +40,14 @@ enum JSONItemScanner {
                                     j += 1
                                     continue
                                 }
-                                // Jump to the next quote: it closes the string when an even
-                                // number of backslashes comes right before it (none of them
-                                // is escaped from before: `escaped` is false here).
-                                let base = UnsafeRawPointer(b.baseAddress!)
-                                let quote = memchr(base + j, 0x22, n - j).map { UnsafeRawPointer($0) - base } ?? n
-                                var slashes = 0
-                                while quote - slashes - 1 >= j, b[quote - slashes - 1] == 0x5C { slashes += 1 }
-                                if quote == n {
-                                    escaped = slashes % 2 == 1
-                                    j = n
-                                } else {
-                                    if slashes % 2 == 0 { inString = false }
-                                    j = quote + 1
-                                }
+                                // Skip to the next quote or backslash, eight bytes at a time
+                                // while none of them is one (most strings are short: a call
+                                // to memchr for each costs more): a quote ends the string, a
+                                // backslash escapes the byte after it.
+                                j = JSONItemScanner.plainRun(b, from: j, to: n)
+                                guard j < n else { break }
+                                if b[j] == 0x22 { inString = false } else { escaped = true }
+                                j += 1
                                 continue
                             } else if c == 0x22 {
                                 inString = true
@@ -82,6 +76,26 @@ enum JSONItemScanner {
         }
         guard s.closed, s.sawItems else { return nil }
         return s.envelope + [UInt8(ascii: "}")]
+    }
+
+    /// The first index from `j` (before `n`) of a quote or backslash, or `n`. Eight bytes at a
+    /// time while none of them is one: `v` has a byte equal to `q` exactly when
+    /// `(x - 0x01…01) & ~x & 0x80…80` is not zero for `x = v ^ q…q` (the usual bit trick; a
+    /// borrow can mark a wrong byte only above one that is really marked).
+    static func plainRun(_ b: UnsafeBufferPointer<UInt8>, from j: Int, to n: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var j = j
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while n - j >= 8 {
+                let v = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
+                guard ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs == 0 else { break }
+                j += 8
+            }
+        }
+        while j < n, b[j] != 0x22, b[j] != 0x5C { j += 1 }
+        return j
     }
 
     private struct State {

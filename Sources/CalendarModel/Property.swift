@@ -320,6 +320,66 @@ public enum Bytes {
         }
     }
 
+    /// Needles looked for together, in one pass: each is found by two adjacent bytes of it, its
+    /// anchor (needles may share one), and there are at most two different anchors. A rare
+    /// pair makes few places to compare the needles at.
+    public struct Needles: Sendable {
+        let needles: [(bytes: [UInt8], anchor: Int)]
+        /// The anchors' bytes: the first and the second pair (the first again when there is one).
+        let pairs: (UInt8, UInt8, UInt8, UInt8)
+
+        /// `anchor` is the offset of the pair in its needle.
+        public init(_ needles: [(text: String, anchor: Int)]) {
+            self.needles = needles.map { (Array($0.text.utf8), $0.anchor) }
+            var distinct: [(UInt8, UInt8)] = []
+            for (bytes, anchor) in self.needles {
+                precondition(anchor >= 0 && anchor + 1 < bytes.count, "an anchor is two bytes of its needle")
+                let pair = (bytes[anchor], bytes[anchor + 1])
+                if !distinct.contains(where: { $0 == pair }) { distinct.append(pair) }
+            }
+            precondition(distinct.count == 1 || distinct.count == 2, "one or two different anchors")
+            let second = distinct.count == 2 ? distinct[1] : distinct[0]
+            pairs = (distinct[0].0, distinct[0].1, second.0, second.1)
+        }
+    }
+
+    /// Whether `haystack` holds any of `needles`: 16 places at a time, each a candidate when it
+    /// and the next byte are an anchor, where the needles with that anchor are compared.
+    public static func containsAny(_ haystack: UnsafeRawBufferPointer, _ needles: Needles) -> Bool {
+        guard let p = haystack.baseAddress else { return false }
+        let n = haystack.count
+        func found(at q: Int) -> Bool {
+            for (bytes, anchor) in needles.needles {
+                let start = q - anchor
+                guard start >= 0, start + bytes.count <= n, bytes[anchor] == haystack[q], bytes[anchor + 1] == haystack[q + 1] else { continue }
+                if bytes.withUnsafeBytes({ memcmp(p + start, $0.baseAddress!, $0.count) }) == 0 { return true }
+            }
+            return false
+        }
+        let (a0, a1, b0, b1) = needles.pairs
+        let x0 = SIMD16<UInt8>(repeating: a0), x1 = SIMD16<UInt8>(repeating: a1)
+        let y0 = SIMD16<UInt8>(repeating: b0), y1 = SIMD16<UInt8>(repeating: b1)
+        var i = 0
+        while n - i >= 17 {
+            let here = p.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            let next = p.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self)
+            let candidates = (here .== x0 .& next .== x1) .| (here .== y0 .& next .== y1)
+            if any(candidates) {
+                for k in 0..<16 where candidates[k] && found(at: i + k) { return true }
+            }
+            i += 16
+        }
+        while i + 1 < n {
+            if found(at: i) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    public static func containsAny(_ haystack: [UInt8], _ needles: Needles) -> Bool {
+        haystack.withUnsafeBytes { containsAny($0, needles) }
+    }
+
     public static func contains(_ haystack: [UInt8], _ needle: Needle) -> Bool {
         haystack.withUnsafeBytes { contains($0, needle) }
     }

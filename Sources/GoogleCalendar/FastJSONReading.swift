@@ -110,6 +110,8 @@ private struct Reader {
     static let maximumDepth = 200
     /// The keys of the objects open around the reader (see `object`).
     private var keys: [Key] = []
+    /// The entries of the string dictionaries being read (see `stringDictionary`).
+    private var pairs: [(String, String)] = []
 
     init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
@@ -418,11 +420,17 @@ private struct Reader {
 
     mutating func stringDictionary() throws(Miss) -> [String: String]? {
         if try null() { return nil }
-        var d: [String: String] = [:]
+        // The entries are gathered first, so the dictionary is made once at its size rather
+        // than grown (and rehashed) entry by entry; `object` refuses a repeated key.
+        let base = pairs.count
+        defer { pairs.removeSubrange(base...) }
         try object { (r, key) throws(Miss) in
             guard try r.peek() == UInt8(ascii: "\"") else { throw Miss() }
-            d[key.string] = try r.string()
+            let value = try r.string()
+            r.pairs.append((key.string, value))
         }
+        var d: [String: String] = Dictionary(minimumCapacity: pairs.count - base)
+        for (k, v) in pairs[base...] { d[k] = v }
         return d
     }
 

@@ -1,7 +1,8 @@
 @testable import CalendarModel
 import Testing
 
-/// Byte-level readings and writings held to the ones they replace, on edge cases.
+/// The byte-level readings of durations, TEXT escapes and content lines after a known name,
+/// held to the readings they replace, on edge cases.
 @Suite struct ByteReadingTests {
     static let durations = [
         "PT15M", "-PT15M", "+PT15M", "-P1D", "P1W", "P2W3D", "pt1h", "-p1dt2h3m4s", "P", "PT", "-P", "",
@@ -60,5 +61,36 @@ import Testing
         #expect(Property(name: "lower", contentLineAfterName: ":x") == nil)
         #expect(Property(name: "X", contentLineAfterName: "Y:x") == nil)
         #expect(Property(name: "X", contentLineAfterName: "") == nil)
+    }
+
+    @Test func needlesTogetherAreEachNeedle() {
+        let words = [("\"recurrence\"", 8), ("cancelled", 2), ("\\u", 0)]
+        let together = Bytes.Needles(words.map { (text: $0.0, anchor: $0.1) })
+        let alone = words.map { Bytes.Needle($0.0) }
+        // Haystacks of the needles' letters, so that near misses, overlaps and the edges of the
+        // 16-byte steps all occur; some with a needle placed at each offset.
+        let alphabet = Array("\"recurancld\\u ".utf8)
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(seed >> 33)
+        }
+        var found = 0
+        for round in 0..<4000 {
+            var hay = (0..<(next() % 70)).map { _ in alphabet[next() % alphabet.count] }
+            if round % 3 == 0 {
+                let w = Array(words[next() % words.count].0.utf8)
+                let at = next() % (hay.count + 1)
+                hay.insert(contentsOf: w, at: at)
+            }
+            let expected = alone.contains { Bytes.contains(hay, $0) }
+            #expect(Bytes.containsAny(hay, together) == expected, "\(String(decoding: hay, as: UTF8.self).debugDescription)")
+            if expected { found += 1 }
+        }
+        #expect(found > 1000)
+        #expect(!Bytes.containsAny([], together))
+        #expect(Bytes.containsAny(Array("\\u".utf8), together))
+        #expect(Bytes.containsAny(Array(String(repeating: "x", count: 15).utf8) + Array("cancelled".utf8), together))
+        #expect(!Bytes.containsAny(Array(String(repeating: "x", count: 15).utf8) + Array("cancelle".utf8), together))
     }
 }

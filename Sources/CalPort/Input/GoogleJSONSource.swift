@@ -187,9 +187,9 @@ final class GoogleJSONSource: EventSource {
         }
     }
 
-    // Prepared once: a needle of 8 bytes or more has a skip table.
-    private static let recurrenceKey = Bytes.Needle("\"recurrence\""), cancelled = Bytes.Needle("cancelled"),
-                       unicodeEscape = Bytes.Needle("\\u")
+    /// The words that make an item take part in folding, looked for in one pass: the two words
+    /// share their `nc`, which is rare in other text.
+    static let foldWords = Bytes.Needles([("\"recurrence\"", 8), ("cancelled", 2), ("\\u", 0)])
 
     /// What the first reading learns from one item.
     enum FoldResult: Sendable {
@@ -206,7 +206,7 @@ final class GoogleJSONSource: EventSource {
     /// that could spell them); the second reading decodes each item whole, and reports
     /// what is not valid there.
     static func fold(_ bytes: [UInt8], _ decoder: JSONDecoder) -> FoldResult {
-        guard Bytes.contains(bytes, recurrenceKey) || Bytes.contains(bytes, cancelled) || Bytes.contains(bytes, unicodeEscape) else {
+        guard Bytes.containsAny(bytes, foldWords) else {
             return .plain
         }
         guard let g = FastJSONReader.event(bytes).map(FoldFields.init) ?? (try? decoder.decode(FoldFields.self, from: Data(bytes))) else {
