@@ -1,3 +1,5 @@
+import CalendarModel
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -79,20 +81,13 @@ enum JSONItemScanner {
     }
 
     /// The first index from `j` (before `n`) of a quote or backslash, or `n`. Eight bytes at a
-    /// time while none of them is one: `v` has a byte equal to `q` exactly when
-    /// `(x - 0x01…01) & ~x & 0x80…80` is not zero for `x = v ^ q…q` (the usual bit trick; a
-    /// borrow can mark a wrong byte only above one that is really marked).
+    /// time while none of them is one (`Bytes.Word`).
     static func plainRun(_ b: UnsafeBufferPointer<UInt8>, from j: Int, to n: Int) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var j = j
-        if let base = b.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while n - j >= 8 {
-                let v = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
-                let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
-                guard ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs == 0 else { break }
-                j += 8
-            }
+        while n - j >= 8 {
+            let v = Bytes.Word.load(b, at: j)
+            guard Bytes.Word.equal(v, 0x22) | Bytes.Word.equal(v, 0x5C) == 0 else { break }
+            j += 8
         }
         while j < n, b[j] != 0x22, b[j] != 0x5C { j += 1 }
         return j

@@ -380,6 +380,31 @@ public enum Bytes {
         haystack.withUnsafeBytes { containsAny($0, needles) }
     }
 
+    /// Scanning eight bytes at a time with the usual bit tests on a word read from memory.
+    /// Each test gives the high bit of every byte it marks. A borrow can mark a wrong byte
+    /// only above one that is really marked, so a test may mark too much but never misses a
+    /// byte: a scan passes over unmarked words and finishes byte by byte from a marked one.
+    public enum Word {
+        /// The eight bytes at `i` (at least eight remain).
+        @inlinable @inline(__always)
+        public static func load(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt64 {
+            UnsafeRawPointer(b.baseAddress!).loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        }
+
+        /// The bytes of `v` equal to `byte`: a zero byte of `v ^ byte…byte`.
+        @inlinable @inline(__always)
+        public static func equal(_ v: UInt64, _ byte: UInt8) -> UInt64 {
+            let x = v ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+            return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+        }
+
+        /// The bytes of `v` below `byte` (at most 0x80).
+        @inlinable @inline(__always)
+        public static func below(_ v: UInt64, _ byte: UInt8) -> UInt64 {
+            (v &- 0x0101_0101_0101_0101 &* UInt64(byte)) & ~v & 0x8080_8080_8080_8080
+        }
+    }
+
     public static func contains(_ haystack: [UInt8], _ needle: Needle) -> Bool {
         haystack.withUnsafeBytes { contains($0, needle) }
     }

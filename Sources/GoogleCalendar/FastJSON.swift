@@ -1,3 +1,5 @@
+import CalendarModel
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -329,13 +331,10 @@ public enum FastJSON {
             let n = bytes.count
             while i < n {
                 // Eight bytes at a time while none needs escaping (descriptions are most of
-                // an event's text); the bit test is the JSON reader's (`plainRun`).
-                if n - i >= 8, let base = bytes.baseAddress {
-                    let v = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    let ones: UInt64 = 0x0101_0101_0101_0101
-                    let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
-                    let ends = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v)
-                    if ends & 0x8080_8080_8080_8080 == 0 {
+                // an event's text), as the JSON reader's `plainRun` scans.
+                if n - i >= 8 {
+                    let v = Bytes.Word.load(bytes, at: i)
+                    if Bytes.Word.equal(v, 0x22) | Bytes.Word.equal(v, 0x5C) | Bytes.Word.below(v, 0x20) == 0 {
                         i += 8
                         continue
                     }

@@ -1,3 +1,5 @@
+import CalendarModel
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -262,20 +264,14 @@ private struct Reader {
     /// a byte below 0x20 exactly when `(v - 0x20…20) & ~v & 0x80…80` is not zero (the usual
     /// bit tricks; a borrow can mark a wrong byte only above one that is really marked).
     private mutating func plainRun() -> UInt8 {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var wide: UInt64 = 0
-        if let base = b.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while b.count - i >= 8 {
-                let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
-                let ends = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v)
-                guard ends & highs == 0 else { break }
-                wide |= v
-                i += 8
-            }
+        while b.count - i >= 8 {
+            let v = Bytes.Word.load(b, at: i)
+            guard Bytes.Word.equal(v, 0x22) | Bytes.Word.equal(v, 0x5C) | Bytes.Word.below(v, 0x20) == 0 else { break }
+            wide |= v
+            i += 8
         }
-        var bits: UInt8 = wide & highs == 0 ? 0 : 0x80
+        var bits: UInt8 = wide & 0x8080_8080_8080_8080 == 0 ? 0 : 0x80
         while i < b.count, b[i] != 0x22, b[i] != 0x5C, b[i] >= 0x20 {
             bits |= b[i]
             i += 1

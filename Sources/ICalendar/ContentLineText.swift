@@ -116,21 +116,14 @@ struct ContentLineText {
     }
 
     /// Whether `u` holds a control character other than tab (a byte below 0x20, or 0x7F).
-    /// Eight bytes at a time while none of them can be one: `v` has a byte below 0x20 only if
-    /// `(v - 0x20…20) & ~v & 0x80…80` is not zero, and a 0x7F byte only if `v ^ 0x7F…7F` has a
-    /// zero byte (the usual bit tricks, which can mark a byte wrongly but never miss one);
-    /// from a word so marked (a tab, say) on, byte by byte.
+    /// Eight bytes at a time while none of them can be one (`Bytes.Word`); from a word marked
+    /// (a tab, say) on, byte by byte.
     static func hasControls(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var k = 0
-        if let base = u.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while u.count - k >= 8 {
-                let v = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-                let del = v ^ (ones &* 0x7F)
-                guard ((v &- ones &* 0x20) & ~v | (del &- ones) & ~del) & highs == 0 else { break }
-                k += 8
-            }
+        while u.count - k >= 8 {
+            let v = Bytes.Word.load(u, at: k)
+            guard Bytes.Word.below(v, 0x20) | Bytes.Word.equal(v, 0x7F) == 0 else { break }
+            k += 8
         }
         while k < u.count {
             let b = u[k]

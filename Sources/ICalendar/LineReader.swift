@@ -1,3 +1,5 @@
+import CalendarModel
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -84,17 +86,12 @@ final class LineReader {
             let start = position
             let i = buffer.withUnsafeBufferPointer { b -> Int in
                 var j = start
-                // Eight bytes at a time while none is a CR or an LF (a word has a byte equal
-                // to `c` exactly when `w ^ c…c` has a zero byte, which the usual bit test finds);
-                // the byte loop below then finds which.
-                if let base = b.baseAddress {
-                    let ones: UInt64 = 0x0101_0101_0101_0101
-                    while count - j >= 8 {
-                        let v = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: j, as: UInt64.self)
-                        let lf = v ^ (ones &* 0x0A), cr = v ^ (ones &* 0x0D)
-                        if (((lf &- ones) & ~lf) | ((cr &- ones) & ~cr)) & 0x8080_8080_8080_8080 != 0 { break }
-                        j += 8
-                    }
+                // Eight bytes at a time while none is a CR or an LF (`Bytes.Word`); the byte
+                // loop below then finds which.
+                while count - j >= 8 {
+                    let v = Bytes.Word.load(b, at: j)
+                    if Bytes.Word.equal(v, 0x0A) | Bytes.Word.equal(v, 0x0D) != 0 { break }
+                    j += 8
                 }
                 while j < count {
                     let c = b[j]
