@@ -22,6 +22,27 @@ import Testing
         #expect(ICalDuration(icalString: "P9223372036854775808D") == nil)
     }
 
+    /// The same on 20,000 random short strings over the letters, digits and signs a duration
+    /// uses, and on text that upper-cases to ASCII (`ſ` is `S`).
+    @Test func randomDurationBytesReadAsCharacters() {
+        let alphabet: [String] = ["P", "p", "T", "t", "W", "D", "d", "H", "M", "S", "s", "+", "-", "0", "1", "9", " ", "\r\n", "X"]
+        var state: UInt64 = 0x5EED
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            var text = "", r = state
+            for _ in 0..<Int(r % 9) {
+                r /= 9
+                text += alphabet[Int(r % UInt64(alphabet.count))]
+                r /= UInt64(alphabet.count)
+            }
+            #expect(ICalDuration(icalString: text) == ICalDuration(characters: text), "\(text.unicodeScalars.map { $0.value })")
+        }
+        for text in ["PT5ſ", "ｐT1H", "PT1H\u{301}", "PT99999999999999999999S", "PT9223372036854775807S", "-pt15m", "P1D2D", "PT1S1H"] {
+            #expect(ICalDuration(icalString: text) == ICalDuration(characters: text), "\(text)")
+        }
+        #expect(ICalDuration(icalString: "PT5ſ")?.seconds == 5)
+    }
+
     /// `escape` as it was written on Unicode scalars.
     static func escapeScalars(_ s: String) -> String {
         var out = ""

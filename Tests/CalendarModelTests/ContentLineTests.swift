@@ -32,24 +32,11 @@ import Testing
         #expect(ICalText.splitList(#"Work,Travel\, abroad,Fun"#) == ["Work", "Travel, abroad", "Fun"])
     }
 
-    /// `escape` and `unescape` work on bytes: they give what a reading by Unicode scalars gives,
+    /// `escape` and `unescape` work on bytes: they give what a reading by Unicode scalars gives
+    /// (`ByteReadingTests.escapeScalars`, and `unescape`'s restated here),
     /// for text with CR LF, a lone CR, multi-byte and combining characters, and escapes at
     /// either end.
     @Test func textEscapingOnBytesAgreesWithScalars() {
-        func scalarEscape(_ s: String) -> String {
-            var out = ""
-            for c in s.unicodeScalars {
-                switch c {
-                case "\\": out += "\\\\"
-                case ";": out += "\\;"
-                case ",": out += "\\,"
-                case "\n": out += "\\n"
-                case "\r": continue
-                default: out.unicodeScalars.append(c)
-                }
-            }
-            return out
-        }
         func scalarUnescape(_ s: String) -> String {
             var out = "", escaping = false
             for c in s.unicodeScalars {
@@ -67,8 +54,8 @@ import Testing
         let samples = ["", "plain", "\\", ";", ",", "\n", "\r", "\r\n", "a\r\nb\rc\nd", "e\u{301},;\\", "\\\u{301}x", "日本語, 🎉; ok\\",
                        "\\n\\N\\\\\\;\\,\\x\\", "trailing \\", "\\é", String(repeating: "ab,c;", count: 50)]
         for s in samples {
-            #expect(ICalText.escape(s) == scalarEscape(s), "escape \(s.unicodeScalars.map { $0.value })")
-            #expect(Array(ICalText.escape(s).utf8) == Array(scalarEscape(s).utf8))
+            #expect(ICalText.escape(s) == ByteReadingTests.escapeScalars(s), "escape \(s.unicodeScalars.map { $0.value })")
+            #expect(Array(ICalText.escape(s).utf8) == Array(ByteReadingTests.escapeScalars(s).utf8))
             #expect(ICalText.unescape(s) == scalarUnescape(s), "unescape \(s.unicodeScalars.map { $0.value })")
             #expect(Array(ICalText.unescape(s).utf8) == Array(scalarUnescape(s).utf8))
         }
