@@ -125,12 +125,12 @@ struct RawComponent {
                 if !stack.isEmpty { stack[stack.count - 1].malformed.append(number) }
                 return
             }
-            if cl.name == "BEGIN" {
+            if cl.kind == .begin {
                 var c = RawComponent(name: cl.value.uppercased(), startLine: number)
                 // The component's own lines are most of its lines: one allocation for them.
                 if stack.isEmpty { c.properties.reserveCapacity(raw.spans.count) }
                 stack.append(c)
-            } else if cl.name == "END" {
+            } else if cl.kind == .end {
                 guard let done = stack.popLast() else { return }
                 if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
             } else if !stack.isEmpty {

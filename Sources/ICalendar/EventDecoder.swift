@@ -11,16 +11,15 @@ struct EventDecoder {
     /// unknown TZID): the receiver drops all but the first with the same key.
     let report: (_ diagnostic: Diagnostic, _ onceKey: String?) -> Void
 
-    /// Properties that map to typed fields of `Event`; everything else is kept verbatim.
-    /// Each has its own bit, for telling a repeated property from the first.
-    static let typedProperties: [String: UInt32] = Dictionary(uniqueKeysWithValues: [
-        "UID", "RECURRENCE-ID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION",
-        "STATUS", "TRANSP", "CLASS", "SEQUENCE", "PRIORITY", "CREATED", "LAST-MODIFIED", "DTSTAMP",
-        "ORGANIZER", "ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "URL", "CATEGORIES", "COLOR", "ATTACH",
-    ].enumerated().map { ($1, UInt32(1) << UInt32($0)) })
+    /// Properties that map to typed fields of `Event` are the `PropertyKind`s below `begin`;
+    /// everything else is kept verbatim. Each has its own bit, its raw value, for telling a
+    /// repeated property from the first.
+    static func typedBit(_ kind: PropertyKind) -> UInt32? {
+        kind.rawValue < PropertyKind.begin.rawValue ? UInt32(1) << UInt32(kind.rawValue) : nil
+    }
     /// The typed properties an event may have several of.
-    static let repeatable: UInt32 = ["ATTENDEE", "RRULE", "EXRULE", "RDATE", "EXDATE", "CATEGORIES", "ATTACH"]
-        .reduce(0) { $0 | typedProperties[$1]! }
+    static let repeatable: UInt32 = [PropertyKind.attendee, .rrule, .exrule, .rdate, .exdate, .categories, .attach]
+        .reduce(0) { $0 | typedBit($1)! }
 
     /// Parameters the typed fields already express, per property.
     static let modelledParameters: [String: Set<String>] = [
@@ -58,7 +57,7 @@ struct EventDecoder {
     func decode(_ raw: RawComponentText) -> Event {
         let tree = RawComponent(raw)
         var event = Event()
-        event.uid = tree.properties.first { $0.name == "UID" }?.value
+        event.uid = tree.properties.first { $0.kind == .uid }?.value
         let uid = event.uid
 
         func diag(_ sev: Diagnostic.Severity, _ msg: String, line: Int? = nil) {
@@ -126,10 +125,18 @@ struct EventDecoder {
         event.recurrenceDates += markedDates.rdates
         event.exceptionDates += markedDates.exdates
 
-        // Text and verbatim through calport's tokens.
+        // Text and verbatim through calport's tokens. The lists the lines fill are allocated
+        // once, not grown through their doublings.
+        var attendeeLines = 0, otherLines = 0
+        for p in tree.properties {
+            if p.kind == .attendee { attendeeLines += 1 } else if EventDecoder.typedBit(p.kind) == nil { otherLines += 1 }
+        }
+        event.attendees.reserveCapacity(attendeeLines)
+        event.properties.reserveCapacity(otherLines)
+        event.alarms.reserveCapacity(tree.children.count)
         var seen: UInt32 = 0  // single typed properties met so far, by bit
         for p in tree.properties {
-            guard let bit = EventDecoder.typedProperties[p.name] else {
+            guard let bit = EventDecoder.typedBit(p.kind) else {
                 event.properties.append(p.property)
                 continue
             }
@@ -142,39 +149,39 @@ struct EventDecoder {
                 seen |= bit
             }
             keepExtraParameters(of: p, in: &event)
-            switch p.name {
-            case "SUMMARY": event.summary = ICalText.unescape(p.value)
-            case "DESCRIPTION": event.description = ICalText.unescape(p.value)
-            case "LOCATION": event.location = ICalText.unescape(p.value)
-            case "URL": event.url = p.value
-            case "COLOR": event.color = p.value
-            case "CATEGORIES": event.categories += ICalText.splitList(p.value).filter { !$0.isEmpty }
-            case "RRULE", "EXRULE":
+            switch p.kind {
+            case .summary: event.summary = ICalText.unescape(p.value)
+            case .description: event.description = ICalText.unescape(p.value)
+            case .location: event.location = ICalText.unescape(p.value)
+            case .url: event.url = p.value
+            case .color: event.color = p.value
+            case .categories: event.categories += ICalText.splitList(p.value).filter { !$0.isEmpty }
+            case .rrule, .exrule:
                 let checked = RuleValidation.check(p.value)
                 for r in checked.repairs { diag(.warning, "\(p.name): \(r)", line: p.line) }
                 if let problem = checked.problem {
                     reject("\(p.name) \(p.value): \(problem)", line: p.line)
                 } else if checked.rule.isEmpty {
                     break
-                } else if p.name == "RRULE" {
+                } else if p.kind == .rrule {
                     event.recurrenceRules.append(checked.rule)
                 } else {
                     event.exceptionRules.append(checked.rule)
                 }
-            case "STATUS":
+            case .status:
                 if let s = Status(rawValue: p.value.uppercased()) { event.status = s } else {
                     diag(.warning, "STATUS \(p.value) is not valid for a VEVENT; kept verbatim", line: p.line)
                     event.properties.append(p.property)
                 }
-            case "TRANSP":
+            case .transp:
                 if let t = Transparency(rawValue: p.value.uppercased()) { event.transparency = t } else {
                     diag(.warning, "TRANSP \(p.value) is not OPAQUE or TRANSPARENT; kept verbatim", line: p.line)
                     event.properties.append(p.property)
                 }
-            case "CLASS": event.classification = Classification(p.value)
-            case "ORGANIZER": event.organizer = CalendarUser(property: p.property)
-            case "ATTENDEE": event.attendees.append(CalendarUser(property: p.property))
-            case "ATTACH": event.attachments.append(Attachment(property: p.property))
+            case .classification: event.classification = Classification(p.value)
+            case .organizer: event.organizer = CalendarUser(property: p.property)
+            case .attendee: event.attendees.append(CalendarUser(property: p.property))
+            case .attach: event.attachments.append(Attachment(property: p.property))
             default: break  // typed through libical above
             }
         }
@@ -271,12 +278,12 @@ struct EventDecoder {
     }
 
     private func keepExtraParameters(of p: ContentLine, in event: inout Event) {
-        if p.name == "ORGANIZER" || p.name == "ATTENDEE" { return }  // CalendarUser keeps its own
+        if p.kind == .organizer || p.kind == .attendee { return }  // CalendarUser keeps its own
         guard !p.parameters.isEmpty else { return }
         let modelled = EventDecoder.modelledParameters[p.name] ?? []
         let extra = p.parameters.filter { !modelled.contains($0.name) }
         guard !extra.isEmpty else { return }
-        if p.name == "ATTACH" { return }  // Attachment keeps its own
+        if p.kind == .attach { return }  // Attachment keeps its own
         event.propertyParameters[p.name, default: []].append(contentsOf: extra)
     }
 

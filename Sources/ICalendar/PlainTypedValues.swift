@@ -20,32 +20,30 @@ enum PlainTypedValues {
         out.reserveCapacity(8)
         for line in tree.properties {
             let p = line.property
-            // Most lines are none of these; their length alone says so for most.
-            guard Self.typedLengths & (1 << min(p.name.utf8.count, 63)) != 0 else { continue }
-            switch p.name {
-            case "DTSTART", "DTEND":
+            switch line.kind {
+            case .dtstart, .dtend:
                 guard let t = time(p, allowRange: false) else { return nil }
-                out.append(p.name == "DTSTART" ? .dtstart(t.time) : .dtend(t.time))
-            case "RECURRENCE-ID":
+                out.append(line.kind == .dtstart ? .dtstart(t.time) : .dtend(t.time))
+            case .recurrenceID:
                 guard let t = time(p, allowRange: true) else { return nil }
                 out.append(.recurrenceID(t.time, thisAndFuture: t.thisAndFuture))
-            case "EXDATE", "RDATE":
+            case .exdate, .rdate:
                 guard let list = times(p) else { return nil }
-                for t in list { out.append(p.name == "EXDATE" ? .exdate(t) : .rdate(t)) }
-            case "DURATION":
+                for t in list { out.append(line.kind == .exdate ? .exdate(t) : .rdate(t)) }
+            case .duration:
                 guard p.parameters.isEmpty, let d = duration(p.value) else { return nil }
                 out.append(.duration(d))
-            case "CREATED", "LAST-MODIFIED", "DTSTAMP":
+            case .created, .lastModified, .dtstamp:
                 guard p.parameters.isEmpty, let t = dateTime(p.value), !t.isDate else { return nil }
-                out.append(p.name == "CREATED" ? .created(t) : p.name == "DTSTAMP" ? .timestamp(t) : .lastModified(t))
-            case "SEQUENCE", "PRIORITY":
+                out.append(line.kind == .created ? .created(t) : line.kind == .dtstamp ? .timestamp(t) : .lastModified(t))
+            case .sequence, .priority:
                 guard p.parameters.isEmpty, let n = integer(p.value) else { return nil }
-                out.append(p.name == "SEQUENCE" ? .sequence(n) : .priority(n))
-            case "RRULE", "EXRULE":
+                out.append(line.kind == .sequence ? .sequence(n) : .priority(n))
+            case .rrule, .exrule:
                 // libical's typed values hold no rule; `RuleValidation` checks and reports it
                 // (libical reports an empty one itself).
                 guard p.parameters.isEmpty, !p.value.isEmpty else { return nil }
-            case "TRIGGER", "REPEAT":
+            case .trigger, .repeat:
                 return nil  // only a VALARM's
             default:
                 continue
@@ -54,16 +52,13 @@ enum PlainTypedValues {
         return out
     }
 
-    /// The lengths of the names read above, one bit each.
-    private static let typedLengths: UInt64 = RawComponentText.libicalPropertyNames.reduce(0) { $0 | 1 << $1.utf8.count }
-
     /// A VALARM whose lines libical reads (TRIGGER, REPEAT, DURATION) are plain, and which
     /// has none of the others.
     private static func plainAlarm(_ alarm: RawComponent) -> Bool {
         for line in alarm.properties {
             let p = line.property
-            switch p.name {
-            case "TRIGGER":
+            switch line.kind {
+            case .trigger:
                 // A duration (RELATED and VALUE=DURATION at most once each) or VALUE=DATE-TIME and a UTC time.
                 if p.parameters.count <= 2, p.parameters.count < 2 || p.parameters[0].name != p.parameters[1].name,
                    p.parameters.allSatisfy({ isOne($0, "RELATED", ["START", "END"]) || isOne($0, "VALUE", ["DURATION"]) }) {
@@ -73,19 +68,19 @@ enum PlainTypedValues {
                 } else {
                     return false
                 }
-            case "REPEAT":
+            case .repeat:
                 guard p.parameters.isEmpty, integer(p.value) != nil else { return false }
-            case "DURATION":
+            case .duration:
                 guard p.parameters.isEmpty, duration(p.value) != nil else { return false }
             default:
-                if libicalNames.contains(p.name) { return false }
+                if libicalKinds & line.kind.bit != 0 { return false }
             }
         }
         return true
     }
 
-    /// The property names whose lines libical is given (`RawComponentText.libicalProperties`).
-    private static let libicalNames = Set(RawComponentText.libicalPropertyNames)
+    /// The kinds of the lines libical is given (`RawComponentText.libicalProperties`), one bit each.
+    private static let libicalKinds: UInt64 = RawComponentText.libicalPropertyNames.reduce(0) { $0 | PropertyKind(name: $1).bit }
 
     private static func isOne(_ p: Parameter, _ name: String, _ allowed: Set<String>) -> Bool {
         guard p.name == name, let v = p.singleValue else { return false }
