@@ -179,14 +179,29 @@ struct ComponentScanner {
         return nil
     }
 
-    private static func trimmedUpper(_ s: Slice<UnsafeBufferPointer<UInt8>>) -> String {
-        String(decoding: s, as: UTF8.self).trimmingSpaces().uppercased()
+    /// The name after `BEGIN:` or `END:`, without the spaces and tabs around it, upper-cased.
+    /// Names are ASCII (`VEVENT`): on the bytes, where each byte is a Character; others as
+    /// Characters.
+    static func trimmedUpper(_ s: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        var lo = s.startIndex, hi = s.endIndex
+        while lo < hi, s[lo] == 0x20 || s[lo] == 0x09 { lo += 1 }
+        while hi > lo, s[hi - 1] == 0x20 || s[hi - 1] == 0x09 { hi -= 1 }
+        let name = s[lo..<hi]
+        guard !name.contains(where: { $0 >= 0x80 || $0 == 0x0D }) else {
+            return String(decoding: s, as: UTF8.self).trimmingSpaces().uppercased()
+        }
+        return String(unsafeUninitializedCapacity: name.count) { out in
+            for (k, b) in name.enumerated() { out[k] = b >= 0x61 && b <= 0x7A ? b - 0x20 : b }
+            return name.count
+        }
     }
 
     /// The line being looked at, reused from line to line.
     private var line: [UInt8] = []
-    /// The size of the last component read: the next one's buffer starts at it.
+    /// The size and the number of lines of the last component read: the next one's buffers
+    /// start at them.
     private var lastComponentSize = 1024
+    private var lastComponentLines = 32
 
     mutating func next() throws -> Item? {
         while true {
@@ -223,10 +238,13 @@ struct ComponentScanner {
         var storage: [UInt8] = []
         storage.reserveCapacity(lastComponentSize)
         storage += line
-        var spans = [Span(start: 0, end: storage.count, number: firstLine)]
+        var spans: [Span] = []
+        spans.reserveCapacity(lastComponentLines)
+        spans.append(Span(start: 0, end: storage.count, number: firstLine))
         var stack = [name]
         func component(truncated: Bool) -> Item {
             lastComponentSize = max(256, storage.count)
+            lastComponentLines = max(8, spans.count)
             return .component(RawComponentText(name: name, storage: storage, spans: spans, startLine: firstLine, truncated: truncated))
         }
         while true {
