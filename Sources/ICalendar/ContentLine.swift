@@ -37,8 +37,7 @@ struct ContentLine {
         guard let p = Property(contentLineBuffer: buffer) else { return nil }
         property = p
         self.line = line
-        // The line's name is its bytes before the first `;` or `:`, which the packing reads.
-        kind = RawComponentText.packedName(buffer).map(PropertyKind.init(packed:)) ?? .other
+        kind = PropertyKind(name: p.name)
     }
 }
 
@@ -94,38 +93,40 @@ enum PropertyKind: UInt8, CaseIterable {
     /// A bit of its own, for sets of kinds.
     var bit: UInt64 { 1 << UInt64(rawValue) }
 
-    /// The kind of a name (as the tokenizer gives it: upper-case).
+    /// The kind of a name as the tokenizer gives it (upper-case ASCII): its bytes copied into
+    /// two words as `RawComponentText.packedName` packs them.
     init(name: String) {
         var words: (UInt64, UInt64) = (0, 0)
-        let u = name.utf8
-        guard u.count <= 16 else { self = .other; return }
-        for (i, c) in u.enumerated() {
-            let b = UInt64(c >= 0x61 && c <= 0x7A ? c - 0x20 : c) << (8 * UInt64(i % 8))
-            if i < 8 { words.0 |= b } else { words.1 |= b }
+        var name = name
+        let fits = name.withUTF8 { u -> Bool in
+            guard !u.isEmpty, u.count <= 16 else { return false }
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(u)) }
+            return true
         }
-        self.init(packed: words)
+        self = fits ? PropertyKind(packed: (UInt64(littleEndian: words.0), UInt64(littleEndian: words.1))) : .other
     }
 
     /// The kind of a name packed as `RawComponentText.packedName` packs it.
     init(packed: (UInt64, UInt64)) {
-        // Looked up among the names that start with the same letter (at most five).
-        let first = Int(packed.0 & 0xFF)
-        if first >= 0x41, first <= 0x5A {
-            for (words, kind) in Self.byFirstLetter[first - 0x41] where words == packed {
-                self = kind
-                return
-            }
-        }
-        self = .other
+        let slot = Self.slots[Self.slot(packed.0)]
+        self = slot.words == packed ? slot.kind : .other
     }
 
-    /// The packed names of the kinds, by their first letter (A to Z).
-    private static let byFirstLetter: [[((UInt64, UInt64), PropertyKind)]] = {
-        var table = [[((UInt64, UInt64), PropertyKind)]](repeating: [], count: 26)
+    /// The kinds by their packed names, each in its own of 64 slots, placed by a multiplicative
+    /// hash of the first word (no two of the names share their first eight bytes).
+    private static let slots: [(words: (UInt64, UInt64), kind: PropertyKind)] = {
+        var slots = [(words: (UInt64, UInt64), kind: PropertyKind)](repeating: ((0, 0), .other), count: 64)
         for kind in allCases where kind != .other {
-            let packed = RawComponentText.packedName(Array((kind.name + ":").utf8))!
-            table[Int(packed.0 & 0xFF) - 0x41].append((packed, kind))
+            let words = RawComponentText.packedName(Array((kind.name + ":").utf8))!
+            precondition(slots[slot(words.0)].kind == .other, "two property kinds share a slot")
+            slots[slot(words.0)] = (words, kind)
         }
-        return table
+        return slots
     }()
+
+    /// Found by trying multipliers (odd multiples of 2^64 / phi) until the names' slots differ;
+    /// `slots` checks it when it is built, and `PropertyKindTests` for every kind.
+    private static let multiplier: UInt64 = 0xD545_C393_02A3_B0F9
+
+    private static func slot(_ firstWord: UInt64) -> Int { Int(truncatingIfNeeded: (firstWord &* multiplier) >> 58) }
 }
