@@ -85,11 +85,13 @@ enum AlarmMapping {
         return (out, r?.useDefault == true && (r?.overrides ?? []).isEmpty)
     }
 
-    // The carried form: the VALARM's content lines joined by LF.
+    // The carried form: the VALARM's content lines joined by LF (one at a time, without
+    // the list of them).
     static func text(_ a: Alarm) -> String {
         var out: [UInt8] = []
-        for (i, line) in a.contentLines.enumerated() {
-            if i > 0 { out.append(0x0A) }
+        out.reserveCapacity(128)
+        a.forEachContentLine { line in
+            if !out.isEmpty { out.append(0x0A) }
             line.appendContentLine(to: &out)
         }
         return String(decoding: out, as: UTF8.self)
