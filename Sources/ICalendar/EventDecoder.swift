@@ -257,16 +257,18 @@ struct EventDecoder {
             return
         }
         // Google's RFC 3339 fields hold years 0001 to 9999 (libical reads `00000101` as year 0).
-        var times: [(String, EventTime)] = [("DTSTART", start)]
-        if let e = event.end { times.append(("DTEND", e)) }
-        if let r = event.recurrenceID { times.append(("RECURRENCE-ID", r)) }
-        times += event.recurrenceDates.map { ("RDATE", $0.start) }
-        times += event.exceptionDates.map { ("EXDATE", $0) }
-        for (name, t) in times where !(1...9999).contains(t.localDateTime.date.year) {
+        // The first time outside them, in this order, rejects the event.
+        func outside(_ name: String, _ t: EventTime) -> Bool {
+            guard !(1...9999).contains(t.localDateTime.date.year) else { return false }
             reject("\(name) \(t.icalValue): year \(t.localDateTime.date.year) is outside 0001 to 9999, which Google's times can hold",
                    lineOf(name))
-            return
+            return true
         }
+        if outside("DTSTART", start) { return }
+        if let e = event.end, outside("DTEND", e) { return }
+        if let r = event.recurrenceID, outside("RECURRENCE-ID", r) { return }
+        for r in event.recurrenceDates where outside("RDATE", r.start) { return }
+        for x in event.exceptionDates where outside("EXDATE", x) { return }
         guard let end = event.effectiveEnd else { return }
         let endName = event.end != nil ? "DTEND" : "DURATION"
         if case .date(let s) = start, case .date(let e) = end, e == s {
