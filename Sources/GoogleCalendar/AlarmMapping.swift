@@ -33,6 +33,7 @@ enum AlarmMapping {
             return (r, [], [])
         }
         r.useDefault = false
+        residues.reserveCapacity(alarms.count)
         var overrides: [GoogleEvent.Reminder] = []
         for a in alarms {
             residues.append(Property(name: "VALARM", value: text(a)))

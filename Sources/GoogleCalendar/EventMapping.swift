@@ -170,6 +170,8 @@ public struct GoogleEventMapper: Sendable {
                 }
             case .attendees:
                 var list: [GoogleEvent.Attendee] = []
+                list.reserveCapacity(e.attendees.count)
+                residues.reserveCapacity(e.attendees.count)
                 for a in e.attendees {
                     let (attendee, residue) = PeopleMapping.attendee(a)
                     if let attendee { list.append(attendee) } else {
