@@ -95,39 +95,78 @@ enum Carrier {
     /// Encodes content lines, each given as its name and the rest of the line after the name,
     /// under readable keys.
     static func encode(rests lines: [(name: String, rest: String)]) -> [String: String] {
-        var out: [String: String] = [:]
-        var used: [String: Int] = [:]
-        out.reserveCapacity(lines.count)
-        for (name, rest) in lines {
+        var encoder = Encoder(capacity: lines.count)
+        for (name, rest) in lines { encoder.add(name, rest) }
+        return encoder.entries
+    }
+
+    /// `encode(rests:)` a line at a time, for a caller that makes its lines as it goes (the
+    /// event mapper: its carried lines, then its attendees' residue lines) and so need not
+    /// gather them into one list first.
+    struct Encoder {
+        private(set) var entries: [String: String] = [:]
+        /// How often each base met more than once was met (see `add`).
+        private var used: [String: Int] = [:]
+
+        /// Room for `capacity` entries, so that a dictionary of the usual size is made once.
+        init(capacity: Int) {
+            entries.reserveCapacity(capacity)
+        }
+
+        mutating func add(_ name: String, _ rest: String) {
             // At most 36 bytes is at most 36 characters: count characters only past that.
             let shortened = name.utf8.count > 36 && name.count > 36
             var base = shortened ? String(name.prefix(27)) + "-" + shortHash(name) : name
-            // A base without `#` and `~` (every name the tokenizer reads) is in `out` exactly
+            // The line without its name, which the key gives (unless shortened).
+            let value = shortened ? name + rest : rest
+            // A base without `#` and `~` (every name the tokenizer reads) is in `entries` exactly
             // when it was met before, since no other key can equal it: only its repeats are
             // counted, and most lines are not repeats. Any other base is counted always.
             let n: Int
-            if base.utf8.contains(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "~") }) {
-                n = (used[base] ?? 0) + 1
-                used[base] = n
-            } else if out[base] == nil {
+            // (The bytes looked at in memory: walking a String's UTF-8 view costs more.)
+            if base.utf8.withContiguousStorageIfAvailable({ $0.contains(where: Self.isMark) }) ?? base.utf8.contains(where: Self.isMark) {
+                n = Self.increment(&used[base, default: 0])
+            } else if value.utf8.count <= maximumValueLength, Self.store(value, ifEmpty: &entries[base]) {
+                // The first line of its name, in one piece (nearly every line): found absent and
+                // stored with one hashing of its key.
+                return
+            } else if value.utf8.count > maximumValueLength, entries[base] == nil {
                 n = 1
             } else {
-                n = (used[base] ?? 1) + 1
-                used[base] = n
+                n = Self.increment(&used[base, default: 1])
             }
             if n > 1 { base += "#\(n)" }
-            // The line without its name, which the key gives (unless shortened).
-            let value = shortened ? name + rest : rest
             // Nearly every value is one piece: stored without making a list of one.
             if value.utf8.count <= maximumValueLength {
-                out[base] = value
-                continue
+                entries[base] = value
+                return
             }
             for (i, piece) in chunks(value, maximumValueLength).enumerated() {
-                out[i == 0 ? base : base + "~\(i + 1)"] = piece
+                entries[i == 0 ? base : base + "~\(i + 1)"] = piece
             }
         }
-        return out
+
+        /// Adds the entries calport did not write (`decode`'s `foreign`), after the lines: where
+        /// a line took the same key, the line's entry is kept.
+        mutating func add(foreign: [String: String]) {
+            for (key, value) in foreign { _ = Self.store(value, ifEmpty: &entries[key]) }
+        }
+
+        /// Puts `value` in `slot` if it holds none, and says whether it did. Given a
+        /// dictionary's entry (`&entries[key]`), the key is found once for both.
+        private static func store(_ value: String, ifEmpty slot: inout String?) -> Bool {
+            guard slot == nil else { return false }
+            slot = value
+            return true
+        }
+
+        private static func isMark(_ b: UInt8) -> Bool { b == UInt8(ascii: "#") || b == UInt8(ascii: "~") }
+
+        /// Adds one to `count` and gives the sum; given a dictionary's entry, with one hashing.
+        private static func increment(_ count: inout Int) -> Int {
+            count += 1
+            return count
+        }
     }
 
     /// Decodes what `encode` wrote; entries that are not calport's come back in `foreign`. Each

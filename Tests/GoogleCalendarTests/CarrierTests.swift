@@ -34,6 +34,13 @@ import Testing
             // Names the tokenizer never makes, which the key scheme still keeps apart as it did.
             [("A", ":1"), ("A", ":2"), ("A#2", ":3"), ("A#2", ":4"), ("B~2", ":5"), ("B", ":" + long)],
             [("A#2", ":1"), ("A", ":2"), ("A", ":3")],
+            // A long value first and then a short one under one name, and the other way round;
+            // non-ASCII values and names (over 36 bytes, and over 36 bytes but not characters).
+            [("X-BLOB", ":" + long), ("X-BLOB", ":a"), ("X-C", ":b"), ("X-C", ":" + long), ("X-C", ":c")],
+            [("X-TEXT", ":" + String(repeating: "é日", count: 400)), ("X-TEXT", ":ü"), ("X-TEXT", ":" + String(repeating: "ü", count: 600))],
+            [("X-" + String(repeating: "É", count: 20), ":1"), ("X-" + String(repeating: "É", count: 20), ":2"),
+             ("X-" + String(repeating: "É", count: 40), ":3"), ("X-" + String(repeating: "É", count: 40), ":" + long)],
+            [(longName, ":" + long), (longName, ":short"), ("X-A", ":1"), ("X-A", ":2"), ("X-A", ":3"), ("X-B", ":4")],
         ]
         for lines in cases {
             #expect(Carrier.encode(rests: lines) == Self.plainEncode(lines), "\(lines.map(\.name))")
