@@ -266,13 +266,24 @@ enum Carrier {
     /// Splits into pieces of at most `size` UTF-8 bytes, on character boundaries.
     static func chunks(_ s: String, _ size: Int) -> [String] {
         guard s.utf8.count > size else { return [s] }
-        // ASCII without CR: every byte is one Character, so the cuts fall where they would
-        // below, found without breaking the text into grapheme clusters.
-        if s.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+        // Scalars below U+0300 (ASCII, and the Latin letters with accents that HTML in another
+        // language is mostly made of) without CR: the grapheme rules join none of them to its
+        // neighbours (only CR LF), so each is one Character, and the cuts fall where they would
+        // below: before the first scalar that does not fit, found on the bytes without breaking
+        // the text into grapheme clusters. In UTF-8 these are exactly the bytes below 0xCC.
+        // (They are one or two bytes long: a piece of two bytes or more holds one.)
+        if size >= 2 && s.utf8.allSatisfy({ $0 < 0xCC && $0 != 0x0D }) {
             let bytes = Array(s.utf8)
-            return stride(from: 0, to: bytes.count, by: size).map {
-                String(decoding: bytes[$0..<min($0 + size, bytes.count)], as: UTF8.self)
+            var out: [String] = []
+            var start = 0
+            while start < bytes.count {
+                var end = min(start + size, bytes.count)
+                // Not within a scalar: back to its first byte (continuation bytes are 10xxxxxx).
+                while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end -= 1 }
+                out.append(String(decoding: bytes[start..<end], as: UTF8.self))
+                start = end
             }
+            return out
         }
         var out: [String] = []
         var current = ""

@@ -49,6 +49,39 @@ import Testing
         #expect(d == ["VALARM": ":A", "VALARM#2": ":B", "VALARM#3": ":C"])
     }
 
+    /// Long values cut into pieces of at most so many bytes, Character by Character.
+    static func plainChunks(_ s: String, _ size: Int) -> [String] {
+        var out: [String] = []
+        var current = ""
+        for c in s {
+            if current.utf8.count + c.utf8.count > size {
+                out.append(current)
+                current = ""
+            }
+            current.append(c)
+        }
+        if !current.isEmpty || out.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// `chunks` cuts on the bytes when every scalar is a Character of its own (below U+0300,
+    /// no CR): where a cut falls there, after a one-byte or two-byte scalar, and beside text
+    /// that takes the Character-wise path.
+    @Test func piecesOnBytesAreThePiecesByCharacter() {
+        let texts = ["", "plain ascii text", "été à Zürich, naïve façade", "ǅʰˇ߿ÿ", "e\u{301}e\u{301}x", "cr\r\nlf\r\n", "lone\rcr",
+                     "日本語のテキスト", "\u{1F4C5}\u{1F4C5}", "🇩🇪🇫🇷", "aé\u{2FF}\u{300}b", "\u{7F}\u{80}\u{AD}é"]
+        for text in texts {
+            for repeats in [1, 3, 50] {
+                let s = String(repeating: text, count: repeats)
+                for size in [2, 3, 4, 5, 7, 16, 1024] {
+                    #expect(Carrier.chunks(s, size) == Self.plainChunks(s, size), "\(s.debugDescription) \(size)")
+                }
+            }
+        }
+        let html = String(repeating: "<p>Ce rendez-vous a été déplacé à la demande du client.</p>", count: 60)
+        #expect(Carrier.chunks(html, Carrier.maximumValueLength) == Self.plainChunks(html, Carrier.maximumValueLength))
+    }
+
     /// What each carried line is worth when not all fit: calport's markers, spellings, other
     /// vendors' `X-` lines (told by their first bytes) and everything else.
     @Test func worthOfCarriedLines() {
