@@ -119,6 +119,9 @@ extension Property {
 
     /// The content line after the name: `;PARAM=value:value`.
     public var contentLineAfterName: String {
+        // Most carried lines have no parameters: `:` and the value joined as Strings, without
+        // a buffer of bytes to check again, and a short one needs no allocation at all.
+        if parameters.isEmpty { return ":" + value }
         var out: [UInt8] = []
         out.reserveCapacity(value.utf8.count + 16 * parameters.count + 1)
         appendContentLine(to: &out, withName: false)

@@ -84,6 +84,22 @@ import Testing
         #expect(Property(name: "X", contentLineAfterName: "") == nil)
     }
 
+    /// `contentLineAfterName` (joined as Strings when there are no parameters) is the whole
+    /// line's bytes after the name.
+    @Test func lineAfterTheNameIsTheWholeLineWithoutIt() {
+        let values = ["", "BUSY", "a value longer than a small string holds", "é,ü;日本語\n", "\u{1F4C5}", "mailto:a@example.com"]
+        let parameterSets: [[Parameter]] = [[], [Parameter("X-P", "1")], [Parameter("CN", "Doe, J"), Parameter(name: "A", values: ["1", "2"])]]
+        for value in values {
+            for parameters in parameterSets {
+                let p = Property(name: "X-NAME", parameters: parameters, value: value)
+                var bytes: [UInt8] = []
+                p.appendContentLine(to: &bytes, withName: false)
+                #expect(Array(p.contentLineAfterName.utf8) == bytes, "\(value) \(parameters.count)")
+                #expect(Array(p.contentLineAfterName.utf8) == Array(p.contentLine.utf8.dropFirst(6)))
+            }
+        }
+    }
+
     @Test func needlesTogetherAreEachNeedle() {
         let words = [("\"recurrence\"", 8), ("cancelled", 2), ("\\u", 0)]
         let together = Bytes.Needles(words.map { (text: $0.0, anchor: $0.1) })
