@@ -261,56 +261,12 @@ public struct GoogleEventMapper: Sendable {
         if !e.categories.isEmpty {
             carry(Property(name: "CATEGORIES", value: e.categories.map(ICalText.escape).joined(separator: ",")))
         }
-        // What is carried, item by item: each line, and each attendee's residue split by
-        // worth (meaning, vendor, spelling), so that the limits drop the least valuable first.
-        var items = carried.map { Carrier.Item(worth: GoogleEventMapper.worth(of: $0.name, $0.rest), size: $0.name.utf8.count + $0.rest.utf8.count, what: $0.name) }
-        var parts: [(residue: Int, worth: Carrier.Worth)] = []
-        // Per residue, the worths it has, one bit each.
-        var has = [UInt8](repeating: 0, count: residues.count)
-        for (i, r) in residues.enumerated() {
-            // A residue without parameters restores its address's spelling (`MAILTO:`).
-            if r.parameters.isEmpty { has[i] = 1 << UInt8(Carrier.Worth.meaning.rawValue) }
-            for p in r.parameters { has[i] |= 1 << UInt8(p.worth.rawValue) }
-            for worth in [Carrier.Worth.meaning, .vendor, .spelling] where has[i] & (1 << UInt8(worth.rawValue)) != 0 {
-                var size = r.address.utf8.count
-                for p in r.parameters where p.worth == worth { size += p.parameter.name.utf8.count + p.parameter.value.utf8.count + 2 }
-                parts.append((i, worth))
-                // Named only if it is dropped (below): most events fit.
-                items.append(Carrier.Item(worth: worth, size: size, what: "", of: r.address))
-            }
-        }
-        func encode(_ keep: [Bool]) -> [String: String] {
-            var lines = keep.prefix(carried.count).allSatisfy { $0 } ? carried : zip(carried, keep).filter(\.1).map(\.0)
-            // Per residue, the worths kept, one bit each.
-            var kept = [UInt8](repeating: 0, count: residues.count)
-            for (k, part) in parts.enumerated() where keep[carried.count + k] { kept[part.residue] |= 1 << UInt8(part.worth.rawValue) }
-            let rs = residues.indices.filter { kept[$0] != 0 }.map { i in
-                (residues[i].address, kept[i] == has[i] ? residues[i].parameterList
-                    : residues[i].parameters.filter { kept[i] & (1 << UInt8($0.worth.rawValue)) != 0 }.map(\.parameter))
-            }
-            lines += PeopleMapping.residueLines(rs).map { ($0.name, $0.contentLineAfterName) }
-            var d = Carrier.encode(rests: lines)
-            for (k, v) in foreignPrivate where d[k] == nil { d[k] = v }
-            return d
-        }
-        let (privateDict, dropped) = Carrier.fit(items, besides: shared, encode: encode)
-        if !dropped.isEmpty {
-            for (k, part) in parts.enumerated() {
-                items[carried.count + k].what = PeopleMapping.describe(residues[part.residue], worth: part.worth)
-            }
-            let all = encode(items.map { _ in true })
-            let total = Carrier.size(all) + Carrier.size(shared)
-            diag(.warning, "extendedProperties would be \(total) bytes in \(all.count + shared.count) entries, over Google's limits (\(Carrier.maximumTotalBytes) bytes, \(Carrier.maximumEntries) entries); dropped from the carried data, least valuable first: \(Carrier.describe(dropped.map { items[$0] }))")
-        }
+        let privateDict = Self.privateProperties(carried: carried, residues: residues, foreign: foreignPrivate, besides: shared, diag)
         if !privateDict.isEmpty || !shared.isEmpty {
             var x = GoogleEvent.ExtendedProperties()
             x.private = privateDict.isEmpty ? nil : privateDict
             x.shared = shared.isEmpty ? nil : shared
             g.extendedProperties = x
-            if !Carrier.fits(privateDict, besides: shared) {
-                let total = Carrier.size(privateDict) + Carrier.size(shared)
-                diag(.warning, "extendedProperties would be \(total) bytes in \(privateDict.count + shared.count) entries, over Google's limits (\(Carrier.maximumTotalBytes) bytes, \(Carrier.maximumEntries) entries) with what calport cannot drop; Google may refuse this event")
-            }
         }
         // Ids a reader can link by, as Google does (X-GOOGLE-ID from a pulled calendar wins).
         if let uid = e.uid {
@@ -329,6 +285,79 @@ public struct GoogleEventMapper: Sendable {
         guard case .zoned(let l, let z, nil) = t,
               let offset = ianaName(z, year: l.date.year).flatMap(GoogleTime.zone).map({ GoogleTime.offset($0, at: l) }) else { return t }
         return .zoned(l, tzid: z, utcOffset: offset)
+    }
+
+    /// `extendedProperties.private`: the carried lines, then the attendees' residues as grouped
+    /// lines, in the carrier's keys, beside the `foreign` entries calport did not write. When
+    /// that is over Google's limits together with `shared`, the least valuable carried data is
+    /// left out (`Carrier.fit`) and a warning names it; a warning also says when what cannot
+    /// be left out is over them still.
+    static func privateProperties(carried: [(name: String, rest: String)], residues: [PeopleMapping.Residue],
+                                  foreign: [String: String], besides shared: [String: String],
+                                  _ diag: (Diagnostic.Severity, String) -> Void) -> [String: String] {
+        // The carried lines and residues as `extendedProperties.private`, all of them (`keep`
+        // nil) or the items `keep` says (below); the lines go to the carrier as they are made.
+        var parts: [(residue: Int, worth: Carrier.Worth)] = []
+        // Per residue, the worths it has, one bit each.
+        var has: [UInt8] = []
+        func encode(_ keep: [Bool]?) -> [String: String] {
+            let residueLines: [String]
+            if let keep {
+                // Per residue, the worths kept, one bit each.
+                var kept = [UInt8](repeating: 0, count: residues.count)
+                for (k, part) in parts.enumerated() where keep[carried.count + k] { kept[part.residue] |= 1 << UInt8(part.worth.rawValue) }
+                residueLines = PeopleMapping.residueLines(residues) { i in
+                    kept[i] == 0 ? nil : kept[i] == has[i] ? residues[i].parameterList
+                        : residues[i].parameters.filter { kept[i] & (1 << UInt8($0.worth.rawValue)) != 0 }.map(\.parameter)
+                }
+            } else {
+                residueLines = PeopleMapping.residueLines(residues) { residues[$0].parameterList }
+            }
+            var encoder = Carrier.Encoder(capacity: carried.count + residueLines.count + foreign.count)
+            for (k, line) in carried.enumerated() where keep?[k] ?? true { encoder.add(line.name, line.rest) }
+            for rest in residueLines { encoder.add(PeopleMapping.residueMarker, rest) }
+            encoder.add(foreign: foreign)
+            return encoder.entries
+        }
+        // Most events fit Google's limits: everything is encoded once, and the items that
+        // `Carrier.fit` weighs are made only for the few that do not.
+        let all = encode(nil)
+        var privateDict = all
+        var fits = Carrier.fits(all, besides: shared)
+        if !fits {
+            // What is carried, item by item: each line, and each attendee's residue split by
+            // worth (meaning, vendor, spelling), so that the limits drop the least valuable first.
+            var items = carried.map { Carrier.Item(worth: GoogleEventMapper.worth(of: $0.name, $0.rest), size: $0.name.utf8.count + $0.rest.utf8.count, what: $0.name) }
+            has = [UInt8](repeating: 0, count: residues.count)
+            for (i, r) in residues.enumerated() {
+                // A residue without parameters restores its address's spelling (`MAILTO:`).
+                if r.parameters.isEmpty { has[i] = 1 << UInt8(Carrier.Worth.meaning.rawValue) }
+                for p in r.parameters { has[i] |= 1 << UInt8(p.worth.rawValue) }
+                for worth in [Carrier.Worth.meaning, .vendor, .spelling] where has[i] & (1 << UInt8(worth.rawValue)) != 0 {
+                    var size = r.address.utf8.count
+                    for p in r.parameters where p.worth == worth { size += p.parameter.name.utf8.count + p.parameter.value.utf8.count + 2 }
+                    parts.append((i, worth))
+                    // Named only if it is dropped (below).
+                    items.append(Carrier.Item(worth: worth, size: size, what: "", of: r.address))
+                }
+            }
+            let (fitted, dropped) = Carrier.fit(items, besides: shared) { encode($0) }
+            privateDict = fitted
+            if !dropped.isEmpty {
+                for (k, part) in parts.enumerated() {
+                    items[carried.count + k].what = PeopleMapping.describe(residues[part.residue], worth: part.worth)
+                }
+                let total = Carrier.size(all) + Carrier.size(shared)
+                diag(.warning, "extendedProperties would be \(total) bytes in \(all.count + shared.count) entries, over Google's limits (\(Carrier.maximumTotalBytes) bytes, \(Carrier.maximumEntries) entries); dropped from the carried data, least valuable first: \(Carrier.describe(dropped.map { items[$0] }))")
+            }
+            fits = Carrier.fits(privateDict, besides: shared)
+        }
+        // (Not fitting, it is not empty, or `shared` is not.)
+        if !fits {
+            let total = Carrier.size(privateDict) + Carrier.size(shared)
+            diag(.warning, "extendedProperties would be \(total) bytes in \(privateDict.count + shared.count) entries, over Google's limits (\(Carrier.maximumTotalBytes) bytes, \(Carrier.maximumEntries) entries) with what calport cannot drop; Google may refuse this event")
+        }
+        return privateDict
     }
 
     /// How much a carried line is worth keeping when not all fit (`Carrier.Worth`).

@@ -159,33 +159,40 @@ enum PeopleMapping {
     /// Residues as carried lines: one per distinct set of parameters, its value the addresses
     /// that share it, `mailto:` left out (`;CUTYPE=INDIVIDUAL;RSVP=TRUE:a@example.com,b@example.com`),
     /// so that the same parameters on 400 attendees are written once. Only `mailto:` addresses
-    /// without `,` or another `:` have residues (`attendee`).
-    static func residueLines(_ residues: [(address: String, parameters: [Parameter])]) -> [Property] {
+    /// without `,` or another `:` have residues (`attendee`). `parameters(i)` gives what is
+    /// carried of `residues[i]`: nil for nothing (not even its address), else the parameters.
+    /// Each line is given as the carrier keeps it, after its name (`residueMarker`): written
+    /// into one buffer per line as the addresses come, not made a `Property` and written again.
+    static func residueLines(_ residues: [Residue], parameters: (Int) -> [Parameter]?) -> [String] {
         // Meetings have a few distinct sets among many attendees: finding a set by comparing
         // it with the few seen costs less than hashing every attendee's parameters. Past 16
         // sets, an index by hash takes over.
-        var lines: [(parameters: [Parameter], value: [UInt8])] = []
+        var lines: [(parameters: [Parameter], text: [UInt8], valueStart: Int)] = []
         var index: [[Parameter]: Int] = [:]
-        for (address, parameters) in residues {
+        for k in residues.indices {
+            guard let parameters = parameters(k) else { continue }
             let i: Int
-            if lines.count < 16, let k = lines.firstIndex(where: { $0.parameters == parameters }) {
-                i = k
-            } else if lines.count >= 16, let k = index[parameters] {
-                i = k
+            if lines.count < 16, let j = lines.firstIndex(where: { $0.parameters == parameters }) {
+                i = j
+            } else if lines.count >= 16, let j = index[parameters] {
+                i = j
             } else {
                 i = lines.count
-                lines.append((parameters, []))
+                // The line up to its value: `;CUTYPE=INDIVIDUAL;RSVP=TRUE:`.
+                var text: [UInt8] = []
+                Property(name: residueMarker, parameters: parameters, value: "").appendContentLine(to: &text, withName: false)
+                lines.append((parameters, text, text.count))
                 if lines.count == 16 {
-                    for (k, l) in lines.enumerated() { index[l.parameters] = k }
+                    for (j, l) in lines.enumerated() { index[l.parameters] = j }
                 } else if lines.count > 16 {
                     index[parameters] = i
                 }
             }
-            if !lines[i].value.isEmpty { lines[i].value.append(UInt8(ascii: ",")) }
-            var address = address
-            address.withUTF8 { lines[i].value.append(contentsOf: UnsafeBufferPointer(rebasing: $0.dropFirst(7))) }
+            if lines[i].text.count > lines[i].valueStart { lines[i].text.append(UInt8(ascii: ",")) }
+            var address = residues[k].address
+            address.withUTF8 { lines[i].text.append(contentsOf: UnsafeBufferPointer(rebasing: $0.dropFirst(7))) }
         }
-        return lines.map { Property(name: residueMarker, parameters: $0.parameters, value: String(decoding: $0.value, as: UTF8.self)) }
+        return lines.map { String(decoding: $0.text, as: UTF8.self) }
     }
 
     /// The residues `residueLines` wrote, in order.
