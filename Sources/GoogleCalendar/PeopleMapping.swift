@@ -129,8 +129,11 @@ enum PeopleMapping {
     /// The parameters of `u` that Google attendee `a` does not give back by itself.
     static func residue(_ u: CalendarUser, _ a: GoogleEvent.Attendee) -> Residue {
         var r = Residue(address: u.address, parameters: [])
+        // At most CUTYPE, ROLE, PARTSTAT, RSVP and the unset names besides the others: room
+        // for them at once.
+        r.parameters.reserveCapacity(5 + u.parameters.count)
         func add(_ p: Parameter, _ worth: Carrier.Worth) { r.parameters.append((p, worth)) }
-        var unset: [String] = []
+        var unsetRole = false, unsetStatus = false
         // On the values' text, as in `attendee`.
         switch u.userType?.text {
         case nil, "RESOURCE"?: break  // what `resource` says
@@ -138,12 +141,12 @@ enum PeopleMapping {
         case let v?: add(Parameter("CUTYPE", v), .meaning)
         }
         switch u.role?.text {
-        case nil: unset.append("ROLE")
+        case nil: unsetRole = true
         case "REQ-PARTICIPANT"?, "OPT-PARTICIPANT"?: break  // what `optional` says
         case let v?: add(Parameter("ROLE", v), .meaning)
         }
         switch u.participationStatus {
-        case nil: unset.append("PARTSTAT")
+        case nil: unsetStatus = true
         case let v? where participation.google(v) != nil: break  // what `responseStatus` says
         case let v?: add(Parameter("PARTSTAT", v.text), .meaning)
         }
@@ -151,10 +154,17 @@ enum PeopleMapping {
         for p in u.parameters where !attendeeParameters.contains(p.name) || (p.name == "X-NUM-GUESTS" && a.additionalGuests == nil) {
             add(p, p.name.hasPrefix("X-") ? .vendor : .meaning)
         }
-        if !unset.isEmpty { add(Parameter(name: unsetParameter, values: unset), .spelling) }
+        if unsetRole || unsetStatus {
+            add(unsetRole && unsetStatus ? unset.both : unsetRole ? unset.role : unset.status, .spelling)
+        }
         r.parameterList = r.parameters.map(\.parameter)
         return r
     }
+
+    /// The `unsetParameter` lines a residue may hold, made once (not a list of names for each
+    /// attendee).
+    private static let unset = (both: Parameter(name: unsetParameter, values: ["ROLE", "PARTSTAT"]),
+                                role: Parameter(unsetParameter, "ROLE"), status: Parameter(unsetParameter, "PARTSTAT"))
 
     /// Residues as carried lines: one per distinct set of parameters, its value the addresses
     /// that share it, `mailto:` left out (`;CUTYPE=INDIVIDUAL;RSVP=TRUE:a@example.com,b@example.com`),

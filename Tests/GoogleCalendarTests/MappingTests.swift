@@ -16,6 +16,28 @@ private let discovery = repository.deletingLastPathComponent().appendingPathComp
         }
     }
 
+    /// An attendee line without ROLE, PARTSTAT or both carries the names it lacks, so that
+    /// Google's defaults for them are not written back; with both it carries neither.
+    @Test func residueNamesTheTypedParametersTheLineLacks() throws {
+        let cases: [(String, [String])] = [
+            ("ATTENDEE;RSVP=TRUE:mailto:a@example.com", ["ROLE", "PARTSTAT"]),
+            ("ATTENDEE;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:a@example.com", ["ROLE"]),
+            ("ATTENDEE;ROLE=CHAIR:mailto:a@example.com", ["PARTSTAT"]),
+            ("ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;RSVP=FALSE:mailto:a@example.com", []),
+        ]
+        for (line, lacking) in cases {
+            let u = CalendarUser(property: try #require(Property(contentLine: line)))
+            let (attendee, carried) = PeopleMapping.attendee(u)
+            guard case .residue(let r)? = carried else { Issue.record("\(line): no residue"); continue }
+            let unset = r.parameterList.filter { $0.name == PeopleMapping.unsetParameter }
+            #expect(unset.map(\.values) == (lacking.isEmpty ? [] : [lacking]), "\(line)")
+            #expect(r.parameterList == r.parameters.map(\.parameter), "\(line)")
+            // Read back, the line has what it had.
+            let back = PeopleMapping.calendarUser(attendee: try #require(attendee), address: u.address, residue: r.parameterList)
+            #expect(back.property(named: "ATTENDEE").contentLine == u.property(named: "ATTENDEE").contentLine, "\(line)")
+        }
+    }
+
     /// Each Google-only field reaches .ics when set, and only then (the presence check
     /// agrees with the table of fields).
     @Test func everyGoogleOnlyFieldIsCarriedWhenSet() {
