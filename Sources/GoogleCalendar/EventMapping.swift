@@ -445,13 +445,13 @@ public struct GoogleEventMapper: Sendable {
                 return .zoned(wall.adding(seconds: d.exactSeconds), tzid: z, utcOffset: off)
             }
             let instant = wall.secondsSinceEpoch - GoogleTime.offset(tz, at: wall) + d.exactSeconds
-            let offset = tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))
+            let offset = GoogleTime.offset(tz, atInstant: instant)
             return .zoned(LocalDateTime(secondsSinceEpoch: instant + offset), tzid: z, utcOffset: offset)
         case .floating(let l):
             let wall = l.adding(seconds: d.nominalDays * 86_400)
             guard let tz = floatingZone.flatMap(GoogleTime.zone) else { return .floating(wall.adding(seconds: d.exactSeconds)) }
             let instant = wall.secondsSinceEpoch - GoogleTime.offset(tz, at: wall) + d.exactSeconds
-            let offset = tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))
+            let offset = GoogleTime.offset(tz, atInstant: instant)
             return .floating(LocalDateTime(secondsSinceEpoch: instant + offset))
         }
     }
