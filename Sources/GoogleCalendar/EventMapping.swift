@@ -330,12 +330,13 @@ public struct GoogleEventMapper: Sendable {
             var items = carried.map { Carrier.Item(worth: GoogleEventMapper.worth(of: $0.name, $0.rest), size: $0.name.utf8.count + $0.rest.utf8.count, what: $0.name) }
             has = [UInt8](repeating: 0, count: residues.count)
             for (i, r) in residues.enumerated() {
+                let parameters = r.parameters
                 // A residue without parameters restores its address's spelling (`MAILTO:`).
-                if r.parameters.isEmpty { has[i] = 1 << UInt8(Carrier.Worth.meaning.rawValue) }
-                for p in r.parameters { has[i] |= 1 << UInt8(p.worth.rawValue) }
+                if parameters.isEmpty { has[i] = 1 << UInt8(Carrier.Worth.meaning.rawValue) }
+                for p in parameters { has[i] |= 1 << UInt8(p.worth.rawValue) }
                 for worth in [Carrier.Worth.meaning, .vendor, .spelling] where has[i] & (1 << UInt8(worth.rawValue)) != 0 {
                     var size = r.address.utf8.count
-                    for p in r.parameters where p.worth == worth { size += p.parameter.name.utf8.count + p.parameter.value.utf8.count + 2 }
+                    for p in parameters where p.worth == worth { size += p.parameter.name.utf8.count + p.parameter.value.utf8.count + 2 }
                     parts.append((i, worth))
                     // Named only if it is dropped (below).
                     items.append(Carrier.Item(worth: worth, size: size, what: "", of: r.address))

@@ -62,9 +62,39 @@ enum PeopleMapping {
     /// (`Carrier.Worth`): spelling, vendor (X- parameters) or meaning.
     struct Residue: Sendable {
         var address: String
-        var parameters: [(parameter: Parameter, worth: Carrier.Worth)]
-        /// The parameters alone, for when all of them are carried.
-        var parameterList: [Parameter] = []
+        /// The parameters, in the order they are carried.
+        private(set) var parameterList: [Parameter] = []
+        /// `parameterList[i]`'s worth in bits `2i` and `2i + 1`, for the first 32; those after
+        /// in `laterWorths`. A list of (parameter, worth) pairs beside `parameterList`, which
+        /// the carrier needs as it is, was a second allocation for each attendee, and the worths
+        /// are only read for the few events over Google's limits.
+        private var worthBits: UInt64 = 0
+        private var laterWorths: [Carrier.Worth] = []
+
+        init(address: String, capacity: Int = 0) {
+            self.address = address
+            parameterList.reserveCapacity(capacity)
+        }
+
+        init(address: String, parameters: [(parameter: Parameter, worth: Carrier.Worth)]) {
+            self.init(address: address, capacity: parameters.count)
+            for p in parameters { append(p.parameter, p.worth) }
+        }
+
+        mutating func append(_ p: Parameter, _ worth: Carrier.Worth) {
+            let i = parameterList.count
+            parameterList.append(p)
+            if i < 32 { worthBits |= UInt64(worth.rawValue) << UInt64(2 * i) } else { laterWorths.append(worth) }
+        }
+
+        func worth(_ i: Int) -> Carrier.Worth {
+            i < 32 ? Carrier.Worth(rawValue: Int((worthBits >> UInt64(2 * i)) & 3))! : laterWorths[i - 32]
+        }
+
+        /// Each parameter with its worth.
+        var parameters: [(parameter: Parameter, worth: Carrier.Worth)] {
+            parameterList.indices.map { (parameterList[$0], worth($0)) }
+        }
     }
 
     /// How a warning names the part of a residue of one worth: `parameters RSVP, X-FOO`,
@@ -128,11 +158,10 @@ enum PeopleMapping {
 
     /// The parameters of `u` that Google attendee `a` does not give back by itself.
     static func residue(_ u: CalendarUser, _ a: GoogleEvent.Attendee) -> Residue {
-        var r = Residue(address: u.address, parameters: [])
         // At most CUTYPE, ROLE, PARTSTAT, RSVP and the unset names besides the others: room
         // for them at once.
-        r.parameters.reserveCapacity(5 + u.parameters.count)
-        func add(_ p: Parameter, _ worth: Carrier.Worth) { r.parameters.append((p, worth)) }
+        var r = Residue(address: u.address, capacity: 5 + u.parameters.count)
+        func add(_ p: Parameter, _ worth: Carrier.Worth) { r.append(p, worth) }
         var unsetRole = false, unsetStatus = false
         // On the values' text, as in `attendee`.
         switch u.userType?.text {
@@ -157,7 +186,6 @@ enum PeopleMapping {
         if unsetRole || unsetStatus {
             add(unsetRole && unsetStatus ? unset.both : unsetRole ? unset.role : unset.status, .spelling)
         }
-        r.parameterList = r.parameters.map(\.parameter)
         return r
     }
 

@@ -71,7 +71,7 @@ import Testing
     }
 
     static func residue(_ address: String, _ parameters: [(Parameter, Carrier.Worth)]) -> PeopleMapping.Residue {
-        PeopleMapping.Residue(address: address, parameters: parameters.map { (parameter: $0.0, worth: $0.1) }, parameterList: parameters.map(\.0))
+        PeopleMapping.Residue(address: address, parameters: parameters.map { (parameter: $0.0, worth: $0.1) })
     }
 
     /// Events of every kind the assembly treats apart.
@@ -113,6 +113,22 @@ import Testing
             (essentials, few, [:], [:]),
             (essentials + blobs, huge, foreign, [:]),
         ]
+    }
+
+    @Test func aResidueKeepsEveryParametersWorthInOrder() {
+        // Worths are packed two bits each for the first 32 parameters and listed after them.
+        var generator = SystemRandomNumberGenerator()
+        let worths: [Carrier.Worth] = [.spelling, .vendor, .meaning, .essential]
+        for count in [0, 1, 2, 31, 32, 33, 40, 70] {
+            let given = (0..<count).map { k in (Parameter("X-P\(k)", "v\(k)"), worths.randomElement(using: &generator)!) }
+            var appended = PeopleMapping.Residue(address: "mailto:a@example.com")
+            for (p, w) in given { appended.append(p, w) }
+            for r in [appended, Self.residue("mailto:a@example.com", given)] {
+                #expect(r.parameterList == given.map(\.0))
+                #expect(r.parameters.map(\.worth) == given.map(\.1), "\(count) parameters")
+                #expect(r.parameters.map(\.parameter) == given.map(\.0))
+            }
+        }
     }
 
     @Test func residueLinesAreTheLinesMadePlainly() {
