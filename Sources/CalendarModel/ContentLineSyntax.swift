@@ -38,10 +38,24 @@ extension Property {
     }
 
     private init?(contentLineUTF8 u: UnsafeBufferPointer<UInt8>) {
+        guard let end = Property.nameEnd(u) else { return nil }
+        self.init(name: Property.upperName(u, 0..<end), contentLineUTF8: u, from: end)
+    }
+
+    /// Where the name of a content line in `u` ends: at its first `;` or `:`, after one or more
+    /// name bytes; nil when the line has no such name.
+    public static func nameEnd(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         while i < u.count, Property.isNameByte(u[i]) { i += 1 }
         guard i > 0, i < u.count, u[i] == UInt8(ascii: ";") || u[i] == UInt8(ascii: ":") else { return nil }
-        self.init(name: Property.upperName(u, 0..<i), contentLineUTF8: u, from: i)
+        return i
+    }
+
+    /// `init(contentLineBuffer: u)` for a line whose name ends at `nameEnd` (`nameEnd(u)`), and
+    /// reads `name` (its bytes upper-cased), given by the caller: a reader that recognises
+    /// the names it knows from their bytes gives their constant Strings, not new ones.
+    public init?(name: String, contentLineBuffer u: UnsafeBufferPointer<UInt8>, nameEnd: Int) {
+        self.init(name: name, contentLineUTF8: u, from: nameEnd)
     }
 
     private static func isNameByte(_ b: UInt8) -> Bool {
@@ -59,6 +73,26 @@ extension Property {
         }
     }
 
+    /// The parameter names nearly every line with parameters has, by their bytes packed into
+    /// a word (as `commonParameterName` packs them).
+    private static let commonParameterNames: [(packed: UInt64, name: String)] =
+        ["CN", "ROLE", "PARTSTAT", "RSVP", "CUTYPE", "TZID", "VALUE", "RELATED", "ENCODING", "FMTTYPE", "LANGUAGE", "ALTREP"].map { name in
+            (name.utf8.enumerated().reduce(0) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }, name)
+        }
+
+    /// The constant String of a common parameter name (`u[r]`, name bytes, upper-cased), not
+    /// one built from the bytes for each attendee; nil for any other name.
+    private static func commonParameterName(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
+        guard r.count <= 8 else { return nil }
+        var packed: UInt64 = 0
+        for (k, j) in r.enumerated() {
+            let b = u[j]
+            packed |= UInt64(b >= 0x61 && b <= 0x7A ? b - 0x20 : b) << UInt64(8 * k)
+        }
+        for common in commonParameterNames where common.packed == packed { return common.name }
+        return nil
+    }
+
     /// The parameters and value of a line whose name, `name`, ends before `start`.
     private init?(name: String, contentLineUTF8 u: UnsafeBufferPointer<UInt8>, from start: Int) {
         var i = start
@@ -73,7 +107,7 @@ extension Property {
             let ns = i
             while i < u.count, isNameByte(u[i]) { i += 1 }
             guard i > ns, i < u.count, u[i] == UInt8(ascii: "=") else { return nil }
-            let pname = upperName(ns..<i)
+            let pname = Property.commonParameterName(u, ns..<i) ?? upperName(ns..<i)
             i += 1
             // The first value apart: most parameters have only it, and need no list.
             var first: String?
