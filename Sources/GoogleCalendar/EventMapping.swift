@@ -381,7 +381,7 @@ public struct GoogleEventMapper: Sendable {
         }
     }
 
-    static func rfc3339(_ t: LocalDateTime) -> String { t.extendedFormat + "Z" }
+    static func rfc3339(_ t: LocalDateTime) -> String { GoogleTime.dateTime(t, offset: 0) }
 
     /// Seconds from a start to an end, on the timeline when both name an instant.
     private func seconds(from s: EventTime, to e: EventTime) -> Int {
@@ -515,7 +515,7 @@ public struct GoogleEventMapper: Sendable {
         case .date(let d):
             return EventDateTime(date: d.extendedFormat)
         case .utc(let l):
-            return EventDateTime(dateTime: l.extendedFormat + "Z", timeZone: recurring ? "UTC" : nil)
+            return EventDateTime(dateTime: GoogleTime.dateTime(l, offset: 0), timeZone: recurring ? "UTC" : nil)
         case .zoned(let l, let tzid, let off):
             var iana = ianaName(tzid, year: l.date.year)
             // The offset the reader resolved (from the input's VTIMEZONE) is the truth;
@@ -533,7 +533,7 @@ public struct GoogleEventMapper: Sendable {
                     // In UTC, as a series without a zone is below: JSON read back gives a UTC
                     // time, so the conversion is a fixed point.
                     diag(.warning, "TZID \"\(tzid)\": the input gives \(l.extendedFormat) the offset \(GoogleTime.offsetString(offset)), which \(named) does not have then; the time is written in UTC, without a timeZone")
-                    return EventDateTime(dateTime: l.adding(seconds: -offset).extendedFormat + "Z")
+                    return EventDateTime(dateTime: GoogleTime.dateTime(l.adding(seconds: -offset), offset: 0))
                 }
                 iana = other
             }
@@ -546,9 +546,9 @@ public struct GoogleEventMapper: Sendable {
                 if iana == nil && recurring {
                     // Google expands a series in a named zone; a zone that matches none is UTC there.
                     diag(.warning, "TZID \"\(tzid)\" matches no IANA zone; the series is expanded in UTC in Google, so its occurrences after a DST change of that zone move by the change")
-                    return EventDateTime(dateTime: l.adding(seconds: -offset).extendedFormat + "Z", timeZone: "UTC")
+                    return EventDateTime(dateTime: GoogleTime.dateTime(l.adding(seconds: -offset), offset: 0), timeZone: "UTC")
                 }
-                return EventDateTime(dateTime: l.extendedFormat + GoogleTime.offsetString(offset), timeZone: iana)
+                return EventDateTime(dateTime: GoogleTime.dateTime(l, offset: offset), timeZone: iana)
             }
             diag(.error, "TZID \"\(tzid)\" is unknown, so the event's times have no offset and Google will reject them; give --default-tz ZONE to place them in a zone")
             return EventDateTime(dateTime: l.extendedFormat, timeZone: iana)
@@ -561,7 +561,7 @@ public struct GoogleEventMapper: Sendable {
                 }
                 return EventDateTime(dateTime: l.extendedFormat)
             }
-            return EventDateTime(dateTime: l.extendedFormat + GoogleTime.offsetString(GoogleTime.offset(tz, at: l)), timeZone: zoneName)
+            return EventDateTime(dateTime: GoogleTime.dateTime(l, offset: GoogleTime.offset(tz, at: l)), timeZone: zoneName)
         }
     }
 

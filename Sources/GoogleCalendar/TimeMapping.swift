@@ -25,6 +25,45 @@ enum GoogleTime {
 
     private static let zoneCache = LockedBox<[String: TimeZone?]>([:])
 
+    /// `l.extendedFormat + offsetString(offset)` (`2025-03-09T02:30:00-05:00`), written into one
+    /// String: joined, the two parts were an allocation each for every time of every event.
+    static func dateTime(_ l: LocalDateTime, offset: Int) -> String {
+        let d = l.date, a = abs(offset), h = a / 3600, m = a % 3600 / 60
+        guard (0...9999).contains(d.year), (0...99).contains(d.month), (0...99).contains(d.day), (0...99).contains(l.hour),
+              (0...99).contains(l.minute), (0...99).contains(l.second), h <= 99 else {
+            return l.extendedFormat + offsetString(offset)
+        }
+        return String(unsafeUninitializedCapacity: offset == 0 ? 20 : 25) { out in
+            func put(_ n: Int, _ width: Int, at i: Int) {
+                var n = n
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    out[i + k] = 0x30 + UInt8(n % 10)
+                    n /= 10
+                }
+            }
+            put(d.year, 4, at: 0)
+            out[4] = UInt8(ascii: "-")
+            put(d.month, 2, at: 5)
+            out[7] = UInt8(ascii: "-")
+            put(d.day, 2, at: 8)
+            out[10] = UInt8(ascii: "T")
+            put(l.hour, 2, at: 11)
+            out[13] = UInt8(ascii: ":")
+            put(l.minute, 2, at: 14)
+            out[16] = UInt8(ascii: ":")
+            put(l.second, 2, at: 17)
+            if offset == 0 {
+                out[19] = UInt8(ascii: "Z")
+                return 20
+            }
+            out[19] = offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
+            put(h, 2, at: 20)
+            out[22] = UInt8(ascii: ":")
+            put(m, 2, at: 23)
+            return 25
+        }
+    }
+
     /// `+hh:mm`, or `Z` for zero.
     static func offsetString(_ seconds: Int) -> String {
         if seconds == 0 { return "Z" }
