@@ -73,24 +73,39 @@ extension Property {
         }
     }
 
-    /// The parameter names nearly every line with parameters has, by their bytes packed into
-    /// a word (as `commonParameterName` packs them).
-    private static let commonParameterNames: [(packed: UInt64, name: String)] =
-        ["CN", "ROLE", "PARTSTAT", "RSVP", "CUTYPE", "TZID", "VALUE", "RELATED", "ENCODING", "FMTTYPE", "LANGUAGE", "ALTREP"].map { name in
-            (name.utf8.enumerated().reduce(0) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }, name)
-        }
+    /// The parameter names nearly every line with parameters has, by their bytes packed into a
+    /// word as `commonParameterName` packs them (`CN` is 0x4E43). A switch on constants, not a
+    /// table: a static table is reached through a call to `swift_once` at every use on Linux.
+    /// `TokenizerNamesTests` reads each in every case.
+    static let commonParameterNames = ["CN", "ROLE", "PARTSTAT", "RSVP", "CUTYPE", "TZID", "VALUE", "RELATED", "ENCODING",
+                                       "FMTTYPE", "LANGUAGE", "ALTREP"]
 
     /// The constant String of a common parameter name (`u[r]`, name bytes, upper-cased), not
     /// one built from the bytes for each attendee; nil for any other name.
-    private static func commonParameterName(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
+    static func commonParameterName(_ u: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
         guard r.count <= 8 else { return nil }
         var packed: UInt64 = 0
-        for (k, j) in r.enumerated() {
+        var j = r.upperBound
+        while j > r.lowerBound {
+            j -= 1
             let b = u[j]
-            packed |= UInt64(b >= 0x61 && b <= 0x7A ? b - 0x20 : b) << UInt64(8 * k)
+            packed = packed << 8 | UInt64(b >= 0x61 && b <= 0x7A ? b - 0x20 : b)
         }
-        for common in commonParameterNames where common.packed == packed { return common.name }
-        return nil
+        switch packed {
+        case 0x4E43: return "CN"
+        case 0x454C_4F52: return "ROLE"
+        case 0x5441_5453_5452_4150: return "PARTSTAT"
+        case 0x5056_5352: return "RSVP"
+        case 0x4550_5954_5543: return "CUTYPE"
+        case 0x4449_5A54: return "TZID"
+        case 0x45_554C_4156: return "VALUE"
+        case 0x44_4554_414C_4552: return "RELATED"
+        case 0x474E_4944_4F43_4E45: return "ENCODING"
+        case 0x45_5059_5454_4D46: return "FMTTYPE"
+        case 0x4547_4155_474E_414C: return "LANGUAGE"
+        case 0x5045_5254_4C41: return "ALTREP"
+        default: return nil
+        }
     }
 
     /// The parameters and value of a line whose name, `name`, ends before `start`.

@@ -38,12 +38,27 @@ struct ContentLine {
     /// tenth of tokenising.
     init?(buffer: UnsafeBufferPointer<UInt8>, line: Int) {
         guard let end = Property.nameEnd(buffer) else { return nil }
-        let kind = RawComponentText.packedName(buffer).map(PropertyKind.init(packed:)) ?? .other
+        let kind = Self.packedName(buffer, nameEnd: end).map(PropertyKind.init(packed:)) ?? .other
         let p = kind == .other ? Property(contentLineBuffer: buffer) : Property(name: kind.name, contentLineBuffer: buffer, nameEnd: end)
         guard let p else { return nil }
         property = p
         self.line = line
         self.kind = kind
+    }
+}
+
+extension ContentLine {
+    /// `RawComponentText.packedName(u)` for a line whose name, `u[..<nameEnd]`, is known to be
+    /// name bytes ending at its first `;` or `:` (`Property.nameEnd`): packed without looking
+    /// for the end again.
+    static func packedName(_ u: UnsafeBufferPointer<UInt8>, nameEnd: Int) -> (UInt64, UInt64)? {
+        guard nameEnd > 0, nameEnd <= 16 else { return nil }
+        func upper(_ b: UInt8) -> UInt64 { UInt64(b >= 0x61 && b <= 0x7A ? b - 0x20 : b) }
+        var words: (UInt64, UInt64) = (0, 0)
+        var j = nameEnd
+        while j > 8 { j -= 1; words.1 = words.1 << 8 | upper(u[j]) }
+        while j > 0 { j -= 1; words.0 = words.0 << 8 | upper(u[j]) }
+        return words
     }
 }
 
