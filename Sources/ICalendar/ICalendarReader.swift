@@ -286,9 +286,7 @@ public final class ICalendarReader {
             // and a TZID parameter is in them (a long DESCRIPTION is not searched).
             let head = Self.unquotedHead(bytes)
             let searched = UnsafeRawBufferPointer(head.map { UnsafeBufferPointer(rebasing: $0) } ?? bytes)
-            guard searched.count > 6, Bytes.contains(searched, ICalendarReader.tzidUpper) || Bytes.contains(searched, ICalendarReader.tzidLower) else {
-                return
-            }
+            guard searched.count > 6, Self.hasTZIDParameter(searched) else { return }
             // A line whose name and parameters were seen with a known zone names a known zone
             // (zones are only ever added), so it need not be read again.
             if let head, knownZoneHeads[Self.hash(head)].map({ $0.elementsEqual(head) }) == true { return }
@@ -320,7 +318,30 @@ public final class ICalendarReader {
         return h
     }
 
-    private static let tzidUpper = Array(";TZID=".utf8), tzidLower = Array(";tzid=".utf8)
+    /// Whether `bytes` hold `;TZID=` or `;tzid=`: one pass from `;` to `;`. (Two searches with
+    /// needles held in static arrays cost, per line, a call to `swift_once` for each array and
+    /// a pass for each spelling.)
+    static func hasTZIDParameter(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count >= 6 else { return false }
+        var at = base
+        let end = base + (bytes.count - 5)  // a `;` from here on has no room for `TZID=`
+        while at < end, let hit = memchr(at, Int32(UInt8(ascii: ";")), end - at) {
+            let p = UnsafeRawPointer(hit)
+            let t = p.load(fromByteOffset: 1, as: UInt8.self)
+            if p.load(fromByteOffset: 5, as: UInt8.self) == UInt8(ascii: "=") {
+                if t == UInt8(ascii: "T"), p.load(fromByteOffset: 2, as: UInt8.self) == UInt8(ascii: "Z"),
+                   p.load(fromByteOffset: 3, as: UInt8.self) == UInt8(ascii: "I"), p.load(fromByteOffset: 4, as: UInt8.self) == UInt8(ascii: "D") {
+                    return true
+                }
+                if t == UInt8(ascii: "t"), p.load(fromByteOffset: 2, as: UInt8.self) == UInt8(ascii: "z"),
+                   p.load(fromByteOffset: 3, as: UInt8.self) == UInt8(ascii: "i"), p.load(fromByteOffset: 4, as: UInt8.self) == UInt8(ascii: "d") {
+                    return true
+                }
+            }
+            at = p + 1
+        }
+        return false
+    }
 
     private func handle(_ raw: RawComponentText) -> ICalendarPendingItem? {
         switch raw.name {

@@ -55,3 +55,34 @@ import Testing
         }
     }
 }
+
+/// The byte-level shortcuts beside the general readings they stand in for.
+@Suite struct NameBytesTests {
+    @Test func aNamePackedFromItsKnownEndIsThePackedName() {
+        var g = SystemRandomNumberGenerator()
+        let alphabet = Array("AaBcDeIiMNoRsTUvXYZz-_09".utf8)
+        for _ in 0..<5000 {
+            let name = (0..<Int.random(in: 1...20, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
+            let line = name + Array((Bool.random(using: &g) ? ";X=1:v" : ":v").utf8)
+            line.withUnsafeBufferPointer { u in
+                let end = Property.nameEnd(u)
+                #expect(end == name.count)
+                let packed = ContentLine.packedName(u, nameEnd: name.count), expected = RawComponentText.packedName(u)
+                #expect(packed?.0 == expected?.0 && packed?.1 == expected?.1, "\(String(decoding: line, as: UTF8.self))")
+            }
+        }
+    }
+
+    @Test func aTZIDParameterIsFoundAsBothSearchesFoundIt() {
+        var g = SystemRandomNumberGenerator()
+        let alphabet = Array(";;TZIDtzid==:Xx".utf8)
+        var cases: [[UInt8]] = [";TZID=", ";tzid=", ";TZID", "TZID=", ";TzId=", ";;TZID=", "x;TZID=", ";TZID=x", ";tZID=", ";TZIDX="].map { Array($0.utf8) }
+        for _ in 0..<20_000 { cases.append((0..<Int.random(in: 0...14, using: &g)).map { _ in alphabet.randomElement(using: &g)! }) }
+        for bytes in cases {
+            bytes.withUnsafeBytes { b in
+                let expected = Bytes.contains(b, Array(";TZID=".utf8)) || Bytes.contains(b, Array(";tzid=".utf8))
+                #expect(ICalendarReader.hasTZIDParameter(b) == expected, "\(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+    }
+}
