@@ -74,13 +74,15 @@ enum GoogleTime {
 }
 
 /// A zone's UTC offsets as the instants where they change, read once from Foundation's tz
-/// database for 1800 to 2200 and looked up by binary search. Each wall time took four
+/// database for 1900 to 2100 and looked up by binary search. Each wall time took four
 /// `TimeZone.secondsFromGMT` calls (`WallTime.utcOffset`), every one through ICU and its lock:
 /// 3% of an .ics → NDJSON conversion, for a few dozen distinct zones. Instants outside the
 /// table's years are asked of Foundation as before.
 final class ZoneOffsets: Sendable {
-    /// 1800-01-01T00:00:00Z and 2200-01-01T00:00:00Z.
-    static let tableStart = -5_364_662_400, tableEnd = 7_258_118_400
+    /// 1900-01-01T00:00:00Z and 2100-01-01T00:00:00Z: a table is made the first time its zone
+    /// is used (about 2 ms for a zone with daylight saving time over these years), in every
+    /// conversion, so it covers the years nearly every calendar is in.
+    static let tableStart = -2_208_988_800, tableEnd = 4_102_444_800
 
     let timeZone: TimeZone
     /// `starts[i]` is the first second with `offsets[i]`; `starts[0]` is `tableStart`.
