@@ -6,13 +6,17 @@ import Foundation
 enum GoogleTime {
     /// Seconds east of UTC at a wall-clock time in an IANA zone (RFC 5545 3.3.5 rules).
     static func offset(_ tz: TimeZone, at local: LocalDateTime) -> Int {
-        let table = ZoneOffsets.of(tz)
-        return WallTime.utcOffset(wall: local.secondsSinceEpoch) { table.offset(atInstant: $0) }
+        if let table = ZoneOffsets.of(tz) {
+            return WallTime.utcOffset(wall: local.secondsSinceEpoch) { table.offset(atInstant: $0) }
+        }
+        return WallTime.utcOffset(wall: local.secondsSinceEpoch) { tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0))) }
     }
 
     /// Seconds east of UTC at an instant (seconds since the epoch) in `tz`: what
-    /// `tz.secondsFromGMT(for:)` gives, from the zone's table.
-    static func offset(_ tz: TimeZone, atInstant t: Int) -> Int { ZoneOffsets.of(tz).offset(atInstant: t) }
+    /// `tz.secondsFromGMT(for:)` gives, from the zone's table once it has one.
+    static func offset(_ tz: TimeZone, atInstant t: Int) -> Int {
+        ZoneOffsets.of(tz)?.offset(atInstant: t) ?? tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))
+    }
 
     static func zone(_ name: String) -> TimeZone? {
         zoneCache.withLock {
@@ -79,10 +83,13 @@ enum GoogleTime {
 /// 3% of an .ics → NDJSON conversion, for a few dozen distinct zones. Instants outside the
 /// table's years are asked of Foundation as before.
 final class ZoneOffsets: Sendable {
-    /// 1900-01-01T00:00:00Z and 2100-01-01T00:00:00Z: a table is made the first time its zone
-    /// is used (about 2 ms for a zone with daylight saving time over these years), in every
-    /// conversion, so it covers the years nearly every calendar is in.
+    /// 1900-01-01T00:00:00Z and 2100-01-01T00:00:00Z: the years nearly every calendar is in.
     static let tableStart = -2_208_988_800, tableEnd = 4_102_444_800
+    /// Offsets Foundation gives for a zone before its table is made. Making one costs about
+    /// as much as 700 wall times asked of Foundation (3 ms for New York: ICU builds the
+    /// zone's rules for its transitions first), which a conversion of a few events would pay
+    /// for nothing.
+    static let askedBeforeTable = 512
 
     let timeZone: TimeZone
     /// `starts[i]` is the first second with `offsets[i]`; `starts[0]` is `tableStart`.
@@ -126,18 +133,30 @@ final class ZoneOffsets: Sendable {
         return Int(offsets[low])
     }
 
-    /// The table of `tz`, made on its first use; by identifier, which names the rules.
-    static func of(_ tz: TimeZone) -> ZoneOffsets {
+    /// The table of `tz`, by identifier (which names the rules); nil for its first
+    /// `askedBeforeTable` uses, which Foundation answers.
+    static func of(_ tz: TimeZone) -> ZoneOffsets? {
         let id = tz.identifier
         return cache.withLock {
-            if let t = $0[id] { return t }
-            let t = ZoneOffsets(tz)
-            $0[id] = t
-            return t
+            switch $0[id] {
+            case .made(let t)?:
+                return t
+            case .asked(let n)? where n < askedBeforeTable:
+                $0[id] = .asked(n + 1)
+                return nil
+            case .asked?:
+                let t = ZoneOffsets(tz)
+                $0[id] = .made(t)
+                return t
+            case nil:
+                $0[id] = .asked(1)
+                return nil
+            }
         }
     }
 
-    private static let cache = LockedBox<[String: ZoneOffsets]>([:])
+    private enum Use { case asked(Int), made(ZoneOffsets) }
+    private static let cache = LockedBox<[String: Use]>([:])
 }
 
 /// A value behind a lock, for caches shared across threads.

@@ -60,3 +60,19 @@ import Testing
         #expect(GoogleTime.offset(apia, at: LocalDateTime(year: 2011, month: 12, day: 31, hour: 12)) == 50_400)
     }
 }
+
+extension ZoneOffsetsTests {
+    @Test func aZoneHasItsTableOnlyAfterManyUsesAndTheSameOffsetsEitherWay() throws {
+        // A zone no other test uses, so that its uses are this test's.
+        let tz = try #require(TimeZone(identifier: "America/Kentucky/Monticello"))
+        var instants = SystemRandomNumberGenerator()
+        func check() {
+            let t = Int.random(in: ZoneOffsets.tableStart..<ZoneOffsets.tableEnd, using: &instants)
+            #expect(GoogleTime.offset(tz, atInstant: t) == Self.foundation(tz, t), "\(t)")
+        }
+        for _ in 0..<(ZoneOffsets.askedBeforeTable - 1) { check() }
+        #expect(ZoneOffsets.of(tz) == nil, "Foundation answers the first uses")
+        #expect(ZoneOffsets.of(tz) != nil, "the next has the table")
+        for _ in 0..<200 { check() }
+    }
+}
