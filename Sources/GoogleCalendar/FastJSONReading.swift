@@ -114,8 +114,16 @@ private struct Reader {
     private var keys: [Key] = []
     /// The entries of the string dictionaries being read (see `stringDictionary`).
     private var pairs: [(String, String)] = []
+    /// A string with escapes, decoded (see `string`): one buffer for all of an event's.
+    private var unescaped: [UInt8] = []
 
-    init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
+    init(_ b: UnsafeBufferPointer<UInt8>) {
+        self.b = b
+        // Room for the keys of an event and of the objects within it, and for a private map,
+        // at once: grown by doubling, they were a sixth of the reader's allocations.
+        keys.reserveCapacity(48)
+        pairs.reserveCapacity(16)
+    }
 
     var atEnd: Bool { i == b.count }
 
@@ -205,6 +213,8 @@ private struct Reader {
         defer { depth -= 1 }
         var out: [T] = []
         if try peek() == UInt8(ascii: "]") { i += 1; return out }
+        // Lists of attendees and reminders hold a few: room for four at once, not 1, 2, 4.
+        out.reserveCapacity(4)
         while true {
             out.append(try element(&self))
             switch try peek() {
@@ -293,9 +303,10 @@ private struct Reader {
             return bits < 0x80 ? String(decoding: run, as: UTF8.self) : try text(run)
         }
         guard b[i] == 0x5C else { throw Miss() }  // a raw control character
-        var out: [UInt8] = []
-        out.reserveCapacity(2 * (i - start) + 16)
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+        // Decoded into the reader's buffer, kept from string to string: an array for each
+        // string with escapes (descriptions, mostly) was made and grown again and again.
+        unescaped.removeAll(keepingCapacity: true)
+        unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
         while true {
             guard i < b.count else { throw Miss() }
             let c = b[i]
@@ -305,19 +316,19 @@ private struct Reader {
                 // The plain run up to the next quote, escape or control character, at once.
                 let run = i
                 _ = plainRun()
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+                unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
                 continue
             }
             guard i + 1 < b.count else { throw Miss() }
             let e = b[i + 1]
             i += 2
             switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): unescaped.append(e)
+            case UInt8(ascii: "b"): unescaped.append(0x08)
+            case UInt8(ascii: "f"): unescaped.append(0x0C)
+            case UInt8(ascii: "n"): unescaped.append(0x0A)
+            case UInt8(ascii: "r"): unescaped.append(0x0D)
+            case UInt8(ascii: "t"): unescaped.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if scalar >= 0xD800 && scalar < 0xDC00 {
@@ -331,11 +342,11 @@ private struct Reader {
                     throw Miss()
                 }
                 guard let u = Unicode.Scalar(scalar) else { throw Miss() }
-                out.append(contentsOf: UTF8.encode(u)!)
+                unescaped.append(contentsOf: UTF8.encode(u)!)
             default: throw Miss()
             }
         }
-        return try out.withUnsafeBufferPointer { (p) throws(Miss) -> String in try text(p) }
+        return try unescaped.withUnsafeBufferPointer { (p) throws(Miss) -> String in try text(p) }
     }
 
     private mutating func hex4() throws(Miss) -> UInt32 {
