@@ -657,19 +657,16 @@ public struct GoogleEventMapper: Sendable {
                 // Whole lines (earlier versions wrote every residue so), and compact residues.
                 var residues = take("ATTENDEE")
                 var compact = PeopleMapping.residues(take(Marker.attendees))
-                // Each address compared in lower case (`PeopleMapping.sameAddress`), worked out once.
-                var compactEmails = compact.map { PeopleMapping.lowercasedEmail(of: $0.address) }
-                var residueEmails = residues.map { PeopleMapping.lowercasedEmail(of: $0.value) }
+                e.attendees.reserveCapacity(g.attendees?.count ?? 0)
+                // Each address compared in lower case (`PeopleMapping.sameAddress`), on the bytes:
+                // no lower-cased String for each address and each attendee.
                 for a in g.attendees ?? [] {
-                    let email = a.email?.lowercased()
-                    if email != nil, let i = compactEmails.firstIndex(of: email) {
-                        compactEmails.remove(at: i)
+                    if let email = a.email, let i = compact.firstIndex(where: { PeopleMapping.isAddress($0.address, ofEmail: email) }) {
                         let r = compact.remove(at: i)
                         e.attendees.append(PeopleMapping.calendarUser(attendee: a, address: r.address, residue: r.parameters))
                         continue
                     }
-                    let i = email == nil ? nil : residueEmails.firstIndex(of: email)
-                    if let i { residueEmails.remove(at: i) }
+                    let i = a.email.flatMap { email in residues.firstIndex { PeopleMapping.isAddress($0.value, ofEmail: email) } }
                     let residue = i.map { residues.remove(at: $0) }
                     e.attendees.append(PeopleMapping.calendarUser(attendee: a, carried: residue))
                 }

@@ -37,6 +37,35 @@ enum PeopleMapping {
         return email(of: address)?.lowercased()
     }
 
+    /// `lowercasedEmail(of: address) == email.lowercased()` (Google's e-mail address is the
+    /// one `address` gives, in any case), without making either lower-cased String: compared on
+    /// the bytes, letters folded, when both are ASCII (nearly always), as `lowercasedEmail`
+    /// reads the address. Anything else, as Strings: a non-ASCII letter can lower-case to an
+    /// ASCII one (the Kelvin sign to `k`).
+    static func isAddress(_ address: String, ofEmail email: String) -> Bool {
+        let mailto = CalendarUser(address: address).hasMailtoScheme
+        var address = address, email = email
+        let fast = address.withUTF8 { u in
+            email.withUTF8 { e -> Bool? in
+                guard !u.contains(where: { $0 >= 0x80 }), !e.contains(where: { $0 >= 0x80 }) else { return nil }
+                var from = 0
+                if mailto {
+                    from = 7
+                } else if !u.contains(UInt8(ascii: "@")) || u.contains(UInt8(ascii: ":")) {
+                    return false  // no e-mail address
+                }
+                guard u.count - from == e.count else { return false }
+                for k in 0..<e.count where u[from + k] != e[k] {
+                    let x = u[from + k], y = e[k]
+                    guard (x | 0x20) == (y | 0x20), (x | 0x20) >= 0x61, (x | 0x20) <= 0x7A else { return false }
+                }
+                return true
+            }
+        }
+        if let fast { return fast }
+        return lowercasedEmail(of: address).map { $0 == email.lowercased() } ?? false
+    }
+
     static func sameAddress(_ address: String, _ email: String?) -> Bool {
         guard let a = self.email(of: address), let email else { return false }
         return a.lowercased() == email.lowercased()

@@ -16,6 +16,37 @@ private let discovery = repository.deletingLastPathComponent().appendingPathComp
         }
     }
 
+    /// An attendee's carried address is matched to its Google e-mail address on the bytes as
+    /// `sameAddress` matches them as Strings: random addresses (ASCII or not, any case, with and
+    /// without a scheme), each against e-mail addresses that differ from its own by case, by
+    /// bytes one bit from a letter's other case (`@` and `` ` ``), by length, or not at all.
+    @Test func addressMatchesAnEmailAsSameAddressDoes() {
+        var gen = PropertyTests.Generator(state: 0xADD5)
+        let pieces = ["a", "Z", "q", "@", "`", "[", "{", ".", "-", ":", "é", "É", "\u{212A}", "k", "K", "İ", "i", "\u{301}", "東"]
+        let schemes = ["mailto:", "MAILTO:", "MaIlTo:", "mailto", "tel:", "", ""]
+        var matched = 0, compared = 0
+        for _ in 0..<3000 {
+            let local = (0..<gen.int(0...6)).map { _ in gen.pick(pieces) }.joined()
+            let address = gen.pick(schemes) + local + (gen.bool() ? "@Example.COM" : "")
+            var emails = [PeopleMapping.email(of: address) ?? local, local, "", address]
+            if let own = PeopleMapping.email(of: address) {
+                // Case flipped byte by byte, where that leaves ASCII (letters, and `@` <-> `` ` ``).
+                let flipped = own.utf8.map { b -> UInt8 in b >= 0x40 && b < 0x80 && gen.bool() ? b ^ 0x20 : b }
+                if let s = String(bytes: flipped, encoding: .utf8) { emails.append(s) }
+                emails.append(own.uppercased())
+                emails.append(own + "x")
+            }
+            for e in emails {
+                let expected = PeopleMapping.sameAddress(address, e)
+                #expect(PeopleMapping.isAddress(address, ofEmail: e) == expected, "\(address) against \(e)")
+                if expected { matched += 1 }
+                compared += 1
+            }
+        }
+        // Both answers occur often.
+        #expect(matched > compared / 10 && matched < compared * 9 / 10, "\(matched) of \(compared) matched")
+    }
+
     /// An attendee line without ROLE, PARTSTAT or both carries the names it lacks, so that
     /// Google's defaults for them are not written back; with both it carries neither.
     @Test func residueNamesTheTypedParametersTheLineLacks() throws {
