@@ -106,6 +106,8 @@ enum AlarmMapping {
         var text = text
         let split = text.withUTF8 { u -> Bool? in
             guard !u.contains(0x0D) else { return nil }
+            // Room for every line at once (an alarm has a few; grown, the list was made three times).
+            lines.reserveCapacity(u.count(where: { $0 == 0x0A }) + 1)
             var start = 0
             for j in 0...u.count where j == u.count || u[j] == 0x0A {
                 defer { start = j + 1 }

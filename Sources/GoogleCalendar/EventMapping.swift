@@ -593,15 +593,24 @@ public struct GoogleEventMapper: Sendable {
         // `take` marks the lines of a name taken (an event carries a few lines: a pass over
         // them costs less than hashing); the rest stay, in order, as the event's own properties.
         var taken = [Bool](repeating: false, count: carried.count)
-        func take(_ name: String) -> [Property] {
-            var found: [Property] = []
+        func take(_ name: String, _ each: (Property) -> Void) {
             // Lengths first: they are at hand, and tell most names apart without comparing them.
             let length = name.utf8.count
             for i in carried.indices where !taken[i] && carried[i].property.name.utf8.count == length && carried[i].property.name == name {
                 taken[i] = true
-                found.append(carried[i].property)
+                each(carried[i].property)
             }
+        }
+        func take(_ name: String) -> [Property] {
+            var found: [Property] = []
+            take(name) { found.append($0) }
             return found
+        }
+        /// `take(name).first`, without the list: most names are taken for their one line.
+        func takeFirst(_ name: String) -> Property? {
+            var first: Property?
+            take(name) { if first == nil { first = $0 } }
+            return first
         }
         var extra: [Property] = []
         var offlineSeries: String?
@@ -614,9 +623,9 @@ public struct GoogleEventMapper: Sendable {
             case .iCalUID: e.uid = g.iCalUID ?? (g.recurringEventId ?? g.id).map { $0 + "@google.com" }
             case .originalStartTime:
                 e.recurrenceID = g.originalStartTime.flatMap { eventTime($0, "originalStartTime", diag) }
-                if take("X-CALPORT-RANGE").first?.value.uppercased() == "THISANDFUTURE" { e.recurrenceIDThisAndFuture = true }
+                if takeFirst("X-CALPORT-RANGE")?.value.uppercased() == "THISANDFUTURE" { e.recurrenceIDThisAndFuture = true }
                 // An override written to Google as a single event (its series was not in the input).
-                if let r = take("RECURRENCE-ID").first, e.recurrenceID == nil {
+                if let r = takeFirst("RECURRENCE-ID"), e.recurrenceID == nil {
                     e.recurrenceID = EventTime(icalValue: r.value, tzid: r.parameter("TZID")?.value).map(resolved)
                 }
             case .start: e.start = g.start.flatMap { eventTime($0, "start", diag) }
@@ -625,7 +634,7 @@ public struct GoogleEventMapper: Sendable {
                 for line in g.recurrence ?? [] { applyRecurrence(line, to: &e, diag) }
                 // PERIOD RDATEs written to Google as their starts come back as periods.
                 var periods = Event()
-                for p in take("RDATE") { applyRecurrence(p.contentLine, to: &periods, diag) }
+                take("RDATE") { p in applyRecurrence(p.contentLine, to: &periods, diag) }
                 for r in periods.recurrenceDates {
                     if let i = e.recurrenceDates.firstIndex(of: .time(r.start)) { e.recurrenceDates[i] = r } else {
                         e.recurrenceDates.append(r)
@@ -643,14 +652,14 @@ public struct GoogleEventMapper: Sendable {
             case .visibility:
                 e.classification = EventValues.visibility.model(g.visibility)
                 if let v = g.visibility, v != "default", e.classification == nil { diag(.warning, "unknown visibility \"\(v)\"") }
-                if let c = take("CLASS").first { e.classification = Classification(c.value) }
+                if let c = takeFirst("CLASS") { e.classification = Classification(c.value) }
             case .sequence: e.sequence = g.sequence
             case .created: e.created = g.created.flatMap { utc($0, "created", diag) }
             case .updated: e.lastModified = g.updated.flatMap { utc($0, "updated", diag) }
             case .organizer:
                 if let o = g.organizer {
-                    e.organizer = PeopleMapping.calendarUser(organizer: o, carried: take("ORGANIZER").first)
-                } else if let o = take("ORGANIZER").first {
+                    e.organizer = PeopleMapping.calendarUser(organizer: o, carried: takeFirst("ORGANIZER"))
+                } else if let o = takeFirst("ORGANIZER") {
                     e.organizer = CalendarUser(property: o)
                 }
             case .attendees:
@@ -675,7 +684,8 @@ public struct GoogleEventMapper: Sendable {
                     e.attendees.append(CalendarUser(property: r))
                 }
             case .reminders:
-                let carriedAlarms = take("VALARM").map(\.value)
+                var carriedAlarms: [String] = []
+                take("VALARM") { carriedAlarms.append($0.value) }
                 let (alarms, useDefault) = AlarmMapping.alarms(g.reminders, carried: carriedAlarms, summary: g.summary,
                                                                 organizer: g.organizer?.email)
                 e.alarms = alarms
@@ -695,7 +705,7 @@ public struct GoogleEventMapper: Sendable {
                 // Inline attachments Google cannot hold.
                 for r in residues.map(Attachment.init(property:)) where r.inlineBase64 != nil { e.attachments.append(r) }
             case .colorId:
-                if let c = take("COLOR").first { e.color = c.value } else if let id = g.colorId { e.color = Palette.cssName(forColorId: id) }
+                if let c = takeFirst("COLOR") { e.color = c.value } else if let id = g.colorId { e.color = Palette.cssName(forColorId: id) }
                 // X-GOOGLE-COLOR-ID only when COLOR does not already imply it.
                 if let id = g.colorId, e.color.flatMap(Palette.nearestColorId) != id,
                    let p = GoogleOnlyFields.property(for: .colorId, of: g) {
@@ -725,18 +735,23 @@ public struct GoogleEventMapper: Sendable {
         }
 
         // Carried iCalendar content.
-        if let d = take("DURATION").first.flatMap({ ICalDuration(icalString: $0.value) }) {
+        if let d = takeFirst("DURATION").flatMap({ ICalDuration(icalString: $0.value) }) {
             e.duration = d
             e.end = nil
         }
-        if let p = take("PRIORITY").first.flatMap({ Int($0.value) }) { e.priority = p }
-        for c in take("CATEGORIES") { e.categories += ICalText.splitList(c.value) }
-        if take(Marker.floating).first != nil { e.makeFloating(in: floatingZone) }
-        for p in take(Marker.parameters) {
-            guard let name = p.parameter("X-PROPERTY")?.value else { continue }
+        if let p = takeFirst("PRIORITY").flatMap({ Int($0.value) }) { e.priority = p }
+        take("CATEGORIES") { c in e.categories += ICalText.splitList(c.value) }
+        if takeFirst(Marker.floating) != nil { e.makeFloating(in: floatingZone) }
+        take(Marker.parameters) { p in
+            guard let name = p.parameter("X-PROPERTY")?.value else { return }
             e.propertyParameters[name] = p.parameters.filter { $0.name != "X-PROPERTY" }
         }
-        e.properties = carried.indices.filter { !taken[$0] }.map { carried[$0].property } + extra
+        // The lines left, then the Google-only fields, gathered into one list made at its size.
+        var own: [Property] = []
+        own.reserveCapacity(taken.count(where: { !$0 }) + extra.count)
+        for i in carried.indices where !taken[i] { own.append(carried[i].property) }
+        own += extra
+        e.properties = own
         return e
     }
 

@@ -270,6 +270,8 @@ enum PeopleMapping {
             var value = line.value
             let ascii = value.withUTF8 { u -> Bool in
                 guard !u.contains(where: { $0 >= 0x80 }) else { return false }
+                // Room for this line's addresses at once, as they are counted by their commas.
+                out.reserveCapacity(out.count + u.count(where: { $0 == UInt8(ascii: ",") }) + 1)
                 var start = 0
                 for j in 0...u.count where j == u.count || u[j] == UInt8(ascii: ",") {
                     let piece = UnsafeBufferPointer(rebasing: u[start..<j])
