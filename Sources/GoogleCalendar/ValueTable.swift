@@ -18,6 +18,10 @@ struct ValueTable<Model: Equatable & Sendable>: Sendable {
     /// side is); nil when the table has none.
     func model(_ google: String?) -> Model? {
         guard let google else { return nil }
+        // Google writes its own spelling: found by plain equality first, which compares small
+        // strings at once. The table's strings differ from each other in more than case
+        // (a test holds it to that), so no earlier row could match without regard to case.
+        if let row = rows.first(where: { $0.google == google }) { return row.model }
         return rows.first { $0.google.caseInsensitiveEquals(google) }?.model
     }
 }

@@ -47,6 +47,33 @@ private let discovery = repository.deletingLastPathComponent().appendingPathComp
         #expect(matched > compared / 10 && matched < compared * 9 / 10, "\(matched) of \(compared) matched")
     }
 
+    /// Google's strings are read by plain equality before case is disregarded: every table gives
+    /// what reading without regard to case alone gives, for its own strings in any case and
+    /// for others (as long, non-ASCII, empty), and no two of a table's strings differ in case only.
+    @Test func valueTablesReadGooglesStringsAsWithoutRegardToCase() {
+        var gen = PropertyTests.Generator(state: 0x7AB1)
+        func check<M: Equatable & Sendable>(_ table: ValueTable<M>, _ what: String) {
+            let strings = table.rows.map(\.google)
+            for (i, a) in strings.enumerated() {
+                for b in strings[(i + 1)...] { #expect(!a.caseInsensitiveEquals(b), "\(what): \(a) and \(b)") }
+            }
+            var inputs = strings + ["", "x", "ÿes", "needsactiоn", "DEFAULT", "\u{212A}"]
+            for s in strings {
+                inputs.append(String(s.map { _ in gen.pick(Array("abcdeéz")) }))
+                for _ in 0..<20 {
+                    inputs.append(String(s.map { c in gen.bool() ? Character(c.uppercased()) : c }))
+                }
+            }
+            for s in inputs {
+                #expect(table.model(s) == table.rows.first { $0.google.caseInsensitiveEquals(s) }?.model, "\(what): \(s)")
+            }
+        }
+        check(PeopleMapping.participation, "responseStatus")
+        check(EventValues.status, "status")
+        check(EventValues.transparency, "transparency")
+        check(EventValues.visibility, "visibility")
+    }
+
     /// An attendee line without ROLE, PARTSTAT or both carries the names it lacks, so that
     /// Google's defaults for them are not written back; with both it carries neither.
     @Test func residueNamesTheTypedParametersTheLineLacks() throws {
