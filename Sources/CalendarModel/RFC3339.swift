@@ -4,7 +4,12 @@ public enum RFC3339 {
     /// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±hh:mm)?` (`T` and `Z` in either case). Fractional seconds
     /// are read and dropped; the offset (seconds east of UTC) is nil when there is none.
     public static func dateTime(_ s: String) -> (local: LocalDateTime, offset: Int?)? {
-        let u = Array(s.utf8)
+        // Read in place: a copy of the bytes was an allocation for every time Google gives.
+        var s = s
+        return s.withUTF8 { dateTime($0) }
+    }
+
+    private static func dateTime(_ u: UnsafeBufferPointer<UInt8>) -> (local: LocalDateTime, offset: Int?)? {
         func num(_ r: Range<Int>) -> Int? {
             guard r.upperBound <= u.count else { return nil }
             var n = 0
@@ -37,7 +42,11 @@ public enum RFC3339 {
 
     /// `YYYY-MM-DD`, a valid calendar date.
     public static func date(_ s: String) -> LocalDate? {
-        let u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { date($0) }
+    }
+
+    private static func date(_ u: UnsafeBufferPointer<UInt8>) -> LocalDate? {
         guard u.count == 10, u[4] == 0x2D, u[7] == 0x2D,
               u.indices.allSatisfy({ $0 == 4 || $0 == 7 || (u[$0] >= 0x30 && u[$0] <= 0x39) })
         else { return nil }
