@@ -89,7 +89,7 @@ final class ZoneOffsets: Sendable {
     /// as much as the next 4,000 wall times asked of Foundation would (callgrind: 10.4 million
     /// instructions for New York, where ICU builds the zone's transition rules first, against
     /// 700 for each `secondsFromGMT` and four of those for a wall time). Waiting that long,
-    /// a conversion never spends more than twice what Foundation alone would cost it.
+    /// a conversion spends at most about twice what Foundation alone would cost it.
     static let askedBeforeTable = 4096
 
     let timeZone: TimeZone
