@@ -80,19 +80,35 @@ struct RawComponentText {
     ]
 
     /// BEGIN, END and `libicalPropertyNames`, packed.
-    static let libicalProperties: [(UInt64, UInt64)] = (["BEGIN", "END"] + libicalPropertyNames).map { packedName(Array(($0 + ":").utf8))! }
+    static let libicalProperties: [(UInt64, UInt64)] = (["BEGIN", "END"] + libicalPropertyNames).map { packedName($0)! }
 
     /// A line's property name (the bytes before the first `;` or `:`), upper-cased, in two
     /// words; nil when no `;` or `:` ends it within 16 bytes.
-    static func packedName<C: Collection>(_ line: C) -> (UInt64, UInt64)? where C.Element == UInt8 {
-        var words: (UInt64, UInt64) = (0, 0)
-        for (i, c) in line.prefix(17).enumerated() {
-            if c == UInt8(ascii: ";") || c == UInt8(ascii: ":") { return i > 0 ? words : nil }
-            guard i < 16 else { return nil }
-            let u = UInt64(c >= 0x61 && c <= 0x7A ? c - 0x20 : c) << (8 * UInt64(i % 8))
-            if i < 8 { words.0 |= u } else { words.1 |= u }
+    static func packedName(_ line: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        var end = 0
+        while end < line.count {
+            let c = line[end]
+            if c == UInt8(ascii: ";") || c == UInt8(ascii: ":") { return end > 0 ? packed(UnsafeBufferPointer(rebasing: line[..<end])) : nil }
+            end += 1
+            guard end <= 16 else { return nil }
         }
         return nil
+    }
+
+    /// `packedName` of a name given as a String (its line's `;` or `:` left out).
+    static func packedName(_ name: String) -> (UInt64, UInt64)? {
+        Array((name + ":").utf8).withUnsafeBufferPointer { packedName($0) }
+    }
+
+    /// A name of at most 16 bytes, upper-cased, packed into two words: its first byte is the
+    /// low byte of the first word.
+    static func packed(_ name: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        func upper(_ b: UInt8) -> UInt64 { UInt64(b >= 0x61 && b <= 0x7A ? b - 0x20 : b) }
+        var words: (UInt64, UInt64) = (0, 0)
+        var j = name.count
+        while j > 8 { j -= 1; words.1 = words.1 << 8 | upper(name[j]) }
+        while j > 0 { j -= 1; words.0 = words.0 << 8 | upper(name[j]) }
+        return words
     }
 
     /// Whether a line's property name is one libical reads; a line without a name is not.

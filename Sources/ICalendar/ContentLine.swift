@@ -53,12 +53,7 @@ extension ContentLine {
     /// for the end again.
     static func packedName(_ u: UnsafeBufferPointer<UInt8>, nameEnd: Int) -> (UInt64, UInt64)? {
         guard nameEnd > 0, nameEnd <= 16 else { return nil }
-        func upper(_ b: UInt8) -> UInt64 { UInt64(b >= 0x61 && b <= 0x7A ? b - 0x20 : b) }
-        var words: (UInt64, UInt64) = (0, 0)
-        var j = nameEnd
-        while j > 8 { j -= 1; words.1 = words.1 << 8 | upper(u[j]) }
-        while j > 0 { j -= 1; words.0 = words.0 << 8 | upper(u[j]) }
-        return words
+        return RawComponentText.packed(UnsafeBufferPointer(rebasing: u[..<nameEnd]))
     }
 }
 
@@ -138,7 +133,7 @@ enum PropertyKind: UInt8, CaseIterable {
     private static let slots: [(words: (UInt64, UInt64), kind: PropertyKind)] = {
         var slots = [(words: (UInt64, UInt64), kind: PropertyKind)](repeating: ((0, 0), .other), count: 64)
         for kind in allCases where kind != .other {
-            let words = RawComponentText.packedName(Array((kind.name + ":").utf8))!
+            let words = RawComponentText.packedName(kind.name)!
             precondition(slots[slot(words.0)].kind == .other, "two property kinds share a slot")
             slots[slot(words.0)] = (words, kind)
         }
