@@ -9,8 +9,9 @@ public enum WallTime {
         let after = f(wall + 86_400)
         if before == after {
             // No change nearby (the usual case), or one that went and came back: check directly.
+            // When `o` is `before` (nearly always), `wall - o` is the instant just asked about.
             let o = f(wall - before)
-            return f(wall - o) == o ? o : before
+            return o == before || f(wall - o) == o ? o : before
         }
         let fitsBefore = f(wall - before) == before
         let fitsAfter = f(wall - after) == after
