@@ -285,20 +285,27 @@ enum Carrier {
             }
             return out
         }
+        // Anything else: each piece ends at the last Character boundary within `size` bytes,
+        // found by stepping back over the bytes from the limit, so only the text at each cut
+        // is broken into grapheme clusters, not all of it.
         var out: [String] = []
-        var current = ""
-        var bytes = 0
-        for c in s {
-            let n = c.utf8.count
-            if bytes + n > size {
-                out.append(current)
-                current = ""
-                bytes = 0
+        var start = s.startIndex
+        while start < s.endIndex {
+            guard let limit = s.utf8.index(start, offsetBy: size, limitedBy: s.endIndex), limit < s.endIndex else {
+                out.append(String(s[start...]))
+                break
             }
-            current.append(c)
-            bytes += n
+            var cut = limit
+            while cut > start && cut.samePosition(in: s) == nil { cut = s.utf8.index(before: cut) }
+            if cut == start {
+                // A Character longer than `size` is a piece of its own; at the very start it
+                // follows an empty piece, as the cut by Characters has always written it.
+                if start == s.startIndex { out.append("") }
+                cut = s.index(after: start)
+            }
+            out.append(String(s[start..<cut]))
+            start = cut
         }
-        if !current.isEmpty { out.append(current) }
         return out
     }
 

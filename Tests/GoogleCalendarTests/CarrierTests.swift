@@ -69,7 +69,9 @@ import Testing
     /// that takes the Character-wise path.
     @Test func piecesOnBytesAreThePiecesByCharacter() {
         let texts = ["", "plain ascii text", "été à Zürich, naïve façade", "ǅʰˇ߿ÿ", "e\u{301}e\u{301}x", "cr\r\nlf\r\n", "lone\rcr",
-                     "日本語のテキスト", "\u{1F4C5}\u{1F4C5}", "🇩🇪🇫🇷", "aé\u{2FF}\u{300}b", "\u{7F}\u{80}\u{AD}é"]
+                     "日本語のテキスト", "\u{1F4C5}\u{1F4C5}", "🇩🇪🇫🇷", "aé\u{2FF}\u{300}b", "\u{7F}\u{80}\u{AD}é",
+                     "👨‍👩‍👧‍👦 family", "🇩🇪🇫", "한국어 ᄀᄀᄀ각", "a" + String(repeating: "\u{301}", count: 9) + "b", "x\r\n\r\ny",
+                     "<p>会議は延期されました。</p>"]
         for text in texts {
             for repeats in [1, 3, 50] {
                 let s = String(repeating: text, count: repeats)
@@ -80,6 +82,8 @@ import Testing
         }
         let html = String(repeating: "<p>Ce rendez-vous a été déplacé à la demande du client.</p>", count: 60)
         #expect(Carrier.chunks(html, Carrier.maximumValueLength) == Self.plainChunks(html, Carrier.maximumValueLength))
+        let japanese = String(repeating: "<p>会議は延期されました。資料をご確認ください。</p>", count: 40)
+        #expect(Carrier.chunks(japanese, Carrier.maximumValueLength) == Self.plainChunks(japanese, Carrier.maximumValueLength))
     }
 
     /// What each carried line is worth when not all fit: calport's markers, spellings, other
