@@ -112,7 +112,7 @@ extension String {
 /// values that hold free text such as CN.
 public enum ParameterText {
     public static func decode(_ s: String) -> String {
-        guard s.utf8.contains(UInt8(ascii: "^")) else { return s }
+        guard Bytes.contains(s, UInt8(ascii: "^")) else { return s }
         var out = ""
         var caret = false
         for c in s {
@@ -198,7 +198,7 @@ public enum ICalText {
     }
 
     public static func unescape(_ s: String) -> String {
-        guard s.utf8.contains(UInt8(ascii: "\\")) else { return s }
+        guard Bytes.contains(s, UInt8(ascii: "\\")) else { return s }
         // On bytes: `\` and the letters after it are ASCII, and a byte that follows `\` and
         // starts a multi-byte character is kept with the rest of that character.
         var s = s
@@ -261,6 +261,15 @@ import Darwin
 
 /// Byte search on the C library's memchr and memcmp (the generic `firstRange(of:)` is far slower).
 public enum Bytes {
+    /// Whether `s` holds the byte, by `memchr` on its UTF-8 (generic `utf8.contains` steps
+    /// through the view a byte at a time).
+    public static func contains(_ s: String, _ byte: UInt8) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { b in
+            guard let base = b.baseAddress else { return false }
+            return memchr(base, Int32(byte), b.count) != nil
+        } ?? s.utf8.contains(byte)
+    }
+
     /// A needle prepared once for many searches: a long one keeps its skip table.
     public struct Needle: Sendable {
         public let bytes: [UInt8]
