@@ -78,6 +78,9 @@ public struct GoogleEventMapper: Sendable {
         // Each as its name and the rest of its line (`;X-P=1:value`), which is what the carrier
         // keeps under the name.
         var carried: [(name: String, rest: String)] = []
+        // Room for what is carried most often (the verbatim lines, the alarms, a marker or
+        // two), so that the list is made once rather than grown through its doublings.
+        carried.reserveCapacity(e.properties.count + e.alarms.count + 2)
         func carry(_ p: Property) { carried.append((p.name, p.contentLineAfterName)) }
         // Attendees' compact residues, carried as grouped lines once the limits are applied.
         var residues: [PeopleMapping.Residue] = []

@@ -236,6 +236,9 @@ enum PeopleMapping {
         // sets, an index by hash takes over.
         var lines: [(parameters: [Parameter], text: [UInt8], valueStart: Int)] = []
         var index: [[Parameter]: Int] = [:]
+        // Room in each line for the addresses it may get (up to a kilobyte), so that it is not
+        // grown an address at a time.
+        let room = min(1024, residues.reduce(0) { $0 + $1.address.utf8.count })
         for k in residues.indices {
             guard let parameters = parameters(k) else { continue }
             let i: Int
@@ -247,6 +250,7 @@ enum PeopleMapping {
                 i = lines.count
                 // The line up to its value: `;CUTYPE=INDIVIDUAL;RSVP=TRUE:`.
                 var text: [UInt8] = []
+                text.reserveCapacity(64 + room)
                 Property(name: residueMarker, parameters: parameters, value: "").appendContentLine(to: &text, withName: false)
                 lines.append((parameters, text, text.count))
                 if lines.count == 16 {
