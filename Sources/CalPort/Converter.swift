@@ -113,7 +113,10 @@ public struct Converter {
 
         let sink: EventSink
         switch options.to {
-        case .ics: sink = ICalendarSink(output: output, fallbackTimestamp: options.fallbackTimestamp, diagnostics: counter)
+        case .ics:
+            sink = ICalendarSink(output: output, fallbackTimestamp: options.fallbackTimestamp, diagnostics: counter)
+            // Workers that map the events also write them: this thread copies the text.
+            if options.workers > 1, let s = source as? ICalendarEncodingSource { s.encodingFallbackTimestamp = options.fallbackTimestamp }
         case .json, .ndjson:
             // Custom VTIMEZONEs ("Customized Time Zone") are matched to IANA zones by the reader.
             let equivalent = (source as? ICalendarSource).map { s -> @Sendable (String, Int) -> String? in
@@ -139,6 +142,11 @@ public struct Converter {
                 case .event(let e, let location):
                     if !began { try sink.begin(CalendarInfo()); began = true }
                     try sink.event(e, location: location)
+                    summary.events += 1
+                case .encoded(let text, _):
+                    guard let ics = sink as? ICalendarSink else { preconditionFailure("events come encoded only for an .ics output") }
+                    if !began { try sink.begin(CalendarInfo()); began = true }
+                    try ics.write(text)
                     summary.events += 1
                 }
             }

@@ -66,6 +66,7 @@ public enum CalendarLoader {
                     if e.rejection != nil { continue }
                     if comparedOnly { entries.append(Verifier.Entry(e, texts: texts)) } else { doc.events.append(e) }
                     locations.append(at)
+                case .encoded: preconditionFailure("events come encoded only from a source asked for them")
                 }
             }
         } catch let e as ICalendarReadError {

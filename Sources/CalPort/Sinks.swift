@@ -22,6 +22,8 @@ final class ICalendarSink: EventSink {
     func begin(_ info: CalendarInfo) throws { try writer.begin(info) }
     func timeZone(_ def: TimeZoneDefinition) throws { writer.addDefinition(def) }
     func event(_ e: Event, location: Int?) throws { try writer.write(e) }
+    /// An event a source's worker already wrote (`StreamItem.encoded`).
+    func write(_ encoded: ICalendarWriter.EncodedEvent) throws { try writer.write(encoded) }
     func end() throws { try writer.end() }
 }
 

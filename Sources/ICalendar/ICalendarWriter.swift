@@ -73,6 +73,42 @@ public final class ICalendarWriter {
         try flushIfNeeded()
     }
 
+    /// An event written as iCalendar text by `encode`, on any thread.
+    public struct EncodedEvent: Sendable {
+        /// Its lines, folded, CRLF-terminated.
+        public var bytes: [UInt8]
+        /// What writing it reported.
+        public var diagnostics: [Diagnostic]
+        /// The TZIDs it names, in the order `write(_: Event)` meets them.
+        public var zones: [String]
+        /// The event's UID, which a diagnostic about one of its zones names.
+        public var uid: String?
+    }
+
+    /// The text `write(_: Event)` would write for `event` (without the VTIMEZONEs it is the
+    /// first to use, which only the writer knows), made apart from any writer so that worker
+    /// threads can make it; `write(_: EncodedEvent)` puts it in the calendar.
+    public static func encode(_ event: Event, fallbackTimestamp: LocalDateTime) -> EncodedEvent {
+        var text = ContentLineText()
+        text.uid = event.uid
+        text.encode(event, fallbackTimestamp: fallbackTimestamp)
+        return EncodedEvent(bytes: text.bytes, diagnostics: text.diagnostics, zones: zonesUsed(by: event), uid: event.uid)
+    }
+
+    /// Writes an event `encode` made: the same bytes and diagnostics, in the same order, as
+    /// `write(_: Event)` of the event it was made from.
+    public func write(_ encoded: EncodedEvent) throws {
+        if !began { try begin(CalendarInfo()) }
+        for tzid in encoded.zones where !writtenZones.contains(tzid) {
+            writtenZones.insert(tzid)
+            writeZone(tzid, uid: encoded.uid)
+        }
+        lines.bytes.append(contentsOf: encoded.bytes)
+        for d in encoded.diagnostics { sink.emit(d) }
+        eventsWritten += 1
+        try flushIfNeeded()
+    }
+
     /// Writes into a calendar whose envelope another writer keeps (a file rewritten in place,
     /// `ICalendarLayout`): no header and, with `finish()` instead of `end()`, no END:VCALENDAR.
     /// `zonesPresent`: TZIDs whose VTIMEZONE the calendar already holds, not written again.

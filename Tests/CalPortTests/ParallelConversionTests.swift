@@ -125,6 +125,9 @@ import Testing
         #expect(lines.count > 600)
         lines.insert("{\"summary\": \"cut short", at: 300)
         lines.insert(#"{"iCalUID":"no-start@calport.test","summary":"No start"}"#, at: 500)
+        // What the .ics writer reports (a control character it drops): with several workers
+        // they write the events, and the report must still come where one thread gives it.
+        lines.insert(#"{"iCalUID":"bell@calport.test","summary":"Bell\u0007 rings","start":{"dateTime":"2024-03-01T10:00:00Z"},"end":{"dateTime":"2024-03-01T11:00:00Z"}}"#, at: 700)
         let inputs = [("in.json", json.output), ("in.ndjson", Array((lines.joined(separator: "\n") + "\n").utf8))]
         for (name, bytes) in inputs {
             let path = dir.appendingPathComponent(name)
@@ -140,6 +143,7 @@ import Testing
             }
             if name == "in.ndjson" {
                 #expect(one.diagnostics.contains { $0.line == 301 && $0.message.contains("not a Google Event resource") })
+                #expect(one.diagnostics.contains { $0.message.contains("control character") && $0.uid == "bell@calport.test" })
             }
         }
     }

@@ -10,8 +10,10 @@ import GoogleCalendar
 import ICalendar
 
 /// A Google `calendar#events` document, a bare array of events, or a single event.
-final class GoogleJSONSource: EventSource {
+final class GoogleJSONSource: ICalendarEncodingSource {
     let name: String
+    /// Set: the workers that map a streamed file's items also write them as iCalendar text.
+    var encodingFallbackTimestamp: LocalDateTime?
     private var items: [GoogleEvent] = []
     /// Where each of `items` stood in the input (items that could not be read are left out).
     private var itemIndex: [Int] = []
@@ -238,6 +240,8 @@ final class GoogleJSONSource: EventSource {
         let mapper: GoogleEventMapper
         let name: String
         let decoder: JSONDecoder
+        /// Set: each event is written as iCalendar text, with this DTSTAMP for one without.
+        let encoding: LocalDateTime?
 
         /// Item `at`, with what folding changed.
         func item(_ at: Int) throws -> GoogleEvent {
@@ -268,7 +272,11 @@ final class GoogleJSONSource: EventSource {
             do {
                 let g = try item(at)
                 let e = mapper.event(from: g) { d in diagnostics.append(GoogleJSONSource.located(d, item: streamed.kept[at].index, file: name)) }
-                return MappedItem(event: .success(e), diagnostics: diagnostics)
+                // A series made for lone overrides goes as an event, which `next` passes over.
+                if let encoding, !SeriesShapes.isSyntheticSeries(e) {
+                    return MappedItem(event: .success(.encoded(ICalendarWriter.encode(e, fallbackTimestamp: encoding))), diagnostics: diagnostics)
+                }
+                return MappedItem(event: .success(.event(e)), diagnostics: diagnostics)
             } catch {
                 return MappedItem(event: .failure(error), diagnostics: diagnostics)
             }
@@ -286,8 +294,14 @@ final class GoogleJSONSource: EventSource {
     }
 
     struct MappedItem: @unchecked Sendable {  // the error is an InputError, a value
-        var event: Result<Event, any Error>
+        var event: Result<Mapped, any Error>
         var diagnostics: [Diagnostic]
+    }
+
+    /// An item's event, or its iCalendar text when the source is asked for that.
+    enum Mapped {
+        case event(Event)
+        case encoded(ICalendarWriter.EncodedEvent)
     }
 
     /// A `calendar#events` page whose items are read one by one.
@@ -345,7 +359,7 @@ final class GoogleJSONSource: EventSource {
             let e = mapper.event(from: items[at]) { d in sink.emit(Self.located(d, item: itemIndex[at], file: name)) }
             return .event(e, location: itemIndex[at])
         }
-        let reader = ItemReader(streamed: streamed, mapper: mapper, name: name, decoder: itemDecoder)
+        let reader = ItemReader(streamed: streamed, mapper: mapper, name: name, decoder: itemDecoder, encoding: encodingFallbackTimestamp)
         // Diagnostics and locations name an item by its place in the file, before folding.
         let place = streamed.kept[at].index
         guard workers > 1 else {
@@ -372,7 +386,10 @@ final class GoogleJSONSource: EventSource {
         }
         let item = ahead[at - aheadStart]
         for d in item.diagnostics { sink.emit(d) }
-        return .event(try item.event.get(), location: place)
+        switch try item.event.get() {
+        case .event(let e): return .event(e, location: place)
+        case .encoded(let text): return .encoded(text, location: place)
+        }
     }
 
     deinit { pool?.close() }

@@ -14,6 +14,18 @@ public enum StreamItem {
     case timeZone(TimeZoneDefinition)
     /// An event and where it came from (a line number, or an index for JSON items).
     case event(Event, location: Int?)
+    /// An event a source's worker threads already wrote as iCalendar text, when asked to
+    /// (`ICalendarEncodingSource`): the writing thread then copies it and never touches the
+    /// event itself, which stays in the cache of the core that made it.
+    case encoded(ICalendarWriter.EncodedEvent, location: Int?)
+}
+
+/// A source that maps events on worker threads and can have them write each event as
+/// iCalendar text there too (`StreamItem.encoded`).
+protocol ICalendarEncodingSource: EventSource {
+    /// Set before the first `next()` to have events come encoded, with this DTSTAMP for those
+    /// that carry none; a source may still give some as `.event`.
+    var encodingFallbackTimestamp: LocalDateTime? { get set }
 }
 
 /// Something events are read from.

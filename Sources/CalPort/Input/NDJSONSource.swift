@@ -9,15 +9,17 @@ import GoogleCalendar
 import ICalendar
 
 /// One Google Event resource per line.
-final class NDJSONSource: EventSource {
+final class NDJSONSource: ICalendarEncodingSource {
     let name: String
+    /// Set: with several workers, they also write each event as iCalendar text.
+    var encodingFallbackTimestamp: LocalDateTime?
     private let input: Input
     private let mapper: GoogleEventMapper
     private let sink: DiagnosticSink
     private let workers: Int
     /// The events of the block mapped last, the next one last: taken with `removeLast`, which
     /// moves nothing else, where `removeFirst` moved every event after it.
-    private var buffered: [(Event, Int)] = []
+    private var buffered: [StreamItem] = []
     private var started = false
     private var done = false
     private var pool: OrderedWorkPool<[Line], [MappedLine]>?
@@ -44,10 +46,10 @@ final class NDJSONSource: EventSource {
             try fill()
         }
         guard !buffered.isEmpty else { return nil }
-        let (e, line) = buffered.removeLast()
+        let item = buffered.removeLast()
         // A series calport made for overrides that came without one goes again.
-        if SeriesShapes.isSyntheticSeries(e) { return try next() }
-        return .event(e, location: line)
+        if case .event(let e, _) = item, SeriesShapes.isSyntheticSeries(e) { return try next() }
+        return item
     }
 
     private var reader: LineBlockReader?
@@ -58,11 +60,15 @@ final class NDJSONSource: EventSource {
     struct MappedLine: Sendable {
         var number: Int
         var event: Event?
+        /// The event as iCalendar text instead, when the source is asked for that.
+        var encoded: ICalendarWriter.EncodedEvent?
         var diagnostics: [Diagnostic]
     }
 
-    /// Decodes and maps a block of lines, on any thread.
-    static func map(_ lines: [Line], mapper: GoogleEventMapper, name: String) -> [MappedLine] {
+    /// Decodes and maps a block of lines, on any thread; with `encoding` set, writes each event
+    /// as iCalendar text too, with that DTSTAMP for one without (a series made for lone
+    /// overrides stays an event, which `next` passes over).
+    static func map(_ lines: [Line], mapper: GoogleEventMapper, name: String, encoding: LocalDateTime? = nil) -> [MappedLine] {
         let decoder = JSONDecoder()
         return lines.map { line in
             var diagnostics: [Diagnostic] = []
@@ -74,10 +80,13 @@ final class NDJSONSource: EventSource {
                     d.line = line.number
                     diagnostics.append(d)
                 }
+                if let encoding, !SeriesShapes.isSyntheticSeries(e) {
+                    return MappedLine(number: line.number, encoded: ICalendarWriter.encode(e, fallbackTimestamp: encoding), diagnostics: diagnostics)
+                }
                 return MappedLine(number: line.number, event: e, diagnostics: diagnostics)
             } catch {
                 let d = Diagnostic(.error, "not a Google Event resource: \(JSONCodec.explain(error)); line skipped", file: name, line: line.number)
-                return MappedLine(number: line.number, event: nil, diagnostics: [d])
+                return MappedLine(number: line.number, diagnostics: [d])
             }
         }
     }
@@ -96,7 +105,7 @@ final class NDJSONSource: EventSource {
     /// Fills `buffered` with the next block that holds an event; sets `done` at the end. With
     /// several workers, blocks are decoded ahead while the caller writes the one before.
     private func fill() throws {
-        let name = name, mapper = mapper
+        let name = name, mapper = mapper, encoding = encodingFallbackTimestamp
         while buffered.isEmpty {
             let mapped: [MappedLine]
             if workers == 1 {
@@ -107,7 +116,7 @@ final class NDJSONSource: EventSource {
                 }
                 mapped = Self.map(block, mapper: mapper, name: name)
             } else {
-                let pool = self.pool ?? OrderedWorkPool<[Line], [MappedLine]>(threads: workers) { Self.map($0, mapper: mapper, name: name) }
+                let pool = self.pool ?? OrderedWorkPool<[Line], [MappedLine]>(threads: workers) { Self.map($0, mapper: mapper, name: name, encoding: encoding) }
                 self.pool = pool
                 try topUp(pool)
                 if pool.inFlight == 0 {
@@ -120,7 +129,8 @@ final class NDJSONSource: EventSource {
             }
             for line in mapped {
                 for d in line.diagnostics { sink.emit(d) }
-                if let e = line.event { buffered.append((e, line.number)) }
+                if let e = line.event { buffered.append(.event(e, location: line.number)) }
+                if let text = line.encoded { buffered.append(.encoded(text, location: line.number)) }
             }
             buffered.reverse()
         }

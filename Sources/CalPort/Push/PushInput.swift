@@ -195,6 +195,7 @@ public struct PushInput: Sendable {
                         e.organizer = nil
                     }
                     held.append(HeldEvent(record: records.append(event: e), line: at, e))
+                case .encoded: preconditionFailure("events come encoded only from a source asked for them")
                 }
             }
         } catch let e as ICalendarReadError {
