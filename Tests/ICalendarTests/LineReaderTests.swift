@@ -1,8 +1,9 @@
 @testable import ICalendar
 import Testing
 
-/// The line reader looks for line ends eight bytes at a time: every line length and every
-/// kind of line end, at every offset from the start of the input.
+/// The line reader finds a line's end as the first LF and any CR before it: every line
+/// length and every kind of line end (a bare CR before a later LF among them), at every
+/// offset from the start of the input.
 @Suite struct LineReaderTests {
     static func lines(of input: [UInt8]) throws -> [(String, Int)] {
         let reader = LineReader(.bytes(input))
