@@ -190,7 +190,7 @@ done
     done
     echo
     echo "Commands (F = cal-N for the standard profile, heavy-N for the heavy one):"
-    echo "- build: \`swift build -c release --product calport\`;" \
+    echo "- build: \`swift build -c release --static-swift-stdlib --product calport\` (as \`make build\`);" \
         "\`cc -O2 bench/libical_parse.c \$(pkg-config --cflags --libs libical) -o $LIBICAL\`"
     echo "- libical parse: \`$LIBICAL $OUT/F.ics\`"
     echo "- ics → ndjson: \`$CALPORT_SHOWN convert $OUT/F.ics --to ndjson -o $OUT/out-F.ndjson\`"
