@@ -36,9 +36,10 @@ log() { echo "bench: $*" >&2; }
 [ -x /usr/bin/time ] || { log "/usr/bin/time is missing (Debian package 'time')"; exit 1; }
 
 if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+    # As `make build` builds calport (the Swift runtime linked in): the binary that is installed.
     log "building calport and calport-fake-google (release, scratch path $SCRATCH)"
-    { swift build -c release --scratch-path "$SCRATCH" --product calport &&
-        swift build -c release --scratch-path "$SCRATCH" --product calport-fake-google; } >"$OUT/memory-build.log" 2>&1 ||
+    { swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product calport &&
+        swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product calport-fake-google; } >"$OUT/memory-build.log" 2>&1 ||
         { tail -n 20 "$OUT/memory-build.log" >&2; exit 1; }
 fi
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
