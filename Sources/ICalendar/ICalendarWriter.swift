@@ -60,10 +60,7 @@ public final class ICalendarWriter {
 
     public func write(_ event: Event) throws {
         if !began { try begin(CalendarInfo()) }
-        for tzid in ICalendarWriter.zonesUsed(by: event) where !writtenZones.contains(tzid) {
-            writtenZones.insert(tzid)
-            writeZone(tzid, uid: event.uid)
-        }
+        writeZones(ICalendarWriter.zonesUsed(by: event), uid: event.uid)
         lines.uid = event.uid
         lines.reportedControls = false
         lines.encode(event, fallbackTimestamp: fallbackTimestamp)
@@ -99,10 +96,7 @@ public final class ICalendarWriter {
     /// `write(_: Event)` of the event it was made from.
     public func write(_ encoded: EncodedEvent) throws {
         if !began { try begin(CalendarInfo()) }
-        for tzid in encoded.zones where !writtenZones.contains(tzid) {
-            writtenZones.insert(tzid)
-            writeZone(tzid, uid: encoded.uid)
-        }
+        writeZones(encoded.zones, uid: encoded.uid)
         lines.bytes.append(contentsOf: encoded.bytes)
         for d in encoded.diagnostics { sink.emit(d) }
         eventsWritten += 1
@@ -147,6 +141,11 @@ public final class ICalendarWriter {
     }
 
     // MARK: - Zones
+
+    /// The VTIMEZONEs of the TZIDs an event names that no event before it named.
+    private func writeZones(_ tzids: [String], uid: String?) {
+        for tzid in tzids where writtenZones.insert(tzid).inserted { writeZone(tzid, uid: uid) }
+    }
 
     private func writeZone(_ tzid: String, uid: String?) {
         guard let def = sourceDefinitions[tzid] ?? Self.databaseDefinition(tzid: tzid) else {
