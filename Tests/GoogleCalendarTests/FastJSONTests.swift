@@ -62,6 +62,39 @@ private let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
     }
 
+    /// The writer's buffer starts at a few kB and grows: an event many times that size (a long
+    /// description, hundreds of attendees, a large private map whose keys are ASCII but for a
+    /// few, which sort as Strings do) comes out as JSONEncoder writes it, and `into:` appends
+    /// after the bytes already there.
+    @Test func eventsFarLargerThanTheFirstBuffer() throws {
+        var g = GoogleEvent()
+        g.description = String(repeating: "Line with \"quotes\" and é, then a newline.\n", count: 3000)
+        g.attendees = (0..<400).map { i in
+            var a = GoogleEvent.Attendee()
+            a.email = "person\(i)@example.com"
+            a.displayName = i % 3 == 0 ? "Name \(i) 名前" : "Name \(i)"
+            a.responseStatus = "needsAction"
+            return a
+        }
+        var x = GoogleEvent.ExtendedProperties()
+        var map: [String: String] = [:]
+        for i in 0..<300 { map["X-KEY-\(i)"] = String(repeating: "v", count: i) }
+        map["X-KEY-ÉTÉ"] = "non-ASCII key"
+        map["Zeta"] = "upper"
+        map["alpha"] = "lower"
+        map["X-LONGER-KEY-Ω-9"] = "non-ASCII past the first eight bytes"
+        x.private = map
+        g.extendedProperties = x
+        try Self.check(g, "large event")
+
+        var out = Array("prefix ".utf8)
+        FastJSON.compact(g, into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "prefix " + FastJSON.compact(g))
+        out = Array("prefix ".utf8)
+        FastJSON.pretty(g, depth: 2, into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "prefix " + FastJSON.pretty(g, depth: 2))
+    }
+
     /// Empty objects and arrays at every depth: JSONEncoder's pretty layout has a blank line
     /// inside them.
     @Test func emptyContainers() throws {
