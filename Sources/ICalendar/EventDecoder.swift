@@ -144,28 +144,33 @@ struct EventDecoder {
         event.properties.reserveCapacity(otherLines)
         event.alarms.reserveCapacity(tree.children.count)
         var seen: UInt32 = 0  // single typed properties met so far, by bit
-        for p in tree.properties {
-            guard let bit = EventDecoder.typedBit(p.kind) else {
-                event.properties.append(p.property)
+        // By index, each line's fields read where they are: `for p in` copied every line
+        // (its name, parameters and value retained, then released), 29 per heavy event.
+        let lines = tree.properties
+        for i in lines.indices {
+            let kind = lines[i].kind
+            guard let bit = EventDecoder.typedBit(kind) else {
+                event.properties.append(lines[i].property)
                 continue
             }
             if bit & EventDecoder.repeatable == 0 {
                 guard seen & bit == 0 else {
-                    diag(.warning, "\(p.name) appears more than once; the first is used, this one kept verbatim", line: p.line)
-                    event.properties.append(p.property)
+                    diag(.warning, "\(lines[i].name) appears more than once; the first is used, this one kept verbatim", line: lines[i].line)
+                    event.properties.append(lines[i].property)
                     continue
                 }
                 seen |= bit
             }
-            keepExtraParameters(of: p, in: &event)
-            switch p.kind {
-            case .summary: event.summary = ICalText.unescape(p.value)
-            case .description: event.description = ICalText.unescape(p.value)
-            case .location: event.location = ICalText.unescape(p.value)
-            case .url: event.url = p.value
-            case .color: event.color = p.value
-            case .categories: event.categories += ICalText.splitList(p.value).filter { !$0.isEmpty }
+            if !lines[i].parameters.isEmpty { keepExtraParameters(of: lines[i], in: &event) }
+            switch kind {
+            case .summary: event.summary = ICalText.unescape(lines[i].value)
+            case .description: event.description = ICalText.unescape(lines[i].value)
+            case .location: event.location = ICalText.unescape(lines[i].value)
+            case .url: event.url = lines[i].value
+            case .color: event.color = lines[i].value
+            case .categories: event.categories += ICalText.splitList(lines[i].value).filter { !$0.isEmpty }
             case .rrule, .exrule:
+                let p = lines[i]
                 let checked = RuleValidation.check(p.value)
                 for r in checked.repairs { diag(.warning, "\(p.name): \(r)", line: p.line) }
                 if let problem = checked.problem {
@@ -178,19 +183,21 @@ struct EventDecoder {
                     event.exceptionRules.append(checked.rule)
                 }
             case .status:
+                let p = lines[i]
                 if let s = Status(rawValue: p.value.uppercased()) { event.status = s } else {
                     diag(.warning, "STATUS \(p.value) is not valid for a VEVENT; kept verbatim", line: p.line)
                     event.properties.append(p.property)
                 }
             case .transp:
+                let p = lines[i]
                 if let t = Transparency(rawValue: p.value.uppercased()) { event.transparency = t } else {
                     diag(.warning, "TRANSP \(p.value) is not OPAQUE or TRANSPARENT; kept verbatim", line: p.line)
                     event.properties.append(p.property)
                 }
-            case .classification: event.classification = Classification(p.value)
-            case .organizer: event.organizer = CalendarUser(property: p.property)
-            case .attendee: event.attendees.append(CalendarUser(property: p.property))
-            case .attach: event.attachments.append(Attachment(property: p.property))
+            case .classification: event.classification = Classification(lines[i].value)
+            case .organizer: event.organizer = CalendarUser(property: lines[i].property)
+            case .attendee: event.attendees.append(CalendarUser(property: lines[i].property))
+            case .attach: event.attachments.append(Attachment(property: lines[i].property))
             default: break  // typed through libical above
             }
         }
