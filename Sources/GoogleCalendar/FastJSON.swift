@@ -24,30 +24,29 @@ public enum FastJSON {
     }
 
     public static func compact(_ e: GoogleEvent) -> String {
-        var out: [UInt8] = []
-        compact(e, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        written(e, pretty: false, depth: 0) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// JSONEncoder's `.prettyPrinted` layout (`"key" : value`, two-space indent) at a depth.
     public static func pretty(_ e: GoogleEvent, depth: Int = 0) -> String {
-        var out: [UInt8] = []
-        pretty(e, depth: depth, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        written(e, pretty: true, depth: depth) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `compact(_:)`, appended to UTF-8 bytes (no String in between).
     public static func compact(_ e: GoogleEvent, into out: inout [UInt8]) {
-        var w = Writer(out: ByteBuffer(capacity: 2048), pretty: false, level: 0)
-        e.write(&w)
-        w.out.withBytes { out.append(contentsOf: $0) }
+        written(e, pretty: false, depth: 0) { out.append(contentsOf: $0) }
     }
 
     /// `pretty(_:depth:)`, appended to UTF-8 bytes.
     public static func pretty(_ e: GoogleEvent, depth: Int = 0, into out: inout [UInt8]) {
-        var w = Writer(out: ByteBuffer(capacity: 4096), pretty: true, level: depth)
+        written(e, pretty: true, depth: depth) { out.append(contentsOf: $0) }
+    }
+
+    /// The event's JSON, handed to `take` straight from the writer's buffer.
+    private static func written<R>(_ e: GoogleEvent, pretty: Bool, depth: Int, _ take: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var w = Writer(out: ByteBuffer(capacity: pretty ? 4096 : 2048), pretty: pretty, level: depth)
         e.write(&w)
-        w.out.withBytes { out.append(contentsOf: $0) }
+        return w.out.withBytes(take)
     }
 
     /// The bytes being written, appended at a pointer. An event's JSON is a few hundred
@@ -293,11 +292,6 @@ public enum FastJSON {
     }
 
     @inline(__always)
-    fileprivate static func append(_ s: StaticString, to out: inout ByteBuffer) {
-        out.append(s)
-    }
-
-    @inline(__always)
     fileprivate static func append(_ s: String, to out: inout ByteBuffer) {
         var s = s
         s.withUTF8 { out.append($0) }
@@ -329,16 +323,16 @@ public enum FastJSON {
         case .string(let s): writeString(s, into: &out)
         case .int(let i): appendInt(i, to: &out)
         case .double(let d): append(d.isFinite ? "\(d)" : "null", to: &out)
-        case .null: append("null", to: &out)
-        case .bool(let b): append(b ? "true" : "false", to: &out)
+        case .null: out.append("null")
+        case .bool(let b): out.append(b ? "true" : "false")
         case .array(let items):
             guard !items.isEmpty else {
                 if let indent {
-                    append("[\n\n", to: &out)
+                    out.append("[\n\n")
                     spaces(indent, &out)
                     out.append(UInt8(ascii: "]"))
                 } else {
-                    append("[]", to: &out)
+                    out.append("[]")
                 }
                 return
             }
@@ -353,11 +347,11 @@ public enum FastJSON {
         case .object(let fields):
             guard !fields.isEmpty else {
                 if let indent {
-                    append("{\n\n", to: &out)
+                    out.append("{\n\n")
                     spaces(indent, &out)
                     out.append(UInt8(ascii: "}"))
                 } else {
-                    append("{}", to: &out)
+                    out.append("{}")
                 }
                 return
             }
@@ -366,7 +360,7 @@ public enum FastJSON {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
                 writeString(key, into: &out)
-                if indent == nil { out.append(UInt8(ascii: ":")) } else { append(" : ", to: &out) }
+                if indent == nil { out.append(UInt8(ascii: ":")) } else { out.append(" : ") }
                 write(value, into: &out, indent: indent.map { $0 + 1 })
             }
             newline(&out, indent)
@@ -375,7 +369,7 @@ public enum FastJSON {
     }
 
     fileprivate static func spaces(_ indent: Int, _ out: inout ByteBuffer) {
-        for _ in 0..<indent { append("  ", to: &out) }
+        for _ in 0..<indent { out.append("  ") }
     }
 
     private static func newline(_ out: inout ByteBuffer, _ indent: Int?) {
@@ -414,16 +408,16 @@ public enum FastJSON {
                 if run < i { out.append(UnsafeBufferPointer(rebasing: bytes[run..<i])) }
                 run = i + 1
                 switch b {
-                case 0x22: append("\\\"", to: &out)
-                case 0x5C: append("\\\\", to: &out)
-                case 0x0A: append("\\n", to: &out)
-                case 0x0D: append("\\r", to: &out)
-                case 0x09: append("\\t", to: &out)
-                case 0x08: append("\\b", to: &out)
-                case 0x0C: append("\\f", to: &out)
+                case 0x22: out.append("\\\"")
+                case 0x5C: out.append("\\\\")
+                case 0x0A: out.append("\\n")
+                case 0x0D: out.append("\\r")
+                case 0x09: out.append("\\t")
+                case 0x08: out.append("\\b")
+                case 0x0C: out.append("\\f")
                 default:
-                    append("\\u00", to: &out)
-                    out.append(hexDigits.utf8Start[Int(b >> 4)] as UInt8)
+                    out.append("\\u00")
+                    out.append(hexDigits.utf8Start[Int(b >> 4)])
                     out.append(hexDigits.utf8Start[Int(b & 0x0F)])
                 }
             }
