@@ -161,7 +161,7 @@ struct EventDecoder {
                 }
                 seen |= bit
             }
-            if !lines[i].parameters.isEmpty { keepExtraParameters(of: lines[i], in: &event) }
+            keepExtraParameters(of: lines[i].property, kind: kind, in: &event)
             switch kind {
             case .summary: event.summary = ICalText.unescape(lines[i].value)
             case .description: event.description = ICalText.unescape(lines[i].value)
@@ -295,13 +295,15 @@ struct EventDecoder {
         }
     }
 
-    private func keepExtraParameters(of p: ContentLine, in event: inout Event) {
-        if p.kind == .organizer || p.kind == .attendee { return }  // CalendarUser keeps its own
+    /// Given the line's `Property` and kind, not the `ContentLine`, which the caller would copy
+    /// whole to pass.
+    private func keepExtraParameters(of p: Property, kind: PropertyKind, in event: inout Event) {
+        if kind == .organizer || kind == .attendee { return }  // CalendarUser keeps its own
         guard !p.parameters.isEmpty else { return }
         let modelled = EventDecoder.modelledParameters[p.name] ?? []
         let extra = p.parameters.filter { !modelled.contains($0.name) }
         guard !extra.isEmpty else { return }
-        if p.kind == .attach { return }  // Attachment keeps its own
+        if kind == .attach { return }  // Attachment keeps its own
         event.propertyParameters[p.name, default: []].append(contentsOf: extra)
     }
 
